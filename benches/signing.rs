@@ -1,0 +1,78 @@
+//! Signing cost: one signed payment body (RLP + keccak + secp256k1 sign + tx hash + JSON), and
+//! the secp256k1 choice behind it: libsecp256k1 (the `secp256k1` crate, what we ship) against
+//! pure-Rust `k256` for prehash signing and signer recovery.
+//!
+//! `cargo bench --bench signing`
+
+#![allow(clippy::unwrap_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use stress_tui::protocol::{
+    Address, B256, PayloadProfile, PaymentPayload, PrivateKey, SignedTx, Signer, U256,
+    recover_signer,
+};
+
+const TEST_KEY: [u8; 32] = [
+    0x01, 0x83, 0x3a, 0x12, 0x6e, 0xc4, 0x5d, 0x01, 0x91, 0x51, 0x97, 0x48, 0x14, 0x6b, 0x9e, 0x35,
+    0x64, 0x7a, 0xab, 0x7f, 0xed, 0x28, 0xde, 0x1c, 0x8e, 0x17, 0x82, 0x49, 0x70, 0xf9, 0x64, 0xa3,
+];
+
+fn payment(nonce: u64) -> PaymentPayload {
+    PaymentPayload {
+        chain_id: 1_212_101,
+        nonce,
+        recipient: Address::repeat_byte(0xa6),
+        value: U256::from(200_000_000u64),
+        token: Address::repeat_byte(0x54),
+    }
+}
+
+fn signed_payment_body(c: &mut Criterion) {
+    let signer = Signer::new(PrivateKey::from_bytes(TEST_KEY).unwrap());
+    let mut nonce = 0u64;
+    c.bench_function("signed_payment_body", |b| {
+        b.iter(|| {
+            nonce += 1;
+            let transaction = SignedTx::sign(payment(nonce), &signer, PayloadProfile::Current);
+            black_box(transaction.body(PayloadProfile::Current))
+        });
+    });
+}
+
+fn secp_backends(c: &mut Criterion) {
+    let digest = B256::repeat_byte(0x42);
+    let ours = PrivateKey::from_bytes(TEST_KEY).unwrap();
+    let signature = ours.sign_prehash(&digest);
+
+    let mut group = c.benchmark_group("secp256k1");
+    group.bench_function("libsecp256k1_sign_prehash", |b| {
+        b.iter(|| black_box(ours.sign_prehash(black_box(&digest))));
+    });
+    group.bench_function("libsecp256k1_recover", |b| {
+        b.iter(|| black_box(recover_signer(black_box(&digest), &signature)));
+    });
+
+    let k256_key = k256::ecdsa::SigningKey::from_bytes(&TEST_KEY.into()).unwrap();
+    group.bench_function("k256_sign_prehash", |b| {
+        b.iter(|| black_box(k256_key.sign_prehash_recoverable(black_box(digest.as_slice()))));
+    });
+    let (k256_sig, recovery_id) = k256_key.sign_prehash_recoverable(digest.as_slice());
+    group.bench_function("k256_recover", |b| {
+        b.iter(|| {
+            black_box(
+                k256::ecdsa::VerifyingKey::recover_from_prehash(
+                    black_box(digest.as_slice()),
+                    &k256_sig,
+                    recovery_id,
+                )
+                .unwrap(),
+            )
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, signed_payment_body, secp_backends);
+criterion_main!(benches);

@@ -1,0 +1,209 @@
+//! JSON shapes of the REST API (PROTOCOL.md section 2): the signed request envelope, every
+//! response the stress workload reads, and the error body. Amounts in responses are decimal
+//! strings; we read them as U256 from any spelling.
+
+use alloy_primitives::{Address, B256, U256};
+use serde::{Deserialize, Serialize};
+
+use super::numbers::decimal;
+use super::signature::Signature;
+
+/// A signed request as it arrives at a node: payload fields at the top level and a sibling
+/// `signature` object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedRequest<P> {
+    #[serde(flatten)]
+    pub payload: P,
+    pub signature: Signature,
+}
+
+/// GET `/v1/chains/chain_id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainIdResponse {
+    pub chain_id: u64,
+}
+
+/// GET `/v1/checkpoints/number`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointNumberResponse {
+    pub number: u64,
+}
+
+/// GET `/v1/accounts/nonce`: the next nonce to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonceResponse {
+    pub nonce: u64,
+}
+
+/// GET `/v1/accounts/token_account`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenAccountResponse {
+    #[serde(with = "decimal")]
+    pub balance: U256,
+    pub nonce: u64,
+}
+
+/// POST of a grant, mint or payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashResponse {
+    pub hash: B256,
+}
+
+/// POST `/v1/tokens/issue`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueResponse {
+    pub hash: B256,
+    pub token: Address,
+}
+
+/// GET `/v1/transactions/estimate_fee`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeEstimateResponse {
+    #[serde(with = "decimal")]
+    pub fee: U256,
+}
+
+/// One minter and its remaining allowance, in [`MintInfo`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinterAllowance {
+    pub minter: Address,
+    #[serde(with = "decimal")]
+    pub allowance: U256,
+}
+
+/// Optional token metadata, in [`MintInfo`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenMetadata {
+    pub name: String,
+    pub uri: String,
+    pub additional_metadata: Vec<MetadataPair>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataPair {
+    pub key: String,
+    pub value: String,
+}
+
+/// GET `/v1/tokens/token_metadata`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintInfo {
+    pub symbol: String,
+    pub master_authority: Address,
+    pub master_mint_burn_authority: Address,
+    pub mint_burn_authorities: Vec<MinterAllowance>,
+    pub pause_authorities: Vec<Address>,
+    pub list_authorities: Vec<Address>,
+    pub black_list: Vec<Address>,
+    pub white_list: Vec<Address>,
+    pub metadata_update_authorities: Vec<Address>,
+    #[serde(default)]
+    pub bridge_mint_authorities: Vec<Address>,
+    pub clawback_enabled: bool,
+    #[serde(default)]
+    pub clawback_authorities: Vec<Address>,
+    #[serde(with = "decimal")]
+    pub supply: U256,
+    pub decimals: u8,
+    pub is_paused: bool,
+    pub is_private: bool,
+    pub meta: Option<TokenMetadata>,
+}
+
+/// GET `/v1/transactions/receipt/by_hash`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub success: bool,
+    pub transaction_hash: B256,
+    pub transaction_index: Option<u64>,
+    pub checkpoint_hash: Option<B256>,
+    pub checkpoint_number: Option<u64>,
+    #[serde(with = "decimal")]
+    pub fee_used: U256,
+    pub from: Address,
+    pub recipient: Option<Address>,
+    pub token_address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_info: Option<serde_json::Value>,
+}
+
+/// The typed body of a [`Transaction`], tagged by `transaction_type`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "transaction_type", content = "data")]
+pub enum TransactionData {
+    TokenCreate {
+        symbol: String,
+        decimals: u8,
+        master_authority: Address,
+        is_private: bool,
+        clawback_enabled: bool,
+        name: String,
+    },
+    TokenGrantAuthority {
+        authority_type: String,
+        authority_address: Address,
+        value: Option<String>,
+        token: Address,
+    },
+    TokenRevokeAuthority {
+        authority_type: String,
+        authority_address: Address,
+        value: Option<String>,
+        token: Address,
+    },
+    TokenMint {
+        value: String,
+        recipient: Address,
+        token: Address,
+    },
+    TokenTransfer {
+        value: String,
+        recipient: Address,
+        token: Option<Address>,
+    },
+}
+
+/// GET `/v1/transactions/by_hash`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    pub hash: B256,
+    pub checkpoint_hash: Option<B256>,
+    pub checkpoint_number: Option<u64>,
+    pub transaction_index: Option<u64>,
+    pub chain_id: u64,
+    pub from: Address,
+    pub nonce: u64,
+    #[serde(flatten)]
+    pub data: TransactionData,
+    /// Always `"Single"` for the transactions this tool sends.
+    pub signature_type: String,
+    pub signature: Signature,
+}
+
+/// The body of every non-200 answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error_code: String,
+    pub message: String,
+}
+
+/// The `error_code` values the workload and the devnet use.
+pub mod error_code {
+    pub const TX_NOT_FOUND: &str = "resource_transaction_not_found";
+    pub const TOKEN_NOT_FOUND_RESOURCE: &str = "resource_token_not_found";
+    pub const TX_FAILED: &str = "business_transaction_failed";
+    pub const INVALID_NONCE: &str = "business_invalid_nonce";
+    pub const INSUFFICIENT_BALANCE: &str = "business_insufficient_balance";
+    pub const UNAUTHORIZED: &str = "business_unauthorized";
+    pub const ALLOWANCE_EXCEEDED: &str = "business_allowance_exceeded";
+    pub const TOKEN_NOT_FOUND: &str = "business_token_not_found";
+    pub const TOKEN_PAUSED: &str = "business_token_paused";
+    pub const POOL_ERROR: &str = "system_pool_error";
+    pub const INVALID_PARAM: &str = "validation_invalid_param";
+    pub const MISSING_PARAM: &str = "validation_missing_param";
+    pub const INVALID_ADDRESS: &str = "validation_invalid_address";
+    pub const INVALID_SIGNATURE: &str = "validation_invalid_signature";
+    pub const RATE_LIMITED: &str = "rate_limit_exceeded";
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    pub const INTERNAL: &str = "system_internal_error";
+}
