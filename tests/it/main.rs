@@ -1,7 +1,17 @@
 //! Integration tests, in one binary so that the crate links once.
 
 // Test code: a failed unwrap is a failed test, which is what we want.
-#![allow(clippy::unwrap_used, clippy::needless_pass_by_value)]
+// Scenario tests read top to bottom, and payer/payee are the clearest names there.
+#![allow(
+    clippy::unwrap_used,
+    clippy::needless_pass_by_value,
+    clippy::similar_names,
+    clippy::too_many_lines
+)]
 
+mod devnet_flow;
+mod devnet_knobs;
+mod devnet_rules;
 mod oracle;
+mod support;
 mod wire_json;

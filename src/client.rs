@@ -1,0 +1,305 @@
+//! One node's HTTP client: typed calls for every endpoint the workload uses, each answering a
+//! typed response or a classified [`CallError`]. Per-request failures are data here, never
+//! panics: the caller counts them by [`ErrorClass`].
+//!
+//! Built on hyper's pooled client (HTTP/1.1 keep-alive, rustls for https) rather than a
+//! higher-level crate: the send path is the generator's hot loop.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_TYPE, RETRY_AFTER};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::de::DeserializeOwned;
+
+use crate::protocol::wire::{
+    ChainIdResponse, CheckpointNumberResponse, ErrorBody, HashResponse, IssueResponse, MintInfo,
+    NonceResponse, Receipt, TokenAccountResponse, Transaction,
+};
+use crate::protocol::{Address, B256, Payload, PayloadProfile, SignedTx, TxKind};
+
+/// How a failed call failed, for counting and for deciding what to do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// 4xx other than 408 and 429: the node refused; nothing happened.
+    Rejected,
+    /// 429: the node's rate limit.
+    RateLimited,
+    /// 5xx or 408: the outcome is unknown (a POST may have been admitted).
+    ServerError,
+    /// No answer within the request timeout: outcome unknown.
+    Timeout,
+    /// The connection could not be made or broke: nothing was received.
+    Connect,
+    /// 200 with a body that is not what the endpoint returns.
+    Decode,
+}
+
+impl ErrorClass {
+    pub const ALL: [ErrorClass; 6] = [
+        ErrorClass::Rejected,
+        ErrorClass::RateLimited,
+        ErrorClass::ServerError,
+        ErrorClass::Timeout,
+        ErrorClass::Connect,
+        ErrorClass::Decode,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Rejected => "rejected",
+            ErrorClass::RateLimited => "rate_limited",
+            ErrorClass::ServerError => "server_error",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Connect => "connect",
+            ErrorClass::Decode => "decode",
+        }
+    }
+
+    /// Whether a POST that failed this way may still have been admitted.
+    #[must_use]
+    pub fn outcome_unknown(self) -> bool {
+        matches!(
+            self,
+            ErrorClass::ServerError | ErrorClass::Timeout | ErrorClass::Decode
+        )
+    }
+}
+
+/// A failed call.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("HTTP {status} {code}: {message}")]
+    Status {
+        status: u16,
+        code: String,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("undecodable response: {0}")]
+    Decode(String),
+}
+
+impl CallError {
+    #[must_use]
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            CallError::Timeout(_) => ErrorClass::Timeout,
+            CallError::Connect(_) => ErrorClass::Connect,
+            CallError::Decode(_) => ErrorClass::Decode,
+            CallError::Status { status: 429, .. } => ErrorClass::RateLimited,
+            CallError::Status { status, .. } if *status == 408 || *status >= 500 => {
+                ErrorClass::ServerError
+            }
+            CallError::Status { .. } => ErrorClass::Rejected,
+        }
+    }
+
+    /// The `error_code` of a node's error body, if there was one.
+    #[must_use]
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            CallError::Status { code, .. } if !code.is_empty() => Some(code),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CallError::Status { status: 404, .. })
+    }
+}
+
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A client for one node's base URL (`http://host:port` or `https://...`, no trailing slash).
+#[derive(Clone, Debug)]
+pub struct NodeClient {
+    base: String,
+    client: HttpsClient,
+    timeout: Duration,
+}
+
+impl NodeClient {
+    #[must_use]
+    pub fn new(base_url: &str, timeout: Duration) -> Self {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(timeout));
+        // An explicit provider: several rustls backends may be linked in (tests link aws-lc too).
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+            .expect("ring supports the default TLS versions")
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        Self {
+            base: base_url.trim_end_matches('/').to_owned(),
+            client,
+            timeout,
+        }
+    }
+
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends one request and returns the 200 body, or the classified failure.
+    pub async fn call(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Bytes, CallError> {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("{}{path_and_query}", self.base));
+        if body.is_some() {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
+        let request = builder
+            .body(Full::new(body.map(Bytes::from).unwrap_or_default()))
+            .map_err(|e| CallError::Connect(format!("bad request URI: {e}")))?;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|e| {
+                let mut source: &dyn std::error::Error = &e;
+                while let Some(next) = source.source() {
+                    source = next;
+                }
+                CallError::Connect(source.to_string())
+            })?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| CallError::Connect(format!("body: {e}")))?
+                .to_bytes();
+            Ok::<_, CallError>((status, retry_after, bytes))
+        };
+        let (status, retry_after, bytes) = tokio::time::timeout(self.timeout, exchange)
+            .await
+            .map_err(|_| CallError::Timeout(self.timeout))??;
+        if status == StatusCode::OK {
+            return Ok(bytes);
+        }
+        let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(body) => (body.error_code, body.message),
+            Err(_) => (
+                String::new(),
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+            ),
+        };
+        Err(CallError::Status {
+            status: status.as_u16(),
+            code,
+            message,
+            retry_after,
+        })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, CallError> {
+        let bytes = self.call(Method::GET, path_and_query, None).await?;
+        decode(&bytes)
+    }
+
+    pub async fn chain_id(&self) -> Result<u64, CallError> {
+        self.get::<ChainIdResponse>("/v1/chains/chain_id")
+            .await
+            .map(|r| r.chain_id)
+    }
+
+    pub async fn checkpoint_number(&self) -> Result<u64, CallError> {
+        self.get::<CheckpointNumberResponse>("/v1/checkpoints/number")
+            .await
+            .map(|r| r.number)
+    }
+
+    /// The next nonce of `account` (committed state).
+    pub async fn nonce(&self, account: Address) -> Result<u64, CallError> {
+        self.get::<NonceResponse>(&format!("/v1/accounts/nonce?address={account}"))
+            .await
+            .map(|r| r.nonce)
+    }
+
+    pub async fn token_account(
+        &self,
+        owner: Address,
+        token: Address,
+    ) -> Result<TokenAccountResponse, CallError> {
+        self.get(&format!(
+            "/v1/accounts/token_account?address={owner}&token={token}"
+        ))
+        .await
+    }
+
+    pub async fn token_metadata(&self, token: Address) -> Result<MintInfo, CallError> {
+        self.get(&format!("/v1/tokens/token_metadata?token={token}"))
+            .await
+    }
+
+    /// The receipt, or a 404 [`CallError`] while the transaction is unknown or pending.
+    pub async fn receipt(&self, hash: B256) -> Result<Receipt, CallError> {
+        self.get(&format!("/v1/transactions/receipt/by_hash?hash={hash}"))
+            .await
+    }
+
+    pub async fn transaction(&self, hash: B256) -> Result<Transaction, CallError> {
+        self.get(&format!("/v1/transactions/by_hash?hash={hash}"))
+            .await
+    }
+
+    /// Submits a pre-built body of `kind`; answers the transaction hash the node returned.
+    pub async fn submit_body(&self, kind: TxKind, body: Vec<u8>) -> Result<B256, CallError> {
+        let bytes = self.call(Method::POST, kind.path(), Some(body)).await?;
+        decode::<HashResponse>(&bytes).map(|r| r.hash)
+    }
+
+    pub async fn submit<P: Payload>(
+        &self,
+        tx: &SignedTx<P>,
+        profile: PayloadProfile,
+    ) -> Result<B256, CallError> {
+        self.submit_body(P::KIND, tx.body(profile)).await
+    }
+
+    /// Submits an issue; answers (hash, token address).
+    pub async fn submit_issue(
+        &self,
+        tx: &SignedTx<crate::protocol::IssuePayload>,
+        profile: PayloadProfile,
+    ) -> Result<(B256, Address), CallError> {
+        let bytes = self
+            .call(Method::POST, TxKind::Issue.path(), Some(tx.body(profile)))
+            .await?;
+        decode::<IssueResponse>(&bytes).map(|r| (r.hash, r.token))
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]).into_owned();
+        CallError::Decode(format!("{e} in `{shown}`"))
+    })
+}

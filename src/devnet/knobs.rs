@@ -1,0 +1,198 @@
+//! Per-node behaviour knobs: capacity limits (429 above N requests/s), added latency, an error
+//! ratio (500 with no side effect), down (connections refused), hang (accepted, never answered)
+//! and read lag. Set at start, from the library handle, or from another process through the
+//! admin API.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// How one devnet node misbehaves. The default is a healthy node.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeKnobs {
+    /// POST requests per second admitted before answering 429; 0 = unlimited.
+    pub post_capacity: u32,
+    /// GET requests per second answered before answering 429; 0 = unlimited.
+    pub get_capacity: u32,
+    /// Fixed delay added before every answer.
+    pub latency_ms: u64,
+    /// Random extra delay, uniform in [0, `latency_jitter_ms`].
+    pub latency_jitter_ms: u64,
+    /// Fraction of requests answered 500 `system_internal_error` without any effect.
+    pub error_ratio: f64,
+    /// Refuse connections (the listener is closed, open connections are dropped).
+    pub down: bool,
+    /// Accept requests and never answer them.
+    pub hang: bool,
+    /// Serve state this many milliseconds behind the cluster (replication delay).
+    pub read_lag_ms: u64,
+}
+
+/// A partial update of [`NodeKnobs`]: only the fields present change.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KnobsPatch {
+    pub post_capacity: Option<u32>,
+    pub get_capacity: Option<u32>,
+    pub latency_ms: Option<u64>,
+    pub latency_jitter_ms: Option<u64>,
+    pub error_ratio: Option<f64>,
+    pub down: Option<bool>,
+    pub hang: Option<bool>,
+    pub read_lag_ms: Option<u64>,
+}
+
+impl NodeKnobs {
+    /// Applies `patch`, or explains which value is out of range (nothing changes then).
+    pub fn apply(&mut self, patch: &KnobsPatch) -> Result<(), String> {
+        if let Some(ratio) = patch.error_ratio
+            && !(0.0..=1.0).contains(&ratio)
+        {
+            return Err(format!("error_ratio must be between 0 and 1, got {ratio}"));
+        }
+        let mut next = self.clone();
+        macro_rules! set {
+            ($($field:ident),*) => { $(if let Some(v) = patch.$field { next.$field = v; })* };
+        }
+        set!(
+            post_capacity,
+            get_capacity,
+            latency_ms,
+            latency_jitter_ms,
+            error_ratio,
+            down,
+            hang,
+            read_lag_ms
+        );
+        *self = next;
+        Ok(())
+    }
+
+    /// Parses one `KEY=VALUE` setting as the CLI's `--knob NODE:KEY=VALUE` gives it.
+    pub fn patch_from_setting(setting: &str) -> Result<KnobsPatch, String> {
+        let (key, value) = setting
+            .split_once('=')
+            .ok_or_else(|| format!("`{setting}` is not KEY=VALUE"))?;
+        let key = key.trim().replace('-', "_");
+        let value = value.trim();
+        let json = match key.as_str() {
+            "down" | "hang" => match value {
+                "true" | "false" => value.to_owned(),
+                _ => return Err(format!("{key} takes true or false, got `{value}`")),
+            },
+            "post_capacity" | "get_capacity" | "latency_ms" | "latency_jitter_ms"
+            | "read_lag_ms" | "error_ratio" => value.to_owned(),
+            _ => {
+                return Err(format!(
+                    "unknown knob `{key}` (valid: post-capacity, get-capacity, latency-ms, latency-jitter-ms, error-ratio, down, hang, read-lag-ms)"
+                ));
+            }
+        };
+        serde_json::from_str(&format!("{{\"{key}\":{json}}}"))
+            .map_err(|_| format!("bad value `{value}` for {key}"))
+    }
+
+    pub fn read_lag(&self) -> Duration {
+        Duration::from_millis(self.read_lag_ms)
+    }
+}
+
+/// A token bucket: `rate` tokens a second, holding at most a tenth of a second's worth (at
+/// least one), so that a burst above capacity is refused within 100 ms.
+#[derive(Debug)]
+pub struct CapacityBucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl CapacityBucket {
+    pub fn new(now: Instant) -> Self {
+        Self {
+            tokens: 1.0,
+            last: now,
+        }
+    }
+
+    /// Takes one token if `rate` allows; a rate of 0 means unlimited.
+    pub fn try_take(&mut self, rate: u32, now: Instant) -> bool {
+        if rate == 0 {
+            return true;
+        }
+        let rate = f64::from(rate);
+        let burst = (rate / 10.0).max(1.0);
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * rate).min(burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_changes_only_given_fields_and_validates() {
+        let mut knobs = NodeKnobs {
+            latency_ms: 5,
+            ..NodeKnobs::default()
+        };
+        knobs
+            .apply(&KnobsPatch {
+                down: Some(true),
+                ..KnobsPatch::default()
+            })
+            .unwrap();
+        assert!(knobs.down);
+        assert_eq!(knobs.latency_ms, 5);
+        let bad = KnobsPatch {
+            error_ratio: Some(1.5),
+            down: Some(false),
+            ..KnobsPatch::default()
+        };
+        assert!(knobs.apply(&bad).unwrap_err().contains("error_ratio"));
+        assert!(knobs.down, "a refused patch changes nothing");
+    }
+
+    #[test]
+    fn settings_parse_from_the_cli_form() {
+        let patch = NodeKnobs::patch_from_setting("latency-ms=50").unwrap();
+        assert_eq!(patch.latency_ms, Some(50));
+        assert_eq!(
+            NodeKnobs::patch_from_setting("down=true").unwrap().down,
+            Some(true)
+        );
+        assert_eq!(
+            NodeKnobs::patch_from_setting("error-ratio=0.25")
+                .unwrap()
+                .error_ratio,
+            Some(0.25)
+        );
+        assert!(
+            NodeKnobs::patch_from_setting("speed=3")
+                .unwrap_err()
+                .contains("unknown knob")
+        );
+        assert!(NodeKnobs::patch_from_setting("down=yes").is_err());
+        assert!(NodeKnobs::patch_from_setting("latency-ms=-1").is_err());
+        assert!(NodeKnobs::patch_from_setting("latency-ms").is_err());
+    }
+
+    #[test]
+    fn bucket_admits_the_rate_and_refuses_bursts() {
+        let start = Instant::now();
+        let mut bucket = CapacityBucket::new(start);
+        // 100/s offered 1,000 times over one simulated second: about 100 get through.
+        let admitted = (0..1000)
+            .filter(|i| bucket.try_take(100, start + Duration::from_millis(*i)))
+            .count();
+        assert!((95..=111).contains(&admitted), "{admitted}");
+        assert!(CapacityBucket::new(start).try_take(0, start));
+    }
+}

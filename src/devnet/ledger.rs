@@ -1,0 +1,666 @@
+//! The devnet's one ledger, shared by every node of a cluster: account nonces, tokens, balances,
+//! the pool of admitted transactions, executed transactions with their receipts (bounded), and
+//! lagging read replicas.
+//!
+//! Admission applies a transaction to the *pending* state (committed state plus every admitted
+//! transaction, in order), so that everything is validated at once: nonce, authority, allowance,
+//! balance. Execution later applies the same transaction, in the same order, to the *committed*
+//! state that reads see; it cannot fail there, because the pending state ran it first.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy_primitives::{Address, B256, U256, keccak256};
+use axum::http::StatusCode;
+
+use crate::protocol::wire::{self, MintInfo, MinterAllowance, error_code};
+use crate::protocol::{
+    AuthorityAction, AuthorityPayload, AuthorityType, IssuePayload, MintPayload, PaymentPayload,
+    Signature,
+};
+
+/// A token has at most this many mint authorities.
+pub const MAX_MINT_AUTHORITIES: usize = 20;
+/// And at most this many of each other list authority.
+pub const MAX_OTHER_AUTHORITIES: usize = 5;
+
+/// A refused request: HTTP status, `error_code` and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Reject {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn business(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+}
+
+/// What a transaction does, once its signer is known.
+#[derive(Clone, Debug)]
+pub enum TxBody {
+    Issue(IssuePayload),
+    Authority(AuthorityPayload),
+    Mint(MintPayload),
+    Payment(PaymentPayload),
+}
+
+/// A verified transaction: signer recovered, hash computed.
+#[derive(Clone, Debug)]
+pub struct Tx {
+    pub hash: B256,
+    pub from: Address,
+    pub chain_id: u64,
+    pub nonce: u64,
+    pub body: TxBody,
+    pub signature: Signature,
+}
+
+impl Tx {
+    fn recipient(&self) -> Option<Address> {
+        match &self.body {
+            TxBody::Mint(p) => Some(p.recipient),
+            TxBody::Payment(p) => Some(p.recipient),
+            TxBody::Issue(_) | TxBody::Authority(_) => None,
+        }
+    }
+
+    fn token(&self) -> Address {
+        match &self.body {
+            TxBody::Issue(p) => p.token_address(),
+            TxBody::Authority(p) => p.token,
+            TxBody::Mint(p) => p.token,
+            TxBody::Payment(p) => p.token,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Token {
+    symbol: String,
+    name: String,
+    decimals: u8,
+    master_authority: Address,
+    master_mint_burn_authority: Address,
+    /// In grant order, as a node lists them.
+    minters: Vec<(Address, U256)>,
+    lists: HashMap<AuthorityType, Vec<Address>>,
+    supply: U256,
+    is_private: bool,
+    is_paused: bool,
+    clawback_enabled: bool,
+}
+
+/// Balances, nonces and tokens: one consistent view of the chain.
+#[derive(Clone, Debug, Default)]
+pub struct State {
+    nonces: HashMap<Address, u64>,
+    tokens: HashMap<Address, Token>,
+    balances: HashMap<(Address, Address), U256>,
+}
+
+impl State {
+    pub fn nonce(&self, account: Address) -> u64 {
+        self.nonces.get(&account).copied().unwrap_or(0)
+    }
+
+    pub fn balance(&self, token: Address, owner: Address) -> U256 {
+        self.balances
+            .get(&(token, owner))
+            .copied()
+            .unwrap_or(U256::ZERO)
+    }
+
+    pub fn mint_info(&self, token: Address) -> Option<MintInfo> {
+        let t = self.tokens.get(&token)?;
+        let list = |kind| t.lists.get(&kind).cloned().unwrap_or_default();
+        Some(MintInfo {
+            symbol: t.symbol.clone(),
+            master_authority: t.master_authority,
+            master_mint_burn_authority: t.master_mint_burn_authority,
+            mint_burn_authorities: t
+                .minters
+                .iter()
+                .map(|&(minter, allowance)| MinterAllowance { minter, allowance })
+                .collect(),
+            pause_authorities: list(AuthorityType::Pause),
+            list_authorities: list(AuthorityType::ManageList),
+            black_list: Vec::new(),
+            white_list: Vec::new(),
+            metadata_update_authorities: list(AuthorityType::UpdateMetadata),
+            bridge_mint_authorities: list(AuthorityType::Bridge),
+            clawback_enabled: t.clawback_enabled,
+            clawback_authorities: list(AuthorityType::Clawback),
+            supply: t.supply,
+            decimals: t.decimals,
+            is_paused: t.is_paused,
+            is_private: t.is_private,
+            meta: Some(wire::TokenMetadata {
+                name: t.name.clone(),
+                uri: String::new(),
+                additional_metadata: Vec::new(),
+            }),
+        })
+    }
+
+    /// Validates `tx` against this state and applies it; on refusal nothing changes.
+    pub fn apply(&mut self, tx: &Tx, chain_id: u64, operator: Address) -> Result<(), Reject> {
+        if tx.chain_id != chain_id {
+            return Err(Reject::business(
+                error_code::TX_FAILED,
+                format!("invalid chain id: expected {chain_id}, got {}", tx.chain_id),
+            ));
+        }
+        let expected = self.nonce(tx.from);
+        if tx.nonce != expected {
+            return Err(Reject::business(
+                error_code::INVALID_NONCE,
+                format!("expected {expected}, got {}", tx.nonce),
+            ));
+        }
+        match &tx.body {
+            TxBody::Issue(p) => self.issue(tx.from, p, operator)?,
+            TxBody::Authority(p) => self.authority(tx.from, p)?,
+            TxBody::Mint(p) => self.mint(tx.from, p)?,
+            TxBody::Payment(p) => self.pay(tx.from, p)?,
+        }
+        self.nonces.insert(tx.from, expected + 1);
+        Ok(())
+    }
+
+    fn issue(&mut self, from: Address, p: &IssuePayload, operator: Address) -> Result<(), Reject> {
+        if from != operator {
+            return Err(Reject::business(
+                error_code::UNAUTHORIZED,
+                format!("only the network operator may issue tokens; {from} is not the operator"),
+            ));
+        }
+        let token = p.token_address();
+        if self.tokens.contains_key(&token) {
+            return Err(Reject::business(
+                error_code::TX_FAILED,
+                format!("token {token} (symbol {}) already exists", p.symbol),
+            ));
+        }
+        self.tokens.insert(
+            token,
+            Token {
+                symbol: p.symbol.clone(),
+                name: p.name.clone(),
+                decimals: p.decimals,
+                master_authority: p.master_authority,
+                master_mint_burn_authority: Address::ZERO,
+                minters: Vec::new(),
+                lists: HashMap::new(),
+                supply: U256::ZERO,
+                is_private: p.is_private,
+                is_paused: false,
+                clawback_enabled: p.clawback_enabled,
+            },
+        );
+        Ok(())
+    }
+
+    fn token_mut(&mut self, token: Address) -> Result<&mut Token, Reject> {
+        self.tokens.get_mut(&token).ok_or_else(|| {
+            Reject::business(
+                error_code::TOKEN_NOT_FOUND,
+                format!("token {token} not found"),
+            )
+        })
+    }
+
+    fn authority(&mut self, from: Address, p: &AuthorityPayload) -> Result<(), Reject> {
+        let token = self.token_mut(p.token)?;
+        let may_grant = from == token.master_authority
+            || (p.authority_type == AuthorityType::MintBurnTokens
+                && token.master_mint_burn_authority == from
+                && from != Address::ZERO);
+        if !may_grant {
+            return Err(Reject::business(
+                error_code::UNAUTHORIZED,
+                format!(
+                    "{from} may not {} {} on token {}",
+                    p.action.as_str(),
+                    p.authority_type.as_str(),
+                    p.token
+                ),
+            ));
+        }
+        let target = p.authority_address;
+        match (p.authority_type, p.action) {
+            (AuthorityType::MasterMintBurn, AuthorityAction::Grant) => {
+                token.master_mint_burn_authority = target;
+            }
+            (AuthorityType::MasterMintBurn, AuthorityAction::Revoke) => {
+                if token.master_mint_burn_authority != target {
+                    return Err(Reject::business(
+                        error_code::TX_FAILED,
+                        format!("{target} is not the master mint authority"),
+                    ));
+                }
+                token.master_mint_burn_authority = Address::ZERO;
+            }
+            (AuthorityType::MintBurnTokens, AuthorityAction::Grant) => {
+                if let Some(entry) = token.minters.iter_mut().find(|(m, _)| *m == target) {
+                    entry.1 = p.value;
+                } else if token.minters.len() >= MAX_MINT_AUTHORITIES {
+                    return Err(Reject::business(
+                        error_code::TX_FAILED,
+                        format!("token already has {MAX_MINT_AUTHORITIES} mint authorities"),
+                    ));
+                } else {
+                    token.minters.push((target, p.value));
+                }
+            }
+            (AuthorityType::MintBurnTokens, AuthorityAction::Revoke) => {
+                let before = token.minters.len();
+                token.minters.retain(|(m, _)| *m != target);
+                if token.minters.len() == before {
+                    return Err(Reject::business(
+                        error_code::TX_FAILED,
+                        format!("{target} is not a mint authority"),
+                    ));
+                }
+            }
+            (kind, action) => {
+                if kind == AuthorityType::Clawback && !token.clawback_enabled {
+                    return Err(Reject::business(
+                        error_code::TX_FAILED,
+                        "clawback is disabled for this token",
+                    ));
+                }
+                let list = token.lists.entry(kind).or_default();
+                match action {
+                    AuthorityAction::Grant if list.contains(&target) => {}
+                    AuthorityAction::Grant if list.len() >= MAX_OTHER_AUTHORITIES => {
+                        return Err(Reject::business(
+                            error_code::TX_FAILED,
+                            format!(
+                                "token already has {MAX_OTHER_AUTHORITIES} {} authorities",
+                                kind.as_str()
+                            ),
+                        ));
+                    }
+                    AuthorityAction::Grant => list.push(target),
+                    AuthorityAction::Revoke => {
+                        let before = list.len();
+                        list.retain(|a| *a != target);
+                        if list.len() == before {
+                            return Err(Reject::business(
+                                error_code::TX_FAILED,
+                                format!("{target} holds no {} authority", kind.as_str()),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn mint(&mut self, from: Address, p: &MintPayload) -> Result<(), Reject> {
+        let token = self.token_mut(p.token)?;
+        if token.is_paused {
+            return Err(Reject::business(
+                error_code::TOKEN_PAUSED,
+                format!("token {} is paused", p.token),
+            ));
+        }
+        let Some(entry) = token.minters.iter_mut().find(|(m, _)| *m == from) else {
+            return Err(Reject::business(
+                error_code::UNAUTHORIZED,
+                format!("{from} has no mint authority on token {}", p.token),
+            ));
+        };
+        if p.value > entry.1 {
+            return Err(Reject::business(
+                error_code::ALLOWANCE_EXCEEDED,
+                format!(
+                    "mint of {} exceeds the remaining allowance {}",
+                    p.value, entry.1
+                ),
+            ));
+        }
+        let supply = token
+            .supply
+            .checked_add(p.value)
+            .ok_or_else(|| Reject::business(error_code::TX_FAILED, "supply would overflow"))?;
+        entry.1 -= p.value;
+        token.supply = supply;
+        // Balances never exceed supply, so this cannot overflow once the supply did not.
+        *self.balances.entry((p.token, p.recipient)).or_default() += p.value;
+        Ok(())
+    }
+
+    fn pay(&mut self, from: Address, p: &PaymentPayload) -> Result<(), Reject> {
+        let token = self.token_mut(p.token)?;
+        if token.is_paused {
+            return Err(Reject::business(
+                error_code::TOKEN_PAUSED,
+                format!("token {} is paused", p.token),
+            ));
+        }
+        let balance = self.balance(p.token, from);
+        if p.value > balance {
+            return Err(Reject::business(
+                error_code::INSUFFICIENT_BALANCE,
+                format!("balance {balance} is below the payment value {}", p.value),
+            ));
+        }
+        self.balances.insert((p.token, from), balance - p.value);
+        *self.balances.entry((p.token, p.recipient)).or_default() += p.value;
+        Ok(())
+    }
+}
+
+/// An executed transaction and where it landed.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    pub tx: Arc<Tx>,
+    pub at: Instant,
+    pub checkpoint_number: u64,
+    pub transaction_index: u64,
+}
+
+impl Executed {
+    pub fn receipt(&self) -> wire::Receipt {
+        wire::Receipt {
+            success: true,
+            transaction_hash: self.tx.hash,
+            transaction_index: Some(self.transaction_index),
+            checkpoint_hash: Some(checkpoint_hash(self.checkpoint_number)),
+            checkpoint_number: Some(self.checkpoint_number),
+            fee_used: U256::ZERO,
+            from: self.tx.from,
+            recipient: self.tx.recipient(),
+            token_address: Some(self.tx.token()),
+            success_info: None,
+        }
+    }
+
+    pub fn transaction(&self) -> wire::Transaction {
+        transaction_view(
+            &self.tx,
+            Some((self.checkpoint_number, self.transaction_index)),
+        )
+    }
+}
+
+/// The REST view of a transaction; `placement` (checkpoint, index) is `None` while pending.
+pub fn transaction_view(tx: &Tx, placement: Option<(u64, u64)>) -> wire::Transaction {
+    use wire::TransactionData as D;
+    {
+        let data = match &tx.body {
+            TxBody::Issue(p) => D::TokenCreate {
+                symbol: p.symbol.clone(),
+                decimals: p.decimals,
+                master_authority: p.master_authority,
+                is_private: p.is_private,
+                clawback_enabled: p.clawback_enabled,
+                name: p.name.clone(),
+            },
+            TxBody::Authority(p) => {
+                let (authority_type, authority_address, value, token) = (
+                    p.authority_type.as_str().to_owned(),
+                    p.authority_address,
+                    Some(p.value.to_string()),
+                    p.token,
+                );
+                match p.action {
+                    AuthorityAction::Grant => D::TokenGrantAuthority {
+                        authority_type,
+                        authority_address,
+                        value,
+                        token,
+                    },
+                    AuthorityAction::Revoke => D::TokenRevokeAuthority {
+                        authority_type,
+                        authority_address,
+                        value,
+                        token,
+                    },
+                }
+            }
+            TxBody::Mint(p) => D::TokenMint {
+                value: p.value.to_string(),
+                recipient: p.recipient,
+                token: p.token,
+            },
+            TxBody::Payment(p) => D::TokenTransfer {
+                value: p.value.to_string(),
+                recipient: p.recipient,
+                token: Some(p.token),
+            },
+        };
+        wire::Transaction {
+            hash: tx.hash,
+            checkpoint_hash: placement.map(|(number, _)| checkpoint_hash(number)),
+            checkpoint_number: placement.map(|(number, _)| number),
+            transaction_index: placement.map(|(_, index)| index),
+            chain_id: tx.chain_id,
+            from: tx.from,
+            nonce: tx.nonce,
+            data,
+            signature_type: "Single".to_owned(),
+            signature: tx.signature,
+        }
+    }
+}
+
+/// The devnet's checkpoint hash: keccak256 of the checkpoint number, big-endian.
+pub fn checkpoint_hash(number: u64) -> B256 {
+    keccak256(number.to_be_bytes())
+}
+
+/// Ledger parameters fixed for a cluster's life.
+#[derive(Clone, Debug)]
+pub struct LedgerConfig {
+    pub chain_id: u64,
+    pub operator: Address,
+    pub finality: Duration,
+    pub finality_jitter: Duration,
+    pub checkpoint_interval: Duration,
+    /// Executed transactions (and receipts) kept; the oldest are evicted beyond it.
+    pub retain_executed: usize,
+}
+
+struct PendingTx {
+    tx: Arc<Tx>,
+    due: Instant,
+}
+
+/// A node's lagging view: committed state replayed `lag` after execution.
+struct Replica {
+    state: State,
+    backlog: VecDeque<Arc<Executed>>,
+}
+
+/// Counters the devnet reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LedgerStats {
+    pub admitted: u64,
+    pub executed: u64,
+    pub pending: u64,
+    pub retained: u64,
+    pub evicted: u64,
+}
+
+/// The shared ledger. One mutex guards it; signature recovery happens before the lock.
+pub struct Ledger {
+    config: LedgerConfig,
+    started: Instant,
+    pending_state: State,
+    committed: State,
+    pool: VecDeque<PendingTx>,
+    pool_index: HashMap<B256, Arc<Tx>>,
+    last_due: Instant,
+    executed: HashMap<B256, Arc<Executed>>,
+    executed_order: VecDeque<B256>,
+    replicas: HashMap<usize, Replica>,
+    checkpoint_number: u64,
+    index_in_checkpoint: u64,
+    stats: LedgerStats,
+}
+
+impl Ledger {
+    pub fn new(config: LedgerConfig) -> Self {
+        let now = Instant::now();
+        Self {
+            config,
+            started: now,
+            pending_state: State::default(),
+            committed: State::default(),
+            pool: VecDeque::new(),
+            pool_index: HashMap::new(),
+            last_due: now,
+            executed: HashMap::new(),
+            executed_order: VecDeque::new(),
+            replicas: HashMap::new(),
+            checkpoint_number: 0,
+            index_in_checkpoint: 0,
+            stats: LedgerStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
+    /// Admits a verified transaction to the pool, or refuses it with nothing changed.
+    /// `jitter` is a random fraction in [0, 1) of the configured finality jitter.
+    pub fn admit(&mut self, tx: Tx, now: Instant, jitter: f64) -> Result<(), Reject> {
+        if self.pool_index.contains_key(&tx.hash) {
+            return Err(Reject::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error_code::POOL_ERROR,
+                format!("transaction {} is already in the pool", tx.hash),
+            ));
+        }
+        self.pending_state
+            .apply(&tx, self.config.chain_id, self.config.operator)?;
+        // Execution keeps admission order, so a transaction is never due before its predecessor.
+        let due = (now + self.config.finality + self.config.finality_jitter.mul_f64(jitter))
+            .max(self.last_due);
+        self.last_due = due;
+        let tx = Arc::new(tx);
+        self.pool_index.insert(tx.hash, Arc::clone(&tx));
+        self.pool.push_back(PendingTx { tx, due });
+        self.stats.admitted += 1;
+        Ok(())
+    }
+
+    /// Executes every pooled transaction that is due; returns how many ran.
+    pub fn execute_due(&mut self, now: Instant) -> usize {
+        self.advance_checkpoint(now);
+        let mut count = 0;
+        while self.pool.front().is_some_and(|p| p.due <= now) {
+            let Some(PendingTx { tx, .. }) = self.pool.pop_front() else {
+                break;
+            };
+            self.pool_index.remove(&tx.hash);
+            let applied = self
+                .committed
+                .apply(&tx, self.config.chain_id, self.config.operator);
+            debug_assert!(
+                applied.is_ok(),
+                "pending state admitted what committed state refuses: {applied:?}"
+            );
+            let executed = Arc::new(Executed {
+                tx,
+                at: now,
+                checkpoint_number: self.checkpoint_number,
+                transaction_index: self.index_in_checkpoint,
+            });
+            self.index_in_checkpoint += 1;
+            for replica in self.replicas.values_mut() {
+                replica.backlog.push_back(Arc::clone(&executed));
+            }
+            self.executed_order.push_back(executed.tx.hash);
+            self.executed.insert(executed.tx.hash, executed);
+            self.stats.executed += 1;
+            count += 1;
+        }
+        while self.executed_order.len() > self.config.retain_executed {
+            if let Some(old) = self.executed_order.pop_front() {
+                self.executed.remove(&old);
+                self.stats.evicted += 1;
+            }
+        }
+        count
+    }
+
+    fn advance_checkpoint(&mut self, now: Instant) {
+        let interval = self.config.checkpoint_interval.as_nanos().max(1);
+        let number =
+            u64::try_from(now.saturating_duration_since(self.started).as_nanos() / interval)
+                .unwrap_or(u64::MAX);
+        if number > self.checkpoint_number {
+            self.checkpoint_number = number;
+            self.index_in_checkpoint = 0;
+        }
+    }
+
+    pub fn checkpoint_number(&self) -> u64 {
+        self.checkpoint_number
+    }
+
+    /// The state node `node` serves when it lags `lag` behind; the committed state for no lag.
+    pub fn read_state(&mut self, node: usize, lag: Duration, now: Instant) -> &State {
+        if lag.is_zero() {
+            self.replicas.remove(&node);
+            return &self.committed;
+        }
+        let committed = &self.committed;
+        let replica = self.replicas.entry(node).or_insert_with(|| Replica {
+            state: committed.clone(),
+            backlog: VecDeque::new(),
+        });
+        while let Some(next) = replica.backlog.front() {
+            if next.at + lag > now {
+                break;
+            }
+            let next = replica.backlog.pop_front().expect("front exists");
+            let _ = replica
+                .state
+                .apply(&next.tx, self.config.chain_id, self.config.operator);
+        }
+        &replica.state
+    }
+
+    /// An executed transaction, if node visibility (`lag`) allows and it is still retained.
+    pub fn executed(&self, hash: &B256, lag: Duration, now: Instant) -> Option<Arc<Executed>> {
+        self.executed
+            .get(hash)
+            .filter(|e| e.at + lag <= now)
+            .cloned()
+    }
+
+    /// An admitted transaction that has not executed yet.
+    pub fn pending(&self, hash: &B256) -> Option<Arc<Tx>> {
+        self.pool_index.get(hash).cloned()
+    }
+
+    pub fn committed(&self) -> &State {
+        &self.committed
+    }
+
+    pub fn stats(&self) -> LedgerStats {
+        LedgerStats {
+            pending: self.pool.len() as u64,
+            retained: self.executed.len() as u64,
+            ..self.stats
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Shared test helpers: a devnet with a funded token, signing shortcuts, receipt waits.
+
+use std::time::Duration;
+
+use stress_tui::client::{CallError, NodeClient};
+use stress_tui::devnet::{Devnet, DevnetConfig, operator_key};
+use stress_tui::protocol::wire::Receipt;
+use stress_tui::protocol::{
+    Address, AuthorityAction, AuthorityPayload, AuthorityType, B256, IssuePayload, MintPayload,
+    Payload, PayloadProfile, PaymentPayload, PrivateKey, SignedTx, Signer, U256,
+};
+
+pub const CHAIN: u64 = 1_212_101;
+pub const PROFILE: PayloadProfile = PayloadProfile::Current;
+
+pub fn client(url: &str) -> NodeClient {
+    NodeClient::new(url, Duration::from_secs(5))
+}
+
+pub fn signer(seed: u8) -> Signer {
+    Signer::new(PrivateKey::from_bytes([seed; 32]).unwrap())
+}
+
+pub fn operator() -> Signer {
+    Signer::new(operator_key())
+}
+
+pub fn sign<P: Payload>(payload: P, by: &Signer) -> SignedTx<P> {
+    SignedTx::sign(payload, by, PROFILE)
+}
+
+/// Polls for a receipt (every 10 ms, at most 5 s).
+pub async fn wait_receipt(node: &NodeClient, hash: B256) -> Receipt {
+    for _ in 0..500 {
+        match node.receipt(hash).await {
+            Ok(receipt) => return receipt,
+            Err(e) if e.is_not_found() => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(e) => panic!("receipt of {hash}: {e}"),
+        }
+    }
+    panic!("no receipt for {hash} within 5 s");
+}
+
+pub fn issue(nonce: u64, symbol: &str) -> SignedTx<IssuePayload> {
+    let operator = operator();
+    sign(
+        IssuePayload {
+            chain_id: CHAIN,
+            nonce,
+            symbol: symbol.into(),
+            name: "Test Token".into(),
+            decimals: 6,
+            master_authority: operator.address(),
+            is_private: false,
+            clawback_enabled: true,
+        },
+        &operator,
+    )
+}
+
+pub fn grant(
+    nonce: u64,
+    token: Address,
+    minter: Address,
+    allowance: u64,
+) -> SignedTx<AuthorityPayload> {
+    sign(
+        AuthorityPayload {
+            chain_id: CHAIN,
+            nonce,
+            action: AuthorityAction::Grant,
+            authority_type: AuthorityType::MintBurnTokens,
+            authority_address: minter,
+            token,
+            value: U256::from(allowance),
+        },
+        &operator(),
+    )
+}
+
+pub fn mint(
+    by: &Signer,
+    nonce: u64,
+    token: Address,
+    to: Address,
+    value: u64,
+) -> SignedTx<MintPayload> {
+    sign(
+        MintPayload {
+            chain_id: CHAIN,
+            nonce,
+            recipient: to,
+            value: U256::from(value),
+            token,
+        },
+        by,
+    )
+}
+
+pub fn pay(
+    by: &Signer,
+    nonce: u64,
+    token: Address,
+    to: Address,
+    value: u64,
+) -> SignedTx<PaymentPayload> {
+    sign(
+        PaymentPayload {
+            chain_id: CHAIN,
+            nonce,
+            recipient: to,
+            value: U256::from(value),
+            token,
+        },
+        by,
+    )
+}
+
+/// A devnet where the operator issued TOKEN, granted `minter` 1,000 and `minter` minted 500 to
+/// `holder`; every receipt has appeared.
+pub struct Funded {
+    pub devnet: Devnet,
+    pub node: NodeClient,
+    pub token: Address,
+    pub minter: Signer,
+    pub holder: Signer,
+}
+
+pub async fn funded(config: DevnetConfig) -> Funded {
+    let devnet = Devnet::start(config).await.unwrap();
+    let node = client(&devnet.urls()[0]);
+    let (minter, holder) = (signer(11), signer(12));
+    let (hash, token) = node.submit_issue(&issue(0, "TOK"), PROFILE).await.unwrap();
+    wait_receipt(&node, hash).await;
+    let hash = node
+        .submit(&grant(1, token, minter.address(), 1_000), PROFILE)
+        .await
+        .unwrap();
+    wait_receipt(&node, hash).await;
+    let hash = node
+        .submit(&mint(&minter, 0, token, holder.address(), 500), PROFILE)
+        .await
+        .unwrap();
+    wait_receipt(&node, hash).await;
+    Funded {
+        devnet,
+        node,
+        token,
+        minter,
+        holder,
+    }
+}
+
+pub fn expect_status(
+    result: Result<impl std::fmt::Debug, CallError>,
+    status: u16,
+    code: &str,
+) -> String {
+    match result {
+        Err(CallError::Status {
+            status: got,
+            code: got_code,
+            message,
+            ..
+        }) => {
+            assert_eq!(
+                (got, got_code.as_str()),
+                (status, code),
+                "message: {message}"
+            );
+            message
+        }
+        other => panic!("expected HTTP {status} {code}, got {other:?}"),
+    }
+}
