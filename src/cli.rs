@@ -6,11 +6,100 @@ use clap::{Args, Parser, Subcommand};
 use crate::protocol::PayloadProfile;
 
 /// Load tester for multi-node 1Money L1 clusters.
+///
+/// Runs the 1Money stress workload (issue a token, grant mint authority, mint, pay, verify)
+/// through a pool of nodes, each with its own POST and GET rate. Keys come from files or
+/// environment variables, never from arguments.
 #[derive(Debug, Parser)]
-#[command(name = "stress-tui", version, about, long_about = None)]
+#[command(name = "stress-tui", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The stress run (no subcommand).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Nodes to load, comma-separated: host:port or http(s)://host[:port]
+    /// [default: 127.0.0.1:18555].
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub nodes: Vec<String>,
+    /// Total POST (transaction) rate per second, split evenly over the nodes.
+    #[arg(long, default_value = "100", value_name = "PER_SEC")]
+    pub post_rate: String,
+    /// Total GET (receipt, nonce, balance) rate per second, split evenly over the nodes.
+    #[arg(long, default_value = "250", value_name = "PER_SEC")]
+    pub get_rate: String,
+    /// One node's rates instead of its even share: NODE=POST[/GET] (repeatable).
+    #[arg(long = "node-rate", value_name = "NODE=POST[/GET]")]
+    pub node_rates: Vec<String>,
+    /// Start an embedded devnet of N nodes on 127.0.0.1 and load it (ignores --nodes).
+    #[arg(long, value_name = "N")]
+    pub devnet: Option<String>,
+    /// Run headless: progress lines on stderr, a summary on stdout.
+    #[arg(long)]
+    pub no_tui: bool,
+    /// Operator key file (hex); or set `OPERATOR_PRIVATE_KEY`. Defaults to the devnet key with
+    /// --devnet.
+    #[arg(long, value_name = "PATH")]
+    pub operator_key_file: Option<std::path::PathBuf>,
+    /// Use this existing token instead of issuing one (its master key signs the grants).
+    #[arg(long, value_name = "ADDRESS")]
+    pub token: Option<String>,
+    /// The token's master authority key file (hex); or set `MASTER_PRIVATE_KEY`. Defaults to
+    /// the operator key.
+    #[arg(long, value_name = "PATH")]
+    pub master_key_file: Option<std::path::PathBuf>,
+    /// Payload layout the nodes verify: current or legacy-2025.
+    #[arg(long, default_value_t = PayloadProfile::Current)]
+    pub profile: PayloadProfile,
+    /// Sustained mode: after funding, keep payments flowing this long (e.g. 90s, 10m, 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Mint wallets (each gets a mint allowance; at most 20 per token).
+    #[arg(long, default_value = "20")]
+    pub mint_wallets: String,
+    /// Transfer wallets per mint wallet.
+    #[arg(long, default_value = "100")]
+    pub transfers_per_mint: String,
+    /// Distribution wallets per transfer wallet.
+    #[arg(long, default_value = "4")]
+    pub distributions_per_transfer: String,
+    /// Base units minted to each transfer wallet.
+    #[arg(long, default_value = "1000000000")]
+    pub mint_amount: String,
+    /// Mint allowance granted to each mint wallet, in base units.
+    #[arg(long, default_value = "1000000000000000000")]
+    pub allowance: String,
+    /// Token decimals (0 to 18).
+    #[arg(long, default_value = "6")]
+    pub decimals: String,
+    /// Token symbol [default: 1USD + the UTC time as HHMMSS].
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Token name.
+    #[arg(long, default_value = "Stress Test Token")]
+    pub token_name: String,
+    /// Prefix of the deterministic wallet seeds (the Go tool's by default).
+    #[arg(long, default_value = crate::protocol::wallet::DEFAULT_SEED_PREFIX)]
+    pub wallet_seed: String,
+    /// Unconfirmed transactions an account may have at once (1 = the Go tool's behaviour).
+    #[arg(long, default_value = "1")]
+    pub in_flight_per_account: String,
+    /// Outstanding requests per node and direction before its slots are missed.
+    #[arg(long, default_value = "1024")]
+    pub max_in_flight: String,
+    /// Request timeout (e.g. 10s, 500ms).
+    #[arg(long, default_value = "10s")]
+    pub request_timeout: String,
+    /// How long an admitted transaction may take to show its receipt.
+    #[arg(long, default_value = "30s")]
+    pub confirm_timeout: String,
+    /// Allow a run against mainnet (chain id 21210).
+    #[arg(long)]
+    pub allow_mainnet: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,11 @@
 //! flag and what would be valid. No I/O beyond reading key files.
 
 use std::fmt;
+use std::time::Duration;
+
+use crate::cli::RunArgs;
+use crate::protocol::wallet::WalletSeed;
+use crate::protocol::{Address, PayloadProfile, PrivateKey, U256, parse_u256};
 
 /// A command-line mistake: printed as one line, exit code 2, before any traffic is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,3 +26,437 @@ impl fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// A node to load: its base URL and the label shown for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeTarget {
+    /// `http(s)://host:port`, no trailing slash.
+    pub url: String,
+    /// `host:port`.
+    pub label: String,
+}
+
+/// Parses `host:port`, `http://host:port` or `https://host[:port]` into a target.
+pub fn parse_node(text: &str) -> Result<NodeTarget, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty node address (expected host:port or http://host:port)".to_owned());
+    }
+    let (scheme, rest) = match text.split_once("://") {
+        Some(("http", rest)) => ("http", rest),
+        Some(("https", rest)) => ("https", rest),
+        Some((other, _)) => return Err(format!("`{text}`: scheme `{other}` is not http or https")),
+        None => ("http", text),
+    };
+    let rest = rest.trim_end_matches('/');
+    if rest.contains('/') || rest.contains('?') {
+        return Err(format!(
+            "`{text}`: give the node's base address only, without a path"
+        ));
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
+            let port: u16 = port.parse().ok().filter(|p| *p != 0).ok_or_else(|| {
+                format!("`{text}`: port `{port}` is not a number from 1 to 65535")
+            })?;
+            (host, port)
+        }
+        _ if scheme == "https" => (rest, 443),
+        _ => {
+            return Err(format!(
+                "`{text}`: missing port (expected host:port, e.g. 127.0.0.1:18555)"
+            ));
+        }
+    };
+    let host_valid = !host.is_empty()
+        && (host.starts_with('[') && host.ends_with(']')
+            || host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'));
+    if !host_valid {
+        return Err(format!(
+            "`{text}`: `{host}` is not a host name or IP address"
+        ));
+    }
+    Ok(NodeTarget {
+        url: format!("{scheme}://{host}:{port}"),
+        label: format!("{host}:{port}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_addresses_parse_to_base_urls() {
+        let cases = [
+            ("127.0.0.1:18555", "http://127.0.0.1:18555"),
+            ("http://127.0.0.1:18556/", "http://127.0.0.1:18556"),
+            (
+                "https://api.testnet.1money.network",
+                "https://api.testnet.1money.network:443",
+            ),
+            ("localhost:80", "http://localhost:80"),
+            ("[::1]:18555", "http://[::1]:18555"),
+        ];
+        for (input, url) in cases {
+            assert_eq!(parse_node(input).unwrap().url, url, "{input}");
+        }
+        for bad in [
+            "",
+            "127.0.0.1",
+            "127.0.0.1:0",
+            "127.0.0.1:70000",
+            "ftp://x:1",
+            "x:1/v1",
+            "bad host:1",
+            ":80",
+        ] {
+            assert!(parse_node(bad).is_err(), "{bad} accepted");
+        }
+    }
+}
+
+/// Where the operator (or master) key comes from.
+#[derive(Clone, Debug)]
+pub enum KeySource {
+    File(std::path::PathBuf),
+    Env(&'static str),
+    /// The embedded devnet's well-known key.
+    Devnet,
+    /// Same as the operator key.
+    Operator,
+}
+
+/// A validated stress run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub nodes: Vec<NodeTarget>,
+    pub post_rate: u32,
+    pub get_rate: u32,
+    /// Per-node overrides: (index into `nodes`, post, get).
+    pub node_rates: Vec<(usize, u32, Option<u32>)>,
+    pub devnet: Option<usize>,
+    pub no_tui: bool,
+    pub operator_key: PrivateKey,
+    pub master_key: PrivateKey,
+    pub token: Option<Address>,
+    pub profile: PayloadProfile,
+    pub duration: Option<Duration>,
+    pub mint_wallets: u32,
+    pub transfers_per_mint: u32,
+    pub distributions_per_transfer: u32,
+    pub mint_amount: U256,
+    pub allowance: U256,
+    pub decimals: u8,
+    pub symbol: String,
+    pub token_name: String,
+    pub wallet_seed: WalletSeed,
+    pub in_flight_per_account: u32,
+    pub max_in_flight: u32,
+    pub request_timeout: Duration,
+    pub confirm_timeout: Duration,
+    pub allow_mainnet: bool,
+    /// Keep every send's times (tests and benches; not a flag).
+    pub send_log: Option<std::sync::Arc<crate::engine::SendLog>>,
+}
+
+/// Parses a duration: a number with a unit, ms, s, m or h (e.g. 500ms, 90s, 10m).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 90s, 10m, 1h)"))?;
+    let millis = match unit {
+        "ms" => Some(value),
+        "s" => value.checked_mul(1_000),
+        "m" => value.checked_mul(60_000),
+        "h" => value.checked_mul(3_600_000),
+        _ => return Err(format!("`{text}` needs a unit: ms, s, m or h (e.g. 90s)")),
+    }
+    .ok_or_else(|| format!("`{text}` is too long"))?;
+    Ok(Duration::from_millis(millis))
+}
+
+fn number<T: std::str::FromStr>(
+    flag: &str,
+    text: &str,
+    valid: &str,
+    ok: impl Fn(&T) -> bool,
+) -> Result<T, UsageError> {
+    text.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|v| ok(v))
+        .ok_or_else(|| UsageError::new(format!("{flag} `{text}`: expected {valid}")))
+}
+
+fn count(flag: &str, text: &str, max: u32) -> Result<u32, UsageError> {
+    number::<u32>(
+        flag,
+        text,
+        &format!("a whole number from 1 to {max}"),
+        |v| (1..=max).contains(v),
+    )
+}
+
+fn amount(flag: &str, text: &str) -> Result<U256, UsageError> {
+    parse_u256(text.trim())
+        .ok()
+        .filter(|v| !v.is_zero())
+        .ok_or_else(|| {
+            UsageError::new(format!(
+                "{flag} `{text}`: expected a positive whole number of base units"
+            ))
+        })
+}
+
+fn timeout(flag: &str, text: &str) -> Result<Duration, UsageError> {
+    parse_duration(text)
+        .ok()
+        .filter(|d| *d >= Duration::from_millis(10) && *d <= Duration::from_secs(600))
+        .ok_or_else(|| {
+            UsageError::new(format!(
+                "{flag} `{text}`: expected a duration from 10ms to 600s, e.g. 10s"
+            ))
+        })
+}
+
+fn parse_token(text: &str) -> Result<Address, UsageError> {
+    let digits = text.strip_prefix("0x").unwrap_or("");
+    if digits.len() == 40 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        text.parse::<Address>()
+            .map_err(|e| UsageError::new(format!("--token `{text}`: {e}")))
+    } else {
+        Err(UsageError::new(format!(
+            "--token `{text}`: expected 0x followed by 40 hex digits"
+        )))
+    }
+}
+
+fn parse_run_duration(text: &str) -> Result<Duration, UsageError> {
+    match parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(UsageError::new("--duration: must be above 0")),
+        Err(e) => Err(UsageError::new(format!("--duration: {e}"))),
+    }
+}
+
+fn parse_symbol(given: Option<&str>) -> Result<String, UsageError> {
+    let symbol = given.map_or_else(|| format!("1USD{}", utc_hhmmss()), str::to_owned);
+    if symbol.is_empty() || symbol.len() > 20 || !symbol.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(UsageError::new(format!(
+            "--symbol `{symbol}`: expected 1 to 20 letters or digits"
+        )));
+    }
+    Ok(symbol)
+}
+
+/// The largest total rate accepted, per direction.
+pub const MAX_TOTAL_RATE: u32 = 1_000_000;
+
+/// Today's UTC time as HHMMSS, for the default symbol.
+fn utc_hhmmss() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let day = secs % 86_400;
+    format!("{:02}{:02}{:02}", day / 3600, day % 3600 / 60, day % 60)
+}
+
+impl RunConfig {
+    #[allow(clippy::type_complexity)]
+    fn pool_from_args(
+        args: &RunArgs,
+    ) -> Result<
+        (
+            Option<usize>,
+            Vec<NodeTarget>,
+            u32,
+            u32,
+            Vec<(usize, u32, Option<u32>)>,
+        ),
+        UsageError,
+    > {
+        let devnet = args
+            .devnet
+            .as_deref()
+            .map(|n| {
+                number::<usize>("--devnet", n, "a node count from 1 to 64", |n| {
+                    (1..=64).contains(n)
+                })
+            })
+            .transpose()?;
+        let mut nodes = Vec::new();
+        if devnet.is_none() {
+            let given: Vec<&str> = if args.nodes.is_empty() {
+                vec!["127.0.0.1:18555"]
+            } else {
+                args.nodes.iter().map(String::as_str).collect()
+            };
+            for text in given {
+                let node =
+                    parse_node(text).map_err(|e| UsageError::new(format!("--nodes: {e}")))?;
+                if nodes.iter().any(|n: &NodeTarget| n.url == node.url) {
+                    return Err(UsageError::new(format!(
+                        "--nodes: {} is listed twice",
+                        node.label
+                    )));
+                }
+                nodes.push(node);
+            }
+        } else if !args.nodes.is_empty() {
+            return Err(UsageError::new(
+                "--nodes and --devnet conflict: --devnet loads its own nodes",
+            ));
+        }
+        let rate = |flag: &str, text: &str| {
+            number::<u32>(
+                flag,
+                text,
+                &format!("a whole number of requests per second from 1 to {MAX_TOTAL_RATE}"),
+                |r| (1..=MAX_TOTAL_RATE).contains(r),
+            )
+        };
+        let post_rate = rate("--post-rate", &args.post_rate)?;
+        let get_rate = rate("--get-rate", &args.get_rate)?;
+        let mut node_rates = Vec::new();
+        for setting in &args.node_rates {
+            let bad = |why: &str| UsageError::new(format!("--node-rate `{setting}`: {why}"));
+            let (node, rates) = setting
+                .rsplit_once('=')
+                .ok_or_else(|| bad("expected NODE=POST[/GET], e.g. 127.0.0.1:18555=200/400"))?;
+            let target = parse_node(node).map_err(|e| bad(&e))?;
+            let index = nodes
+                .iter()
+                .position(|n| n.url == target.url)
+                .ok_or_else(|| bad(&format!("{} is not in --nodes", target.label)))?;
+            let (post, get) = match rates.split_once('/') {
+                Some((post, get)) => (post, Some(get)),
+                None => (rates, None),
+            };
+            let per_node = |text: &str| {
+                number::<u32>("--node-rate", text, "a rate from 0 to 1000000", |r| {
+                    *r <= MAX_TOTAL_RATE
+                })
+            };
+            node_rates.push((index, per_node(post)?, get.map(per_node).transpose()?));
+        }
+        Ok((devnet, nodes, post_rate, get_rate, node_rates))
+    }
+
+    fn keys_from_args(
+        args: &RunArgs,
+        devnet: bool,
+    ) -> Result<(PrivateKey, PrivateKey), UsageError> {
+        let operator_key = match (&args.operator_key_file, devnet) {
+            (Some(path), _) => PrivateKey::from_file(path)
+                .map_err(|e| UsageError::new(format!("--operator-key-file: {e}")))?,
+            (None, _) if std::env::var_os("OPERATOR_PRIVATE_KEY").is_some() => {
+                PrivateKey::from_env("OPERATOR_PRIVATE_KEY")
+                    .map_err(|e| UsageError::new(e.to_string()))?
+            }
+            (None, true) => crate::devnet::operator_key(),
+            (None, false) => {
+                return Err(UsageError::new(
+                    "no operator key: pass --operator-key-file PATH or set OPERATOR_PRIVATE_KEY (with --devnet the devnet key is used)",
+                ));
+            }
+        };
+        let master_key = match &args.master_key_file {
+            Some(path) => PrivateKey::from_file(path)
+                .map_err(|e| UsageError::new(format!("--master-key-file: {e}")))?,
+            None if std::env::var_os("MASTER_PRIVATE_KEY").is_some() => {
+                PrivateKey::from_env("MASTER_PRIVATE_KEY")
+                    .map_err(|e| UsageError::new(e.to_string()))?
+            }
+            None => operator_key.clone(),
+        };
+        Ok((operator_key, master_key))
+    }
+
+    /// Validates the run flags; every error names the flag and what would be valid.
+    pub fn from_args(args: &RunArgs) -> Result<Self, UsageError> {
+        let (devnet, nodes, post_rate, get_rate, node_rates) = Self::pool_from_args(args)?;
+        let (operator_key, master_key) = Self::keys_from_args(args, devnet.is_some())?;
+        let token = args.token.as_deref().map(parse_token).transpose()?;
+        let duration = args
+            .duration
+            .as_deref()
+            .map(parse_run_duration)
+            .transpose()?;
+        let mint_wallets = count(
+            "--mint-wallets",
+            &args.mint_wallets,
+            u32::try_from(crate::devnet::MAX_MINT_AUTHORITIES).unwrap_or(u32::MAX),
+        )?;
+        let transfers_per_mint = count("--transfers-per-mint", &args.transfers_per_mint, 100_000)?;
+        let distributions_per_transfer = count(
+            "--distributions-per-transfer",
+            &args.distributions_per_transfer,
+            1_000,
+        )?;
+        if u64::from(mint_wallets)
+            * u64::from(transfers_per_mint)
+            * u64::from(distributions_per_transfer)
+            > 10_000_000
+        {
+            return Err(UsageError::new(
+                "--mint-wallets x --transfers-per-mint x --distributions-per-transfer must be at most 10,000,000 wallets",
+            ));
+        }
+        let mint_amount = amount("--mint-amount", &args.mint_amount)?;
+        let allowance = amount("--allowance", &args.allowance)?;
+        let needed = mint_amount.saturating_mul(U256::from(transfers_per_mint));
+        if allowance < needed {
+            return Err(UsageError::new(format!(
+                "--allowance {allowance} is below --mint-amount x --transfers-per-mint = {needed}"
+            )));
+        }
+        let decimals = number::<u8>("--decimals", &args.decimals, "a number from 0 to 18", |d| {
+            *d <= 18
+        })?;
+        let symbol = parse_symbol(args.symbol.as_deref())?;
+        if args.token_name.is_empty() || args.token_name.len() > 120 {
+            return Err(UsageError::new("--token-name: expected 1 to 120 bytes"));
+        }
+        Ok(Self {
+            nodes,
+            post_rate,
+            get_rate,
+            node_rates,
+            devnet,
+            no_tui: args.no_tui,
+            operator_key,
+            master_key,
+            token,
+            profile: args.profile,
+            duration,
+            mint_wallets,
+            transfers_per_mint,
+            distributions_per_transfer,
+            mint_amount,
+            allowance,
+            decimals,
+            symbol,
+            token_name: args.token_name.clone(),
+            wallet_seed: WalletSeed::new(args.wallet_seed.clone()),
+            in_flight_per_account: count(
+                "--in-flight-per-account",
+                &args.in_flight_per_account,
+                1_000,
+            )?,
+            max_in_flight: count("--max-in-flight", &args.max_in_flight, 1_000_000)?,
+            request_timeout: timeout("--request-timeout", &args.request_timeout)?,
+            confirm_timeout: timeout("--confirm-timeout", &args.confirm_timeout)?,
+            allow_mainnet: args.allow_mainnet,
+            send_log: None,
+        })
+    }
+}

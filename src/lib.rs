@@ -19,7 +19,12 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod devnet;
+pub mod engine;
 pub mod protocol;
+pub mod report;
+pub mod run;
+pub mod stats;
+pub mod workload;
 
 use std::process::ExitCode;
 
@@ -37,11 +42,48 @@ pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Devnet(args)) => {
             devnet::cli::run(args).await.map(|()| ExitCode::SUCCESS)
         }
-        None => Err(UsageError::new(
-            "the stress run is not available yet; try `stress-tui devnet --help`",
-        )
-        .into()),
+        None => run_headless(cli.run).await,
     }
+}
+
+/// Exit code of a run whose phase failed (verify mismatches, funding failures).
+pub const EXIT_RUN_FAILED: u8 = exit::FAILURE;
+
+/// The `--no-tui` face: a progress line a second on stderr, the summary on stdout.
+async fn run_headless(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
+    let config = config::RunConfig::from_args(&args)?;
+    if !config.no_tui {
+        return Err(UsageError::new(
+            "the live dashboard is not built yet: add --no-tui to run headless",
+        )
+        .into());
+    }
+    let handle = run::start(config).await?;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.tick().await;
+    let mut finished = handle.workload.finished();
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let line = report::progress_line(&handle.stats.borrow(), &handle.engine.pool(), &handle.workload.status());
+                eprintln!("{line}");
+            }
+            () = &mut signal => {
+                eprintln!("interrupted: stopping and writing the summary");
+                handle.interrupt();
+                break;
+            }
+            _ = finished.wait_for(|done| *done) => break,
+        }
+    }
+    let report = handle.wait().await?;
+    println!("{}", report::summary_text(&report));
+    Ok(match report.ending {
+        run::Ending::Completed => ExitCode::SUCCESS,
+        run::Ending::Failed | run::Ending::Interrupted => ExitCode::from(EXIT_RUN_FAILED),
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,0 +1,174 @@
+//! One node of the pool: its client, its target rates, live counters the pacers keep, and its
+//! health as the requests see it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{ErrorClass, NodeClient};
+use crate::stats::NodeId;
+
+/// POST or GET: each has its own rate and pacer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Post,
+    Get,
+}
+
+/// A node's target rates, requests a second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NodeRates {
+    pub post: u32,
+    pub get: u32,
+}
+
+impl NodeRates {
+    #[must_use]
+    pub fn get(self, direction: Direction) -> u32 {
+        match direction {
+            Direction::Post => self.post,
+            Direction::Get => self.get,
+        }
+    }
+}
+
+/// How a node is doing, as its requests see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Healthy,
+    /// Timeouts or server errors recently, but connections work.
+    Degraded,
+    /// Connections fail: no work is sent; a probe checks every second.
+    Down,
+}
+
+/// Consecutive connection failures that mark a node down.
+const DOWN_AFTER: u32 = 3;
+
+/// Counters of one direction, kept by the pacer and its requests.
+#[derive(Debug, Default)]
+pub struct DirectionCounters {
+    /// Slots that had work for this node: sent + missed.
+    pub offered: AtomicU64,
+    pub sent: AtomicU64,
+    /// Slots dropped: late beyond the schedule's max lag, node down, or in-flight cap reached.
+    pub missed: AtomicU64,
+    pub in_flight: AtomicU32,
+    /// Lateness of the last slot sent, microseconds.
+    pub lag_us: AtomicU64,
+}
+
+/// Live counters and health of one node: shared with the faces, which read them live.
+#[derive(Debug, Default)]
+pub struct NodeCounters {
+    pub post: DirectionCounters,
+    pub get: DirectionCounters,
+    health: AtomicU8,
+    connect_failures: AtomicU32,
+}
+
+impl NodeCounters {
+    #[must_use]
+    pub fn health(&self) -> Health {
+        match self.health.load(Ordering::Relaxed) {
+            0 => Health::Healthy,
+            1 => Health::Degraded,
+            _ => Health::Down,
+        }
+    }
+
+    fn set_health(&self, health: Health) {
+        let value = match health {
+            Health::Healthy => 0,
+            Health::Degraded => 1,
+            Health::Down => 2,
+        };
+        self.health.store(value, Ordering::Relaxed);
+    }
+
+    /// Updates health from one request's outcome (`None` = success).
+    pub fn observe(&self, failure: Option<ErrorClass>) {
+        match failure {
+            None | Some(ErrorClass::Rejected) => {
+                self.connect_failures.store(0, Ordering::Relaxed);
+                self.set_health(Health::Healthy);
+            }
+            Some(ErrorClass::Connect) => {
+                let failures = self.connect_failures.fetch_add(1, Ordering::Relaxed) + 1;
+                if failures >= DOWN_AFTER {
+                    self.set_health(Health::Down);
+                }
+            }
+            Some(_) => {
+                if self.health() != Health::Down {
+                    self.set_health(Health::Degraded);
+                }
+            }
+        }
+    }
+
+    /// A successful probe brings a down node back.
+    pub fn mark_up(&self) {
+        self.connect_failures.store(0, Ordering::Relaxed);
+        self.set_health(Health::Healthy);
+    }
+
+    #[must_use]
+    pub fn direction(&self, direction: Direction) -> &DirectionCounters {
+        match direction {
+            Direction::Post => &self.post,
+            Direction::Get => &self.get,
+        }
+    }
+}
+
+/// A node in the pool: what the pacers of this node share.
+#[derive(Debug)]
+pub struct NodeSlot {
+    pub id: NodeId,
+    /// `host:port` as the user gave it (for display).
+    pub label: String,
+    pub client: NodeClient,
+    pub rates: watch::Sender<NodeRates>,
+    pub counters: Arc<NodeCounters>,
+    /// Cancels this node's pacers and probe (removal).
+    pub cancel: CancellationToken,
+}
+
+impl NodeSlot {
+    #[must_use]
+    pub fn new(
+        id: NodeId,
+        label: String,
+        client: NodeClient,
+        rates: NodeRates,
+        cancel: CancellationToken,
+    ) -> Self {
+        Self {
+            id,
+            label,
+            client,
+            rates: watch::Sender::new(rates),
+            counters: Arc::new(NodeCounters::default()),
+            cancel,
+        }
+    }
+
+    #[must_use]
+    pub fn health(&self) -> Health {
+        self.counters.health()
+    }
+
+    pub fn observe(&self, failure: Option<ErrorClass>) {
+        self.counters.observe(failure);
+    }
+
+    pub fn mark_up(&self) {
+        self.counters.mark_up();
+    }
+}

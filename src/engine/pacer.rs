@@ -1,0 +1,227 @@
+//! The pacer of one node and direction: takes due slots from its [`Schedule`], pulls work for
+//! them from the [`WorkSource`], and sends each request on its own task so that a slow answer
+//! never delays the next slot. Missed slots, lag and in-flight requests are counted in the
+//! node's counters; every answer becomes a [`Sample`].
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::time::sleep_until;
+use tokio_util::task::TaskTracker;
+
+use super::node::{Direction, Health, NodeSlot};
+use super::schedule::{BurstWindow, Schedule};
+use super::{GetJob, PostJob, WorkSource};
+use crate::stats::{Outcome, Sample, StatsHandle, micros_between};
+
+/// What every pacer of a run shares.
+pub struct PaceContext {
+    pub work: Arc<dyn WorkSource>,
+    pub stats: StatsHandle,
+    pub paused: watch::Receiver<bool>,
+    /// Requests of one direction a node may have outstanding before slots are missed.
+    pub max_in_flight: u32,
+    pub tracker: TaskTracker,
+    /// When set, every send's (node, direction, intended, actual) time is kept (tests, benches).
+    pub send_log: Option<Arc<SendLog>>,
+}
+
+/// One request's schedule slot and actual send time.
+#[derive(Clone, Copy, Debug)]
+pub struct SendRecord {
+    pub node: crate::stats::NodeId,
+    pub direction: Direction,
+    pub intended: Instant,
+    pub sent: Instant,
+}
+
+/// A bounded log of sends, for checking pacing from outside.
+#[derive(Debug, Default)]
+pub struct SendLog {
+    records: std::sync::Mutex<Vec<SendRecord>>,
+}
+
+impl SendLog {
+    /// At most this many records are kept; later sends are not logged.
+    pub const CAPACITY: usize = 2_000_000;
+
+    fn push(&self, record: SendRecord) {
+        let mut records = self
+            .records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if records.len() < Self::CAPACITY {
+            records.push(record);
+        }
+    }
+
+    #[must_use]
+    pub fn records(&self) -> Vec<SendRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Runs until the node is removed or the run ends.
+pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
+    let mut rates = node.rates.subscribe();
+    let mut paused = ctx.paused.clone();
+    let counters = Arc::clone(&node.counters);
+    let counters = counters.direction(direction);
+    let mut schedule = Schedule::new(rates.borrow_and_update().get(direction), Instant::now());
+    let mut window = BurstWindow::default();
+    loop {
+        let rate = schedule.rate();
+        let idle = rate == 0 || *paused.borrow_and_update();
+        let wake = if idle {
+            None
+        } else {
+            let now = Instant::now();
+            Some(schedule.next_due().max(window.free_at(rate, now)))
+        };
+        tokio::select! {
+            biased;
+            () = node.cancel.cancelled() => return,
+            changed = rates.changed() => {
+                if changed.is_err() { return; }
+                schedule = Schedule::new(rates.borrow_and_update().get(direction), Instant::now());
+                continue;
+            }
+            changed = paused.changed() => {
+                if changed.is_err() { return; }
+                // Resuming starts a fresh schedule: a pause is not lateness.
+                schedule = Schedule::new(rate, Instant::now());
+                continue;
+            }
+            () = wait_until(wake) => {}
+        }
+        let now = Instant::now();
+        while window.free_at(rate, now) <= now {
+            let Some((intended, dropped)) = schedule.take_due(now) else {
+                break;
+            };
+            if dropped > 0 {
+                counters.offered.fetch_add(dropped, Ordering::Relaxed);
+                counters.missed.fetch_add(dropped, Ordering::Relaxed);
+            }
+            if node.health() == Health::Down
+                || counters.in_flight.load(Ordering::Relaxed) >= ctx.max_in_flight
+            {
+                counters.offered.fetch_add(1, Ordering::Relaxed);
+                counters.missed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            let sent = match direction {
+                Direction::Post => ctx.work.next_post(node.id).map(|job| {
+                    ctx.tracker.spawn(send_post(
+                        job,
+                        intended,
+                        Arc::clone(&node),
+                        Arc::clone(&ctx),
+                    ));
+                }),
+                Direction::Get => ctx.work.next_get(node.id).map(|job| {
+                    ctx.tracker
+                        .spawn(send_get(job, intended, Arc::clone(&node), Arc::clone(&ctx)));
+                }),
+            };
+            if sent.is_some() {
+                if let Some(log) = &ctx.send_log {
+                    log.push(SendRecord {
+                        node: node.id,
+                        direction,
+                        intended,
+                        sent: now,
+                    });
+                }
+                counters.offered.fetch_add(1, Ordering::Relaxed);
+                counters.sent.fetch_add(1, Ordering::Relaxed);
+                counters.in_flight.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .lag_us
+                    .store(micros_between(intended, Instant::now()), Ordering::Relaxed);
+                window.record(rate, now);
+            }
+        }
+    }
+}
+
+async fn wait_until(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn outcome_of<T>(result: &Result<T, crate::client::CallError>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Ok,
+        Err(e) => Outcome::Failed {
+            class: e.class(),
+            code: e.error_code().map(str::to_owned),
+        },
+    }
+}
+
+async fn send_post(job: PostJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
+    let sent = Instant::now();
+    let result = node.client.submit_body(job.kind, job.body).await;
+    let done = Instant::now();
+    node.counters.post.in_flight.fetch_sub(1, Ordering::Relaxed);
+    node.observe(result.as_ref().err().map(crate::client::CallError::class));
+    ctx.stats.record(Sample {
+        node: node.id,
+        op: job.op,
+        outcome: outcome_of(&result),
+        intended,
+        sent,
+        done,
+    });
+    ctx.work.post_done(job.ticket, node.id, result);
+}
+
+async fn send_get(job: GetJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
+    let sent = Instant::now();
+    let result = node.client.call(hyper::Method::GET, &job.path, None).await;
+    let done = Instant::now();
+    node.counters.get.in_flight.fetch_sub(1, Ordering::Relaxed);
+    // A 404 for a receipt is an ordinary "not yet", not a node fault.
+    let class = result
+        .as_ref()
+        .err()
+        .filter(|e| !e.is_not_found())
+        .map(crate::client::CallError::class);
+    node.observe(class);
+    let outcome = match &result {
+        Err(e) if e.is_not_found() => Outcome::Ok,
+        other => outcome_of(other),
+    };
+    ctx.stats.record(Sample {
+        node: node.id,
+        op: job.op,
+        outcome,
+        intended,
+        sent,
+        done,
+    });
+    ctx.work.get_done(job.ticket, node.id, result);
+}
+
+/// While the node is down, checks it every second and marks it up when it answers.
+pub async fn probe(node: Arc<NodeSlot>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = node.cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if node.health() == Health::Down && node.client.chain_id().await.is_ok() {
+            node.mark_up();
+        }
+    }
+}

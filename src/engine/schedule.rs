@@ -1,0 +1,176 @@
+//! Smooth pacing for one node and one request kind: slot k is due at `anchor + k / rate`. Slots
+//! are never sent early; late slots are sent while the burst rule allows, and a slot more than
+//! [`Schedule::max_lag`] late is dropped and counted as missed (no catch-up burst). The burst
+//! rule: in any 10 ms window at most `ceil(rate × 0.01) + 1` sends.
+//!
+//! Pure over `Instant`s, so that tests drive it with a synthetic clock.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// The window of the burst rule.
+pub const BURST_WINDOW: Duration = Duration::from_millis(10);
+
+/// Intended send times of one rate.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    anchor: Instant,
+    rate: u32,
+    next_slot: u64,
+}
+
+impl Schedule {
+    /// A schedule of `rate` slots a second whose first slot is due at `anchor`.
+    #[must_use]
+    pub fn new(rate: u32, anchor: Instant) -> Self {
+        Self {
+            anchor,
+            rate,
+            next_slot: 0,
+        }
+    }
+
+    #[must_use]
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// How late a slot may be sent before it is dropped: two periods, at least 20 ms.
+    #[must_use]
+    pub fn max_lag(&self) -> Duration {
+        let two_periods = Duration::from_nanos(2_000_000_000 / u64::from(self.rate.max(1)));
+        two_periods.max(Duration::from_millis(20))
+    }
+
+    fn slot_time(&self, slot: u64) -> Instant {
+        let nanos = u128::from(slot) * 1_000_000_000 / u128::from(self.rate.max(1));
+        self.anchor + Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    /// When the next slot is due.
+    #[must_use]
+    pub fn next_due(&self) -> Instant {
+        self.slot_time(self.next_slot)
+    }
+
+    /// Takes the next slot if it is due at `now`: `(intended time, slots dropped before it for
+    /// being more than max_lag late)`. `None` when the next slot is still in the future (the
+    /// dropped count is then returned with it on a later call).
+    pub fn take_due(&mut self, now: Instant) -> Option<(Instant, u64)> {
+        if self.rate == 0 {
+            return None;
+        }
+        let mut dropped = 0;
+        // Skip straight to the first slot that is not too late, counting what was skipped.
+        let max_lag = self.max_lag();
+        if let Some(earliest) = now.checked_sub(max_lag)
+            && self.next_due() < earliest
+        {
+            let since_anchor = earliest.saturating_duration_since(self.anchor).as_nanos();
+            let first_fresh =
+                u64::try_from(since_anchor * u128::from(self.rate) / 1_000_000_000 + 1)
+                    .unwrap_or(u64::MAX);
+            dropped = first_fresh.saturating_sub(self.next_slot);
+            self.next_slot = first_fresh.max(self.next_slot);
+        }
+        let intended = self.next_due();
+        if intended > now {
+            // Dropped slots are reported with the next slot taken; keep them by rewinding.
+            self.next_slot -= dropped;
+            return None;
+        }
+        self.next_slot += 1;
+        Some((intended, dropped))
+    }
+}
+
+/// The last sends of one node and kind, to enforce the burst rule.
+#[derive(Debug, Default)]
+pub struct BurstWindow {
+    sends: VecDeque<Instant>,
+}
+
+impl BurstWindow {
+    /// Sends allowed in one window at `rate`.
+    #[must_use]
+    pub fn limit(rate: u32) -> usize {
+        usize::try_from(u64::from(rate).div_ceil(100)).unwrap_or(usize::MAX) + 1
+    }
+
+    /// When a send would be allowed again (now, if it already is).
+    #[must_use]
+    pub fn free_at(&self, rate: u32, now: Instant) -> Instant {
+        let limit = Self::limit(rate);
+        if self.sends.len() < limit {
+            return now;
+        }
+        let oldest = self.sends[self.sends.len() - limit];
+        (oldest + BURST_WINDOW).max(now)
+    }
+
+    pub fn record(&mut self, rate: u32, at: Instant) {
+        self.sends.push_back(at);
+        let limit = Self::limit(rate);
+        while self.sends.len() > limit {
+            self.sends.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_evenly_spaced_and_never_early() {
+        let start = Instant::now();
+        let mut schedule = Schedule::new(200, start);
+        assert!(
+            schedule
+                .take_due(start.checked_sub(Duration::from_millis(1)).unwrap())
+                .is_none()
+        );
+        let mut taken = Vec::new();
+        for ms in 0..1000 {
+            let now = start + Duration::from_millis(ms);
+            while let Some((intended, dropped)) = schedule.take_due(now) {
+                assert_eq!(dropped, 0);
+                assert!(intended <= now);
+                taken.push(intended);
+            }
+        }
+        assert_eq!(taken.len(), 200);
+        for pair in taken.windows(2) {
+            assert_eq!(pair[1] - pair[0], Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn a_stall_drops_late_slots_instead_of_bursting() {
+        let start = Instant::now();
+        let mut schedule = Schedule::new(1000, start);
+        // Nothing taken for 500 ms: only slots within max_lag (20 ms) remain.
+        let now = start + Duration::from_millis(500);
+        let (intended, dropped) = schedule.take_due(now).unwrap();
+        assert!(now - intended <= schedule.max_lag());
+        assert!((478..=481).contains(&dropped), "{dropped}");
+        let mut rest = 0;
+        while schedule.take_due(now).is_some() {
+            rest += 1;
+        }
+        assert!(rest <= 21, "{rest}");
+    }
+
+    #[test]
+    fn burst_window_limits_sends() {
+        let start = Instant::now();
+        let mut window = BurstWindow::default();
+        assert_eq!(BurstWindow::limit(1000), 11);
+        assert_eq!(BurstWindow::limit(50), 2);
+        for i in 0..11 {
+            assert_eq!(window.free_at(1000, start), start, "send {i}");
+            window.record(1000, start);
+        }
+        assert_eq!(window.free_at(1000, start), start + BURST_WINDOW);
+    }
+}

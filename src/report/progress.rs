@@ -1,0 +1,57 @@
+//! The headless face's one line a second (stderr).
+
+use std::fmt::Write;
+
+use super::fmt_micros;
+use crate::engine::PoolView;
+use crate::stats::StatsSnapshot;
+use crate::workload::WorkloadStatus;
+
+/// `[  12s] transfer 1234/8000 | post 498/s ok 497/s confirmed 480/s | p99 12.3ms | errors 0 | 127.0.0.1:18555 125/s ...`
+#[must_use]
+pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadStatus) -> String {
+    let second = stats.last_second_total();
+    let post_p99 = stats
+        .nodes
+        .iter()
+        .map(|n| n.last_second.post_latency.p99)
+        .max()
+        .unwrap_or(0);
+    let mut line = format!(
+        "[{:>5}s] {} {}/{}{} | post ok {}/s err {}/s | get {}/s | confirmed {}/s | p99 {} | errors {}",
+        stats.elapsed.as_secs(),
+        status.phase,
+        status.phase_done,
+        status.phase_total,
+        if status.phase_failed > 0 {
+            format!(" ({} failed)", status.phase_failed)
+        } else {
+            String::new()
+        },
+        second.post_ok,
+        second.post_errors,
+        second.get_ok + second.get_errors,
+        second.confirmed,
+        fmt_micros(post_p99),
+        stats.total_errors(),
+    );
+    if pool.paused {
+        line.push_str(" | PAUSED");
+    }
+    for node in &pool.nodes {
+        let sample = stats
+            .node(node.id)
+            .map(|n| n.last_second)
+            .unwrap_or_default();
+        let _ = write!(
+            line,
+            " | {} {}/s",
+            node.label,
+            sample.post_ok + sample.post_errors
+        );
+        if node.health() != crate::engine::Health::Healthy {
+            let _ = write!(line, " {:?}", node.health());
+        }
+    }
+    line
+}

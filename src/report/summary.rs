@@ -1,0 +1,182 @@
+//! The final summary: phases, one row per node and per operation, the distribution check and
+//! the verify result.
+
+use std::fmt::Write;
+
+use super::fmt_micros;
+use crate::engine::{Direction, PoolView};
+use crate::run::RunReport;
+use crate::stats::{OpSnapshot, StatsSnapshot};
+
+fn errors_text(op: &OpSnapshot) -> String {
+    if op.errors.is_empty() {
+        return "-".to_owned();
+    }
+    op.errors
+        .iter()
+        .map(|(class, n)| format!("{}={n}", class.as_str()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Each node's share of the POST requests sent, against the share its target rate implies:
+/// `(label, actual %, expected %)`.
+#[must_use]
+pub fn distribution_check(stats: &StatsSnapshot, pool: &PoolView) -> Vec<(String, f64, f64)> {
+    let sent: Vec<(String, u64, u32)> = pool
+        .nodes
+        .iter()
+        .map(|n| {
+            let count = stats.node(n.id).map_or(0, |s| s.post.count);
+            (n.label.clone(), count, n.rates.post)
+        })
+        .collect();
+    let total_sent: u64 = sent.iter().map(|s| s.1).sum();
+    let total_rate: u64 = sent.iter().map(|s| u64::from(s.2)).sum();
+    sent.into_iter()
+        .map(|(label, count, rate)| {
+            let actual = if total_sent == 0 {
+                0.0
+            } else {
+                100.0 * count as f64 / total_sent as f64
+            };
+            let expected = if total_rate == 0 {
+                0.0
+            } else {
+                100.0 * f64::from(rate) / total_rate as f64
+            };
+            (label, actual, expected)
+        })
+        .collect()
+}
+
+/// The summary printed at the end of a run.
+#[must_use]
+pub fn summary_text(report: &RunReport) -> String {
+    let stats = &report.stats;
+    let secs = report.elapsed.as_secs_f64().max(0.001);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "== stress-tui summary: {:?} after {:.1}s ==",
+        report.ending, secs
+    );
+    if let Some(token) = report.status.token {
+        let _ = writeln!(out, "token {token}");
+    }
+    if let Some(failure) = &report.status.failure {
+        let _ = writeln!(out, "FAILED: {failure}");
+    }
+    phases_and_nodes(&mut out, report, secs);
+    operations(&mut out, stats, secs);
+    let _ = writeln!(
+        out,
+        "\ndistribution of POST requests (actual share vs target share):"
+    );
+    for (label, actual, expected) in distribution_check(stats, &report.pool) {
+        let _ = writeln!(out, "  {label:<21} {actual:>5.1}% vs {expected:>5.1}%");
+    }
+    let verify = report.status.verify;
+    if verify.checked > 0 {
+        let _ = writeln!(
+            out,
+            "\nverify: {} balances checked, {} match, {} differ; supply {} (expected {})",
+            verify.checked,
+            verify.matched,
+            verify.mismatched,
+            verify
+                .reported_supply
+                .map_or_else(|| "unread".to_owned(), |s| s.to_string()),
+            verify.expected_supply
+        );
+    }
+    let s = &report.status;
+    let _ = writeln!(
+        out,
+        "transactions: {} submitted, {} confirmed, {} failed, {} nonce resyncs; samples dropped {}",
+        s.submitted, s.confirmed, s.failed, s.resyncs, stats.dropped_samples
+    );
+    out
+}
+
+fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64) {
+    let stats = &report.stats;
+    let _ = writeln!(out, "\nphase        duration   total  confirmed  failed");
+    for phase in &report.status.reports {
+        let _ = writeln!(
+            out,
+            "{:<12} {:>7.1}s {:>7} {:>10} {:>7}",
+            phase.phase.as_str(),
+            phase.duration.as_secs_f64(),
+            phase.total,
+            phase.confirmed,
+            phase.failed
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nnode                  post/s get/s   sent     ok   errors            ok/s  p50      p90      p99      p99.9    max      confirmed conf/s missed"
+    );
+    for node in &report.pool.nodes {
+        let Some(s) = stats.node(node.id) else {
+            continue;
+        };
+        let p = s.post.latency;
+        let missed = node
+            .counters
+            .direction(Direction::Post)
+            .missed
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "{:<21} {:>6} {:>5} {:>6} {:>6} {:<17} {:>5.1} {:<8} {:<8} {:<8} {:<8} {:<8} {:>9} {:>6.1} {:>6}",
+            node.label,
+            node.rates.post,
+            node.rates.get,
+            s.post.count,
+            s.post.ok,
+            errors_text(&s.post),
+            s.post.ok as f64 / secs,
+            fmt_micros(p.p50),
+            fmt_micros(p.p90),
+            fmt_micros(p.p99),
+            fmt_micros(p.p999),
+            fmt_micros(p.max),
+            s.confirmed,
+            s.confirmed as f64 / secs,
+            missed,
+        );
+    }
+}
+
+fn operations(out: &mut String, stats: &StatsSnapshot, secs: f64) {
+    let _ = writeln!(
+        out,
+        "\noperation   count      ok  errors            rate/s  p50      p90      p99      p99.9    max"
+    );
+    for (op, s) in &stats.ops {
+        let p = s.latency;
+        let _ = writeln!(
+            out,
+            "{:<10} {:>6} {:>7}  {:<17} {:>6.1}  {:<8} {:<8} {:<8} {:<8} {:<8}",
+            op.as_str(),
+            s.count,
+            s.ok,
+            errors_text(s),
+            s.count as f64 / secs,
+            fmt_micros(p.p50),
+            fmt_micros(p.p90),
+            fmt_micros(p.p99),
+            fmt_micros(p.p999),
+            fmt_micros(p.max),
+        );
+    }
+    if !stats.error_codes.is_empty() {
+        let codes: Vec<String> = stats
+            .error_codes
+            .iter()
+            .map(|(c, n)| format!("{c}={n}"))
+            .collect();
+        let _ = writeln!(out, "\nerrors by code: {}", codes.join(", "));
+    }
+}

@@ -1,0 +1,265 @@
+//! A stress run from a validated [`RunConfig`]: optional embedded devnet, chain-id check, the
+//! workload, the engine, the stats aggregator and the headless face; then the summary.
+//!
+//! [`start`] returns a [`RunHandle`] at once, so that tests and the dashboard steer the engine
+//! while the run goes on; [`RunHandle::wait`] ends it and returns the [`RunReport`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::client::NodeClient;
+use crate::config::{NodeTarget, RunConfig};
+use crate::devnet::{Devnet, DevnetConfig};
+use crate::engine::{EngineHandle, EngineSetup, NodeRates, PoolView, spawn_engine, split_evenly};
+use crate::protocol::{MAINNET_CHAIN_ID, Signer};
+use crate::stats::{StatsSnapshot, spawn_aggregator};
+use crate::workload::{Phase, Wallets, Workload, WorkloadPlan, WorkloadStatus, into_source};
+
+/// How often the aggregator publishes a snapshot.
+const SNAPSHOT_TICK: Duration = Duration::from_millis(250);
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    Completed,
+    Failed,
+    Interrupted,
+}
+
+/// What a finished run leaves.
+#[derive(Debug)]
+pub struct RunReport {
+    pub ending: Ending,
+    pub status: WorkloadStatus,
+    pub stats: Arc<StatsSnapshot>,
+    pub pool: Arc<PoolView>,
+    pub elapsed: Duration,
+}
+
+/// A running stress run.
+pub struct RunHandle {
+    pub engine: EngineHandle,
+    pub workload: Arc<Workload>,
+    pub stats: watch::Receiver<Arc<StatsSnapshot>>,
+    pub started: Instant,
+    interrupt: CancellationToken,
+    task: JoinHandle<anyhow::Result<RunReport>>,
+    devnet: Option<Devnet>,
+}
+
+impl RunHandle {
+    /// Ends the run as interrupted (what Ctrl-C does); `wait` still returns the report.
+    pub fn interrupt(&self) {
+        self.interrupt.cancel();
+    }
+
+    /// Waits for the run to end and returns its report.
+    pub async fn wait(self) -> anyhow::Result<RunReport> {
+        let report = self.task.await.context("the run task panicked")?;
+        if let Some(devnet) = self.devnet {
+            devnet.shutdown().await;
+        }
+        report
+    }
+
+    /// The embedded devnet, when the run started one.
+    #[must_use]
+    pub fn devnet(&self) -> Option<&Devnet> {
+        self.devnet.as_ref()
+    }
+}
+
+/// Reads the chain id from every node that answers; they must agree.
+async fn read_chain_id(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Result<u64> {
+    let mut found: Option<(u64, &str)> = None;
+    let mut errors = Vec::new();
+    for node in nodes {
+        match NodeClient::new(&node.url, timeout).chain_id().await {
+            Ok(id) => match found {
+                Some((first, first_node)) if first != id => {
+                    bail!(
+                        "nodes disagree on the chain id: {first_node} says {first}, {} says {id}",
+                        node.label
+                    )
+                }
+                _ => found = Some((id, &node.label)),
+            },
+            Err(e) => errors.push(format!("{}: {e}", node.label)),
+        }
+    }
+    found
+        .map(|(id, _)| id)
+        .with_context(|| format!("no node answered the chain id: {}", errors.join("; ")))
+}
+
+fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<NodeRates> {
+    let posts = split_evenly(config.post_rate, nodes);
+    let gets = split_evenly(config.get_rate, nodes);
+    let mut rates: Vec<NodeRates> = posts
+        .into_iter()
+        .zip(gets)
+        .map(|(post, get)| NodeRates { post, get })
+        .collect();
+    for &(index, post, get) in &config.node_rates {
+        if let Some(rate) = rates.get_mut(index) {
+            rate.post = post;
+            if let Some(get) = get {
+                rate.get = get;
+            }
+        }
+    }
+    rates
+}
+
+/// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
+pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
+    let devnet = match config.devnet {
+        Some(n) => {
+            let devnet = Devnet::start(DevnetConfig {
+                base_port: 0,
+                ..DevnetConfig {
+                    nodes: n,
+                    ..DevnetConfig::default()
+                }
+            })
+            .await
+            .context("starting the embedded devnet")?;
+            config.nodes = devnet
+                .node_addrs()
+                .iter()
+                .map(|addr| NodeTarget {
+                    url: format!("http://{addr}"),
+                    label: addr.to_string(),
+                })
+                .collect();
+            Some(devnet)
+        }
+        None => None,
+    };
+    let chain_id = read_chain_id(&config.nodes, config.request_timeout).await?;
+    if chain_id == MAINNET_CHAIN_ID && !config.allow_mainnet {
+        bail!(
+            "the nodes are 1Money mainnet (chain id {MAINNET_CHAIN_ID}); pass --allow-mainnet to load it anyway"
+        );
+    }
+    let plan = WorkloadPlan {
+        chain_id,
+        profile: config.profile,
+        operator: Signer::new(config.operator_key.clone()),
+        master: Signer::new(config.master_key.clone()),
+        existing_token: config.token,
+        symbol: config.symbol.clone(),
+        name: config.token_name.clone(),
+        decimals: config.decimals,
+        mint_wallets: config.mint_wallets,
+        transfers_per_mint: config.transfers_per_mint,
+        distributions_per_transfer: config.distributions_per_transfer,
+        mint_amount: config.mint_amount,
+        allowance: config.allowance,
+        seed: config.wallet_seed.clone(),
+        in_flight_per_account: config.in_flight_per_account,
+        sustained: config.duration,
+        confirm_timeout: config.confirm_timeout,
+    };
+    let derive_plan = plan.clone();
+    let wallets = tokio::task::spawn_blocking(move || Wallets::derive(&derive_plan))
+        .await
+        .context("deriving wallets")??;
+
+    let started = Instant::now();
+    let stop_stats = CancellationToken::new();
+    let (stats, stats_rx, stats_task) =
+        spawn_aggregator(started, SNAPSHOT_TICK, stop_stats.clone());
+    let workload = Arc::new(Workload::new(plan, wallets, stats.clone(), started));
+    let cancel = CancellationToken::new();
+    let quit = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let rates = initial_rates(&config, config.nodes.len());
+    let engine = spawn_engine(EngineSetup {
+        targets: config.nodes.iter().cloned().zip(rates).collect(),
+        work: into_source(Arc::clone(&workload)),
+        stats,
+        max_in_flight: config.max_in_flight,
+        request_timeout: config.request_timeout,
+        cancel: cancel.clone(),
+        quit: quit.clone(),
+        tracker: tracker.clone(),
+        send_log: config.send_log.clone(),
+    });
+    let interrupt = CancellationToken::new();
+    let task = tokio::spawn(drive(Drive {
+        workload: Arc::clone(&workload),
+        engine: engine.clone(),
+        interrupt: interrupt.clone(),
+        quit,
+        cancel,
+        tracker,
+        stop_stats,
+        stats_task,
+        started,
+        drain: config.request_timeout + Duration::from_secs(1),
+    }));
+    Ok(RunHandle {
+        engine,
+        workload,
+        stats: stats_rx,
+        started,
+        interrupt,
+        task,
+        devnet,
+    })
+}
+
+struct Drive {
+    workload: Arc<Workload>,
+    engine: EngineHandle,
+    interrupt: CancellationToken,
+    quit: CancellationToken,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+    stop_stats: CancellationToken,
+    stats_task: JoinHandle<Arc<StatsSnapshot>>,
+    started: Instant,
+    drain: Duration,
+}
+
+/// Waits for the end (done, interrupt or quit), stops the pacers, lets in-flight requests
+/// finish (bounded by the request timeout), and collects the final numbers.
+async fn drive(d: Drive) -> anyhow::Result<RunReport> {
+    let mut finished = d.workload.finished();
+    let interrupted = tokio::select! {
+        _ = finished.wait_for(|done| *done) => false,
+        () = d.interrupt.cancelled() => true,
+        () = d.quit.cancelled() => true,
+    };
+    if interrupted {
+        d.workload.abort("interrupted before the last phase ended");
+    }
+    d.cancel.cancel();
+    d.tracker.close();
+    let _ = tokio::time::timeout(d.drain, d.tracker.wait()).await;
+    d.stop_stats.cancel();
+    let stats = d.stats_task.await.context("the stats task panicked")?;
+    let status = d.workload.status();
+    let ending = if interrupted {
+        Ending::Interrupted
+    } else if status.failure.is_some() || status.phase != Phase::Done {
+        Ending::Failed
+    } else {
+        Ending::Completed
+    };
+    Ok(RunReport {
+        ending,
+        status,
+        stats,
+        pool: d.engine.pool(),
+        elapsed: d.started.elapsed(),
+    })
+}

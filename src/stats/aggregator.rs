@@ -1,0 +1,293 @@
+//! The aggregator task: the only owner of histograms and counters. Workers hand samples over
+//! with `try_send` (a full channel drops the sample and counts it: load generation never waits
+//! on bookkeeping); the task drains them in batches and publishes a snapshot every tick.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::histogram::LatencyHistogram;
+use super::snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
+use super::{NodeId, Op, Outcome, Sample, micros_between};
+use crate::client::ErrorClass;
+
+/// Seconds of per-node history kept for charts.
+const HISTORY_SECONDS: usize = 300;
+const CHANNEL_CAPACITY: usize = 65_536;
+
+/// Where workers send samples; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct StatsHandle {
+    tx: mpsc::Sender<Sample>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl StatsHandle {
+    /// Hands a sample over without waiting; counts it as dropped if the aggregator is behind.
+    pub fn record(&self, sample: Sample) {
+        if self.tx.try_send(sample).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[derive(Default)]
+struct OpStats {
+    count: u64,
+    ok: u64,
+    errors: BTreeMap<ErrorClass, u64>,
+    latency: LatencyHistogram,
+    service: LatencyHistogram,
+}
+
+impl OpStats {
+    fn record(&mut self, sample: &Sample) {
+        self.count += 1;
+        match &sample.outcome {
+            Outcome::Ok => self.ok += 1,
+            Outcome::Failed { class, .. } => *self.errors.entry(*class).or_default() += 1,
+        }
+        self.latency
+            .record(micros_between(sample.intended, sample.done));
+        self.service
+            .record(micros_between(sample.sent, sample.done));
+    }
+
+    fn merge(&mut self, other: &OpStats) {
+        self.count += other.count;
+        self.ok += other.ok;
+        for (class, n) in &other.errors {
+            *self.errors.entry(*class).or_default() += n;
+        }
+        self.latency.add(&other.latency);
+        self.service.add(&other.service);
+    }
+
+    fn snapshot(&self) -> OpSnapshot {
+        OpSnapshot {
+            count: self.count,
+            ok: self.ok,
+            errors: self.errors.clone(),
+            latency: self.latency.percentiles(),
+            service: self.service.percentiles(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct NodeStats {
+    ops: BTreeMap<Op, OpStats>,
+    current: SecondSample,
+    current_post_latency: LatencyHistogram,
+    history: VecDeque<SecondSample>,
+}
+
+struct Aggregator {
+    started: Instant,
+    nodes: HashMap<NodeId, NodeStats>,
+    error_codes: BTreeMap<String, u64>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Aggregator {
+    fn second_of(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.started).as_secs()
+    }
+
+    fn record(&mut self, sample: &Sample) {
+        let second = self.second_of(sample.done);
+        let node = self.nodes.entry(sample.node).or_default();
+        roll_to(node, second);
+        node.ops.entry(sample.op).or_default().record(sample);
+        let ok = sample.outcome == Outcome::Ok;
+        let current = &mut node.current;
+        match (sample.op, ok) {
+            (Op::Confirm, true) => current.confirmed += 1,
+            (Op::Confirm, false) => {}
+            (op, true) if op.is_post() => current.post_ok += 1,
+            (op, false) if op.is_post() => current.post_errors += 1,
+            (_, true) => current.get_ok += 1,
+            (_, false) => current.get_errors += 1,
+        }
+        if sample.op.is_post() {
+            node.current_post_latency
+                .record(micros_between(sample.intended, sample.done));
+        }
+        if let Outcome::Failed { class, code } = &sample.outcome {
+            let key = code.clone().unwrap_or_else(|| class.as_str().to_owned());
+            *self.error_codes.entry(key).or_default() += 1;
+        }
+    }
+
+    fn snapshot(&mut self, now: Instant) -> StatsSnapshot {
+        let second = self.second_of(now);
+        let mut ops: BTreeMap<Op, OpStats> = BTreeMap::new();
+        let mut nodes: Vec<NodeSnapshot> = Vec::with_capacity(self.nodes.len());
+        for (&id, node) in &mut self.nodes {
+            roll_to(node, second);
+            let mut post = OpStats::default();
+            let mut get = OpStats::default();
+            for (op, stats) in &node.ops {
+                ops.entry(*op).or_default().merge(stats);
+                if op.is_post() {
+                    post.merge(stats);
+                } else if op.is_request() {
+                    get.merge(stats);
+                }
+            }
+            nodes.push(NodeSnapshot {
+                id,
+                ops: node.ops.iter().map(|(op, s)| (*op, s.snapshot())).collect(),
+                post: post.snapshot(),
+                get: get.snapshot(),
+                confirmed: node.ops.get(&Op::Confirm).map_or(0, |c| c.ok),
+                last_second: node.history.back().copied().unwrap_or_default(),
+                history: node.history.iter().copied().collect(),
+            });
+        }
+        nodes.sort_by_key(|n| n.id);
+        StatsSnapshot {
+            elapsed: now.saturating_duration_since(self.started),
+            nodes,
+            ops: ops.iter().map(|(op, s)| (*op, s.snapshot())).collect(),
+            error_codes: self.error_codes.clone(),
+            dropped_samples: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Closes the node's open second(s) up to `second`, keeping the history bounded.
+fn roll_to(node: &mut NodeStats, second: u64) {
+    while node.current.second < second {
+        let mut closed = node.current;
+        closed.post_latency = node.current_post_latency.percentiles();
+        node.current_post_latency.reset();
+        node.history.push_back(closed);
+        if node.history.len() > HISTORY_SECONDS {
+            node.history.pop_front();
+        }
+        node.current = SecondSample {
+            second: closed.second + 1,
+            ..SecondSample::default()
+        };
+    }
+}
+
+/// Starts the aggregator: samples in through the handle, a snapshot out every `tick`. On
+/// `stop` it drains what was sent and returns the final snapshot.
+pub fn spawn_aggregator(
+    started: Instant,
+    tick: Duration,
+    stop: CancellationToken,
+) -> (
+    StatsHandle,
+    watch::Receiver<Arc<StatsSnapshot>>,
+    JoinHandle<Arc<StatsSnapshot>>,
+) {
+    let (tx, mut rx) = mpsc::channel::<Sample>(CHANNEL_CAPACITY);
+    let dropped = Arc::new(AtomicU64::new(0));
+    let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(StatsSnapshot::default()));
+    let mut aggregator = Aggregator {
+        started,
+        nodes: HashMap::new(),
+        error_codes: BTreeMap::new(),
+        dropped: Arc::clone(&dropped),
+    };
+    let task = tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut batch = Vec::with_capacity(1024);
+        loop {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                received = rx.recv_many(&mut batch, 1024) => {
+                    if received == 0 { break; }
+                    for sample in batch.drain(..) { aggregator.record(&sample); }
+                }
+                _ = ticker.tick() => {
+                    let _ = snapshot_tx.send(Arc::new(aggregator.snapshot(Instant::now())));
+                }
+            }
+        }
+        while let Ok(sample) = rx.try_recv() {
+            aggregator.record(&sample);
+        }
+        let last = Arc::new(aggregator.snapshot(Instant::now()));
+        let _ = snapshot_tx.send(Arc::clone(&last));
+        last
+    });
+    (StatsHandle { tx, dropped }, snapshot_rx, task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(node: NodeId, op: Op, ok: bool, at: Instant, latency_ms: u64) -> Sample {
+        Sample {
+            node,
+            op,
+            outcome: if ok {
+                Outcome::Ok
+            } else {
+                Outcome::Failed {
+                    class: ErrorClass::Rejected,
+                    code: Some("business_invalid_nonce".into()),
+                }
+            },
+            intended: at,
+            sent: at + Duration::from_millis(latency_ms / 2),
+            done: at + Duration::from_millis(latency_ms),
+        }
+    }
+
+    #[tokio::test]
+    async fn aggregates_per_node_op_and_second() {
+        let started = Instant::now();
+        let stop = CancellationToken::new();
+        let (handle, _rx, task) =
+            spawn_aggregator(started, Duration::from_millis(50), stop.clone());
+        for i in 0..100 {
+            handle.record(sample(1, Op::Payment, i % 10 != 0, started, 10));
+        }
+        handle.record(sample(2, Op::Receipt, true, started, 4));
+        handle.record(sample(2, Op::Confirm, true, started, 300));
+        stop.cancel();
+        let snapshot = task.await.unwrap();
+        let payment = &snapshot.ops[&Op::Payment];
+        assert_eq!((payment.count, payment.ok), (100, 90));
+        assert_eq!(payment.errors[&ErrorClass::Rejected], 10);
+        assert_eq!(snapshot.error_codes["business_invalid_nonce"], 10);
+        assert!(
+            (9_990..=10_010).contains(&payment.latency.p50),
+            "{:?}",
+            payment.latency
+        );
+        assert!(
+            (4_990..=5_010).contains(&payment.service.p50),
+            "{:?}",
+            payment.service
+        );
+        let node2 = snapshot.node(2).unwrap();
+        assert_eq!(node2.confirmed, 1);
+        assert_eq!(node2.get.count, 1, "confirmations are not requests");
+        assert_eq!(snapshot.node(1).unwrap().post.count, 100);
+        assert_eq!(snapshot.dropped_samples, 0);
+    }
+
+    #[test]
+    fn seconds_roll_into_history() {
+        let mut node = NodeStats::default();
+        node.current.post_ok = 5;
+        roll_to(&mut node, 3);
+        assert_eq!(node.history.len(), 3);
+        assert_eq!(node.history[0].post_ok, 5);
+        assert_eq!(node.current.second, 3);
+    }
+}

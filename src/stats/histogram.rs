@@ -1,0 +1,130 @@
+//! A latency histogram in microseconds (`HdrHistogram`, 3 significant digits, 1 µs to 1 hour,
+//! saturating above) and the percentiles every report shows.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+const HIGHEST_MICROS: u64 = 3_600_000_000;
+
+/// An HDR histogram of microseconds.
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram(Histogram<u64>);
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        Self(Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).expect("valid histogram bounds"))
+    }
+}
+
+/// The percentiles of a histogram, in microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub min: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub mean: u64,
+}
+
+impl LatencyHistogram {
+    pub fn record(&mut self, micros: u64) {
+        self.0.saturating_record(micros.clamp(1, HIGHEST_MICROS));
+    }
+
+    pub fn add(&mut self, other: &LatencyHistogram) {
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.0.add(&other.0);
+    }
+
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn reset(&mut self) {
+        self.0.reset();
+    }
+
+    #[must_use]
+    pub fn inner(&self) -> &Histogram<u64> {
+        &self.0
+    }
+
+    #[must_use]
+    pub fn percentiles(&self) -> Percentiles {
+        if self.0.is_empty() {
+            return Percentiles::default();
+        }
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let mean = self.0.mean().round() as u64;
+        Percentiles {
+            count: self.0.len(),
+            min: self.0.min(),
+            p50: self.0.value_at_quantile(0.50),
+            p90: self.0.value_at_quantile(0.90),
+            p99: self.0.value_at_quantile(0.99),
+            p999: self.0.value_at_quantile(0.999),
+            max: self.0.max(),
+            mean,
+        }
+    }
+
+    /// Counts per bucket for drawing: `buckets` log-spaced buckets between min and max.
+    #[must_use]
+    pub fn buckets(&self, buckets: usize) -> Vec<(u64, u64)> {
+        if self.0.is_empty() || buckets == 0 {
+            return Vec::new();
+        }
+        let (low, high) = (self.0.min().max(1) as f64, self.0.max().max(2) as f64);
+        let ratio = (high / low).max(1.000_001).powf(1.0 / buckets as f64);
+        let mut out = Vec::with_capacity(buckets);
+        let mut lower = low;
+        for i in 0..buckets {
+            let upper = if i + 1 == buckets {
+                high
+            } else {
+                lower * ratio
+            };
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let (lo, hi) = (lower as u64, upper.ceil() as u64);
+            let count = self.0.count_between(lo, hi.max(lo));
+            out.push((hi, count));
+            lower = upper + 1.0;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_and_merge() {
+        let mut a = LatencyHistogram::default();
+        for v in 1..=1000 {
+            a.record(v);
+        }
+        let p = a.percentiles();
+        assert_eq!(p.count, 1000);
+        assert!((499..=501).contains(&p.p50), "{p:?}");
+        assert!((989..=991).contains(&p.p99), "{p:?}");
+        let mut b = LatencyHistogram::default();
+        b.record(50_000);
+        a.add(&b);
+        assert!((49_950..=50_050).contains(&a.percentiles().max));
+        assert_eq!(a.len(), 1001);
+        assert_eq!(
+            LatencyHistogram::default().percentiles(),
+            Percentiles::default()
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! Measurements: every request becomes a [`Sample`] sent (never awaited) to one aggregator task
+//! that owns every HDR histogram; the aggregator publishes a [`StatsSnapshot`] several times a
+//! second through a `watch` channel, which the headless progress line, the dashboard and the
+//! reports read.
+//!
+//! Latency is recorded twice: service time (sent → answered) and latency from the intended
+//! send time (slot → answered), so that a node that falls behind its schedule cannot hide
+//! behind coordinated omission. Histograms are in microseconds, 3 significant digits, one per
+//! node and operation, merged with `add`.
+
+mod aggregator;
+mod histogram;
+mod snapshot;
+
+use std::time::Instant;
+
+pub use aggregator::{StatsHandle, spawn_aggregator};
+pub use histogram::{LatencyHistogram, Percentiles};
+pub use snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
+
+use crate::client::ErrorClass;
+
+/// A node's identity for the whole run; never reused after removal.
+pub type NodeId = u32;
+
+/// What a request did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Issue,
+    Grant,
+    Mint,
+    Payment,
+    Receipt,
+    Nonce,
+    Balance,
+    /// Submit → receipt seen: one per confirmed transaction (not an HTTP request).
+    Confirm,
+}
+
+impl Op {
+    pub const ALL: [Op; 8] = [
+        Op::Issue,
+        Op::Grant,
+        Op::Mint,
+        Op::Payment,
+        Op::Receipt,
+        Op::Nonce,
+        Op::Balance,
+        Op::Confirm,
+    ];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Issue => "issue",
+            Op::Grant => "grant",
+            Op::Mint => "mint",
+            Op::Payment => "payment",
+            Op::Receipt => "receipt",
+            Op::Nonce => "nonce",
+            Op::Balance => "balance",
+            Op::Confirm => "confirm",
+        }
+    }
+
+    /// POSTs: the operations that submit a transaction.
+    #[must_use]
+    pub fn is_post(self) -> bool {
+        matches!(self, Op::Issue | Op::Grant | Op::Mint | Op::Payment)
+    }
+
+    /// Whether this is an HTTP request (everything but confirmations).
+    #[must_use]
+    pub fn is_request(self) -> bool {
+        self != Op::Confirm
+    }
+}
+
+/// How a request ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Failed {
+        class: ErrorClass,
+        code: Option<String>,
+    },
+}
+
+/// One measured request (or confirmation).
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub node: NodeId,
+    pub op: Op,
+    pub outcome: Outcome,
+    /// When the schedule meant it to be sent (for a confirmation: when it was submitted).
+    pub intended: Instant,
+    pub sent: Instant,
+    pub done: Instant,
+}
+
+/// Microseconds between two instants, saturating at 0 (one tested conversion for all units).
+#[must_use]
+pub fn micros_between(from: Instant, to: Instant) -> u64 {
+    u64::try_from(to.saturating_duration_since(from).as_micros()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn micros_between_saturates() {
+        let now = Instant::now();
+        assert_eq!(micros_between(now, now + Duration::from_millis(3)), 3_000);
+        assert_eq!(micros_between(now + Duration::from_millis(3), now), 0);
+    }
+}

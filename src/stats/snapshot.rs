@@ -1,0 +1,100 @@
+//! What the aggregator publishes: plain data, cheap to clone behind an `Arc`, drawn by the
+//! faces without locks or clocks.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::histogram::Percentiles;
+use super::{NodeId, Op};
+use crate::client::ErrorClass;
+
+/// One operation's totals (for one node, or merged over nodes).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct OpSnapshot {
+    pub count: u64,
+    pub ok: u64,
+    pub errors: BTreeMap<ErrorClass, u64>,
+    /// From the intended send time to the answer (coordinated-omission corrected).
+    pub latency: Percentiles,
+    /// From the actual send to the answer.
+    pub service: Percentiles,
+}
+
+impl OpSnapshot {
+    #[must_use]
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+}
+
+/// One node's completions in one second of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SecondSample {
+    /// Seconds since the run started; this sample covers [second, second + 1).
+    pub second: u64,
+    pub post_ok: u64,
+    pub post_errors: u64,
+    pub get_ok: u64,
+    pub get_errors: u64,
+    pub confirmed: u64,
+    /// POST latency (from intended send) of that second.
+    pub post_latency: Percentiles,
+}
+
+/// One node's measurements.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct NodeSnapshot {
+    pub id: NodeId,
+    pub ops: BTreeMap<Op, OpSnapshot>,
+    /// Every POST operation merged.
+    pub post: OpSnapshot,
+    /// Every GET operation merged.
+    pub get: OpSnapshot,
+    pub confirmed: u64,
+    pub last_second: SecondSample,
+    /// The last seconds, oldest first (bounded).
+    pub history: Vec<SecondSample>,
+}
+
+/// Everything measured so far.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StatsSnapshot {
+    pub elapsed: Duration,
+    pub nodes: Vec<NodeSnapshot>,
+    /// Per operation, all nodes merged.
+    pub ops: BTreeMap<Op, OpSnapshot>,
+    /// Error counts by `error_code` (or class name when the node sent none), all nodes.
+    pub error_codes: BTreeMap<String, u64>,
+    /// Samples the workers could not hand over because the aggregator was behind.
+    pub dropped_samples: u64,
+}
+
+impl StatsSnapshot {
+    #[must_use]
+    pub fn node(&self, id: NodeId) -> Option<&NodeSnapshot> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// All nodes' last complete second, summed.
+    #[must_use]
+    pub fn last_second_total(&self) -> SecondSample {
+        let mut total = SecondSample::default();
+        for node in &self.nodes {
+            let s = &node.last_second;
+            total.second = total.second.max(s.second);
+            total.post_ok += s.post_ok;
+            total.post_errors += s.post_errors;
+            total.get_ok += s.get_ok;
+            total.get_errors += s.get_errors;
+            total.confirmed += s.confirmed;
+        }
+        total
+    }
+
+    #[must_use]
+    pub fn total_errors(&self) -> u64 {
+        self.ops.values().map(OpSnapshot::error_count).sum()
+    }
+}

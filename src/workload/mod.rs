@@ -1,0 +1,869 @@
+//! The 1Money stress workload (PROTOCOL.md section 6) as a [`WorkSource`] for the engine's
+//! pacers: issue → grant → mint → transfer (or sustained payments) → verify.
+//!
+//! Nonces are tracked locally, never read before a transaction: each account sends with its
+//! next nonce while it has fewer than `in_flight_per_account` unconfirmed transactions. After a
+//! refusal that may have left a gap, or an outcome that stayed unknown, the account stops and
+//! reads its nonce from a node (through the GET pacers) once nothing of it is in flight.
+//! Receipts are polled through the GET pacers too; every confirmation is a sample with its
+//! submit-to-receipt latency. The verify phase reads every wallet's balance, spread over the
+//! nodes, and compares it with what the confirmed transactions imply.
+
+mod book;
+pub mod plan;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand::RngExt;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::client::{CallError, ErrorClass};
+use crate::engine::{GetJob, PostJob, Ticket, WorkSource};
+use crate::protocol::wire::{NonceResponse, Receipt, TokenAccountResponse, error_code};
+use crate::protocol::{
+    Address, AuthorityAction, AuthorityPayload, AuthorityType, B256, IssuePayload, MintPayload,
+    Payload, PaymentPayload, SignedTx, Signer, TxKind, U256, token_address,
+};
+use crate::stats::{NodeId, Op, Outcome, Sample, StatsHandle};
+use book::{AccountBook, AccountId, Intent, IntentKind};
+pub use plan::{Phase, Wallets, WorkloadPlan};
+
+/// First receipt check after submission, then every `RECEIPT_POLL` until found.
+const RECEIPT_FIRST_CHECK: Duration = Duration::from_millis(200);
+const RECEIPT_POLL: Duration = Duration::from_millis(200);
+/// An unknown outcome (timeout, 5xx) is given this long to show a receipt before the account
+/// resynchronises its nonce and sends the intent again.
+const UNCERTAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Definite non-admissions (429, connection failures, stale nonces) retry an intent this often.
+const MAX_ATTEMPTS: u32 = 20;
+/// A balance that disagrees is read again (read lag) this many times before it counts.
+const VERIFY_ATTEMPTS: u32 = 3;
+const VERIFY_RETRY_DELAY: Duration = Duration::from_millis(500);
+
+/// What one phase did.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseReport {
+    pub phase: Phase,
+    pub duration: Duration,
+    pub total: u64,
+    pub confirmed: u64,
+    pub failed: u64,
+}
+
+/// Balance checks of the verify phase.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct VerifyTally {
+    pub checked: u64,
+    pub matched: u64,
+    pub mismatched: u64,
+    /// Expected token supply (sum of confirmed mints) and what a node reported.
+    pub expected_supply: U256,
+    pub reported_supply: Option<U256>,
+}
+
+/// The workload's progress, for the faces and the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadStatus {
+    pub phase: Phase,
+    pub phase_done: u64,
+    pub phase_total: u64,
+    pub phase_failed: u64,
+    pub submitted: u64,
+    pub confirmed: u64,
+    pub failed: u64,
+    pub resyncs: u64,
+    pub token: Option<Address>,
+    pub reports: Vec<PhaseReport>,
+    pub verify: VerifyTally,
+    /// Why the run failed, if it did.
+    pub failure: Option<String>,
+    /// Failed transactions by `error_code`.
+    pub failures_by_code: HashMap<String, u64>,
+}
+
+enum Job {
+    Tx(TxJob),
+    NonceRead(AccountId),
+    BalanceRead {
+        address: Address,
+        expected: U256,
+        attempt: u32,
+    },
+    SupplyRead,
+}
+
+struct TxJob {
+    account: AccountId,
+    nonce: u64,
+    intent: Intent,
+    hash: B256,
+    node: NodeId,
+    submitted: Instant,
+    next_check: Instant,
+    deadline: Instant,
+    uncertain: bool,
+}
+
+struct State {
+    phase: Phase,
+    phase_started: Instant,
+    phase_total: u64,
+    phase_done: u64,
+    phase_failed: u64,
+    book: AccountBook,
+    token: Option<Address>,
+    jobs: HashMap<Ticket, Job>,
+    next_ticket: Ticket,
+    receipt_checks: VecDeque<Ticket>,
+    reads: VecDeque<(Instant, Ticket)>,
+    expected: HashMap<Address, U256>,
+    sustained_until: Option<Instant>,
+    reports: Vec<PhaseReport>,
+    verify: VerifyTally,
+    submitted: u64,
+    confirmed: u64,
+    failed: u64,
+    resyncs: u64,
+    failure: Option<String>,
+    failures_by_code: HashMap<String, u64>,
+}
+
+/// The workload; shared by every pacer.
+pub struct Workload {
+    plan: WorkloadPlan,
+    wallets: Wallets,
+    state: Mutex<State>,
+    stats: StatsHandle,
+    finished: watch::Sender<bool>,
+}
+
+/// What [`Workload::reserve_post`] hands to the signer, outside the lock.
+struct Reserved {
+    ticket: Ticket,
+    signer: Signer,
+    nonce: u64,
+    intent: Intent,
+}
+
+impl Workload {
+    /// A workload at its first phase (issue, or grant with an existing token).
+    pub fn new(plan: WorkloadPlan, wallets: Wallets, stats: StatsHandle, now: Instant) -> Self {
+        let book = AccountBook::new(&plan, &wallets);
+        let token = plan.existing_token;
+        let state = State {
+            phase: Phase::Issue,
+            phase_started: now,
+            phase_total: 0,
+            phase_done: 0,
+            phase_failed: 0,
+            book,
+            token,
+            jobs: HashMap::new(),
+            next_ticket: 0,
+            receipt_checks: VecDeque::new(),
+            reads: VecDeque::new(),
+            expected: HashMap::new(),
+            sustained_until: None,
+            reports: Vec::new(),
+            verify: VerifyTally::default(),
+            submitted: 0,
+            confirmed: 0,
+            failed: 0,
+            resyncs: 0,
+            failure: None,
+            failures_by_code: HashMap::new(),
+        };
+        let workload = Self {
+            plan,
+            wallets,
+            state: Mutex::new(state),
+            stats,
+            finished: watch::Sender::new(false),
+        };
+        {
+            let mut state = workload.lock();
+            let first = if token.is_some() {
+                Phase::Grant
+            } else {
+                Phase::Issue
+            };
+            workload.enter(&mut state, first, now);
+        }
+        workload
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Resolves to `true` when the run is done (all phases, or a failure).
+    #[must_use]
+    pub fn finished(&self) -> watch::Receiver<bool> {
+        self.finished.subscribe()
+    }
+
+    #[must_use]
+    pub fn status(&self) -> WorkloadStatus {
+        let state = self.lock();
+        WorkloadStatus {
+            phase: state.phase,
+            phase_done: state.phase_done,
+            phase_total: state.phase_total,
+            phase_failed: state.phase_failed,
+            submitted: state.submitted,
+            confirmed: state.confirmed,
+            failed: state.failed,
+            resyncs: state.resyncs,
+            token: state.token,
+            reports: state.reports.clone(),
+            verify: state.verify,
+            failure: state.failure.clone(),
+            failures_by_code: state.failures_by_code.clone(),
+        }
+    }
+
+    #[must_use]
+    pub fn plan(&self) -> &WorkloadPlan {
+        &self.plan
+    }
+
+    #[must_use]
+    pub fn wallets(&self) -> &Wallets {
+        &self.wallets
+    }
+
+    /// Balances the confirmed transactions imply, per address.
+    #[must_use]
+    pub fn expected_balances(&self) -> HashMap<Address, U256> {
+        self.lock().expected.clone()
+    }
+
+    /// Ends the run now with `reason` as its failure (used on interruption and outages).
+    pub fn abort(&self, reason: &str) {
+        let mut state = self.lock();
+        if state.phase != Phase::Done {
+            state.failure.get_or_insert_with(|| reason.to_owned());
+            let now = Instant::now();
+            Self::finish_phase(&mut state, now);
+            state.phase = Phase::Done;
+            self.finished.send_replace(true);
+        }
+    }
+
+    fn ticket(state: &mut State, job: Job) -> Ticket {
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.jobs.insert(ticket, job);
+        ticket
+    }
+
+    // ---- phases ----
+
+    fn enter(&self, state: &mut State, phase: Phase, now: Instant) {
+        state.phase = phase;
+        state.phase_started = now;
+        state.phase_done = 0;
+        state.phase_failed = 0;
+        let plan = &self.plan;
+        let book = &mut state.book;
+        let mut total = 0u64;
+        match phase {
+            Phase::Issue => {
+                book.push_intent(
+                    book.operator(),
+                    Intent::new(IntentKind::Issue, Address::ZERO, U256::ZERO),
+                );
+                total = 1;
+            }
+            Phase::Grant => {
+                for minter in &self.wallets.mint {
+                    book.push_intent(
+                        book.master(),
+                        Intent::new(IntentKind::Grant, minter.address(), plan.allowance),
+                    );
+                    total += 1;
+                }
+            }
+            Phase::Mint => {
+                let per = plan.transfers_per_mint as usize;
+                for (m, _) in self.wallets.mint.iter().enumerate() {
+                    for transfer in &self.wallets.transfer[m * per..(m + 1) * per] {
+                        let intent =
+                            Intent::new(IntentKind::Mint, transfer.address(), plan.mint_amount);
+                        book.push_intent(book.mint_account(m), intent);
+                        total += 1;
+                    }
+                }
+            }
+            Phase::Transfer => {
+                let per = plan.distributions_per_transfer as usize;
+                for t in 0..self.wallets.transfer.len() {
+                    for &to in &self.wallets.distribution[t * per..(t + 1) * per] {
+                        book.push_intent(
+                            book.transfer_account(t),
+                            Intent::new(IntentKind::Pay, to, plan.payment_amount()),
+                        );
+                        total += 1;
+                    }
+                }
+            }
+            Phase::Sustained => {
+                state.sustained_until = plan.sustained.map(|d| now + d);
+                book.set_sustained(true);
+            }
+            Phase::Verify => {
+                let addresses = self
+                    .wallets
+                    .transfer
+                    .iter()
+                    .map(Signer::address)
+                    .chain(self.wallets.distribution.iter().copied());
+                for address in addresses {
+                    let expected = state.expected.get(&address).copied().unwrap_or(U256::ZERO);
+                    let ticket = Self::ticket(
+                        state,
+                        Job::BalanceRead {
+                            address,
+                            expected,
+                            attempt: 0,
+                        },
+                    );
+                    state.reads.push_back((now, ticket));
+                    total += 1;
+                }
+                let ticket = Self::ticket(state, Job::SupplyRead);
+                state.reads.push_back((now, ticket));
+                total += 1;
+            }
+            Phase::Done => {
+                self.finished.send_replace(true);
+            }
+        }
+        state.phase_total = total;
+        state.book.refresh_ready();
+    }
+
+    fn finish_phase(state: &mut State, now: Instant) {
+        state.reports.push(PhaseReport {
+            phase: state.phase,
+            duration: now.saturating_duration_since(state.phase_started),
+            total: state.phase_total,
+            confirmed: state.phase_done,
+            failed: state.phase_failed,
+        });
+    }
+
+    fn next_phase(&self, phase: Phase) -> Phase {
+        match phase {
+            Phase::Issue => Phase::Grant,
+            Phase::Grant => Phase::Mint,
+            Phase::Mint if self.plan.sustained.is_some() => Phase::Sustained,
+            Phase::Mint => Phase::Transfer,
+            Phase::Transfer | Phase::Sustained => Phase::Verify,
+            Phase::Verify | Phase::Done => Phase::Done,
+        }
+    }
+
+    /// Moves to the next phase when the current one has nothing left.
+    fn maybe_advance(&self, state: &mut State, now: Instant) {
+        loop {
+            let phase = state.phase;
+            if phase == Phase::Done {
+                return;
+            }
+            let tx_jobs = state
+                .jobs
+                .values()
+                .filter(|j| matches!(j, Job::Tx(_)))
+                .count();
+            let finished = match phase {
+                Phase::Sustained => {
+                    let over = state.sustained_until.is_some_and(|until| now >= until);
+                    if over {
+                        state.book.set_sustained(false);
+                    }
+                    over && tx_jobs == 0 && !state.book.has_pending_work()
+                }
+                Phase::Verify => state.jobs.is_empty(),
+                _ => state.phase_done + state.phase_failed >= state.phase_total && tx_jobs == 0,
+            };
+            if !finished {
+                return;
+            }
+            Self::finish_phase(state, now);
+            if state.phase_failed > 0 && matches!(phase, Phase::Issue | Phase::Grant | Phase::Mint)
+            {
+                state.failure.get_or_insert_with(|| {
+                    format!(
+                        "{} phase: {} of {} transactions failed",
+                        phase, state.phase_failed, state.phase_total
+                    )
+                });
+                state.phase = Phase::Done;
+                self.finished.send_replace(true);
+                return;
+            }
+            if phase == Phase::Verify && state.verify.mismatched > 0 {
+                state.failure.get_or_insert_with(|| {
+                    format!(
+                        "verify phase: {} of {} balances differ from the confirmed transactions",
+                        state.verify.mismatched, state.verify.checked
+                    )
+                });
+            }
+            if phase == Phase::Issue && state.token.is_none() {
+                state.token = Some(token_address(self.plan.master.address(), &self.plan.symbol));
+            }
+            let next = self.next_phase(phase);
+            self.enter(state, next, now);
+        }
+    }
+
+    // ---- POST side ----
+
+    fn reserve_post(&self, state: &mut State, node: NodeId, now: Instant) -> Option<Reserved> {
+        if state.phase == Phase::Sustained {
+            self.maybe_advance(state, now);
+        }
+        let (account, intent) = state.book.take_ready(|account_index| {
+            // Sustained payments: from a transfer wallet to one of its own distribution wallets.
+            let per = self.plan.distributions_per_transfer as usize;
+            let pick = rand::rng().random_range(0..per.max(1));
+            let to = self
+                .wallets
+                .distribution
+                .get(account_index * per + pick)
+                .copied()
+                .unwrap_or(Address::ZERO);
+            Intent::new(IntentKind::Pay, to, U256::from(1))
+        })?;
+        if state.phase == Phase::Sustained {
+            state.phase_total += 1;
+        }
+        let nonce = state.book.assign_nonce(account);
+        let signer = state.book.signer(account).clone();
+        let job = TxJob {
+            account,
+            nonce,
+            intent: intent.clone(),
+            hash: B256::ZERO,
+            node,
+            submitted: now,
+            next_check: now,
+            deadline: now,
+            uncertain: false,
+        };
+        let ticket = Self::ticket(state, Job::Tx(job));
+        state.submitted += 1;
+        Some(Reserved {
+            ticket,
+            signer,
+            nonce,
+            intent,
+        })
+    }
+
+    fn build(&self, reserved: &Reserved, token: Address) -> (Op, TxKind, Vec<u8>, B256) {
+        fn signed<P: Payload>(payload: P, signer: &Signer, plan: &WorkloadPlan) -> (Vec<u8>, B256) {
+            let tx = SignedTx::sign(payload, signer, plan.profile);
+            (tx.body(plan.profile), tx.hash)
+        }
+        let plan = &self.plan;
+        let (chain_id, nonce, signer) = (plan.chain_id, reserved.nonce, &reserved.signer);
+        let intent = &reserved.intent;
+        match intent.kind {
+            IntentKind::Issue => {
+                let payload = IssuePayload {
+                    chain_id,
+                    nonce,
+                    symbol: plan.symbol.clone(),
+                    name: plan.name.clone(),
+                    decimals: plan.decimals,
+                    master_authority: plan.master.address(),
+                    is_private: false,
+                    clawback_enabled: true,
+                };
+                let (body, hash) = signed(payload, signer, plan);
+                (Op::Issue, TxKind::Issue, body, hash)
+            }
+            IntentKind::Grant => {
+                let payload = AuthorityPayload {
+                    chain_id,
+                    nonce,
+                    action: AuthorityAction::Grant,
+                    authority_type: AuthorityType::MintBurnTokens,
+                    authority_address: intent.to,
+                    token,
+                    value: intent.value,
+                };
+                let (body, hash) = signed(payload, signer, plan);
+                (Op::Grant, TxKind::Authority, body, hash)
+            }
+            IntentKind::Mint => {
+                let payload = MintPayload {
+                    chain_id,
+                    nonce,
+                    recipient: intent.to,
+                    value: intent.value,
+                    token,
+                };
+                let (body, hash) = signed(payload, signer, plan);
+                (Op::Mint, TxKind::Mint, body, hash)
+            }
+            IntentKind::Pay => {
+                let payload = PaymentPayload {
+                    chain_id,
+                    nonce,
+                    recipient: intent.to,
+                    value: intent.value,
+                    token,
+                };
+                let (body, hash) = signed(payload, signer, plan);
+                (Op::Payment, TxKind::Payment, body, hash)
+            }
+        }
+    }
+
+    /// Gives up on a transaction's intent: it failed for good.
+    fn fail_intent(state: &mut State, code: &str) {
+        state.phase_failed += 1;
+        state.failed += 1;
+        *state.failures_by_code.entry(code.to_owned()).or_default() += 1;
+    }
+
+    /// Puts an intent back at the front of its account's queue, or fails it after too many tries.
+    fn retry_intent(state: &mut State, account: AccountId, mut intent: Intent, code: &str) {
+        intent.attempts += 1;
+        if intent.attempts >= MAX_ATTEMPTS {
+            Self::fail_intent(state, code);
+        } else if !(state.phase == Phase::Sustained && intent.kind == IntentKind::Pay) {
+            state.book.push_front(account, intent);
+        } else {
+            // A sustained payment is not owed: drop it rather than retry, and count nothing.
+            state.phase_total = state.phase_total.saturating_sub(1);
+        }
+    }
+
+    fn on_post_done(
+        &self,
+        state: &mut State,
+        ticket: Ticket,
+        result: Result<B256, CallError>,
+        now: Instant,
+    ) {
+        let Some(Job::Tx(mut job)) = state.jobs.remove(&ticket) else {
+            return;
+        };
+        match result {
+            Ok(hash) => {
+                if hash != job.hash {
+                    // The node hashed something else than we signed: our encoding and the
+                    // node's disagree. Follow the node's hash for the receipt.
+                    *state
+                        .failures_by_code
+                        .entry("hash_mismatch".to_owned())
+                        .or_default() += 1;
+                    job.hash = hash;
+                }
+                job.submitted = now;
+                job.next_check = now + RECEIPT_FIRST_CHECK;
+                job.deadline = now + self.plan.confirm_timeout;
+                state.jobs.insert(ticket, Job::Tx(job));
+                state.receipt_checks.push_back(ticket);
+            }
+            Err(error) => {
+                let class = error.class();
+                let code = error.error_code().unwrap_or(class.as_str()).to_owned();
+                if class.outcome_unknown() {
+                    // Maybe admitted: look for a receipt a while before sending again.
+                    job.uncertain = true;
+                    job.submitted = now;
+                    job.next_check = now + RECEIPT_FIRST_CHECK;
+                    job.deadline = now + UNCERTAIN_TIMEOUT;
+                    state.jobs.insert(ticket, Job::Tx(job));
+                    state.receipt_checks.push_back(ticket);
+                    return;
+                }
+                // Not admitted: the nonce is free again.
+                state.book.release(job.account, job.nonce);
+                let business = class == ErrorClass::Rejected
+                    && code != error_code::INVALID_NONCE
+                    && code.starts_with("business_");
+                if business {
+                    Self::fail_intent(state, &code);
+                } else {
+                    Self::retry_intent(state, job.account, job.intent, &code);
+                }
+                state.book.after_release(job.account);
+            }
+        }
+    }
+
+    // ---- GET side ----
+
+    fn reserve_get(state: &mut State, now: Instant) -> Option<(Op, String, Ticket)> {
+        let token = state.token.unwrap_or(Address::ZERO);
+        while let Some(&ticket) = state.receipt_checks.front() {
+            match state.jobs.get(&ticket) {
+                Some(Job::Tx(job)) if job.next_check <= now => {
+                    state.receipt_checks.pop_front();
+                    return Some((
+                        Op::Receipt,
+                        format!("/v1/transactions/receipt/by_hash?hash={}", job.hash),
+                        ticket,
+                    ));
+                }
+                Some(Job::Tx(_)) => break,
+                // Stale entry (the job ended another way): drop it and look at the next.
+                _ => {
+                    state.receipt_checks.pop_front();
+                }
+            }
+        }
+        if let Some(account) = state.book.take_resync() {
+            let address = state.book.signer(account).address();
+            let ticket = Self::ticket(state, Job::NonceRead(account));
+            state.resyncs += 1;
+            return Some((
+                Op::Nonce,
+                format!("/v1/accounts/nonce?address={address}"),
+                ticket,
+            ));
+        }
+        if let Some(&(due, ticket)) = state.reads.front()
+            && due <= now
+        {
+            state.reads.pop_front();
+            return match state.jobs.get(&ticket) {
+                Some(Job::BalanceRead { address, .. }) => Some((
+                    Op::Balance,
+                    format!("/v1/accounts/token_account?address={address}&token={token}"),
+                    ticket,
+                )),
+                Some(Job::SupplyRead) => Some((
+                    Op::Balance,
+                    format!("/v1/tokens/token_metadata?token={token}"),
+                    ticket,
+                )),
+                _ => None,
+            };
+        }
+        None
+    }
+
+    fn on_get_done(
+        &self,
+        state: &mut State,
+        ticket: Ticket,
+        result: Result<Bytes, CallError>,
+        now: Instant,
+    ) {
+        let Some(job) = state.jobs.remove(&ticket) else {
+            return;
+        };
+        match job {
+            Job::Tx(job) => self.on_receipt(state, ticket, job, result, now),
+            Job::NonceRead(account) => match result
+                .ok()
+                .and_then(|b| serde_json::from_slice::<NonceResponse>(&b).ok())
+            {
+                Some(answer) => state.book.resynced(account, answer.nonce),
+                None => state.book.resync_failed(account),
+            },
+            Job::BalanceRead {
+                address,
+                expected,
+                attempt,
+            } => {
+                let read = result
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<TokenAccountResponse>(&b).ok());
+                match read {
+                    Some(account) if account.balance == expected => {
+                        state.verify.checked += 1;
+                        state.verify.matched += 1;
+                        state.phase_done += 1;
+                    }
+                    Some(_) if attempt + 1 >= VERIFY_ATTEMPTS => {
+                        state.verify.checked += 1;
+                        state.verify.mismatched += 1;
+                        state.phase_failed += 1;
+                    }
+                    // A mismatch may be read lag; an error may be a node's trouble: read again.
+                    _ => {
+                        let ticket = Self::ticket(
+                            state,
+                            Job::BalanceRead {
+                                address,
+                                expected,
+                                attempt: attempt + 1,
+                            },
+                        );
+                        state.reads.push_back((now + VERIFY_RETRY_DELAY, ticket));
+                    }
+                }
+            }
+            Job::SupplyRead => {
+                let info = result.ok().and_then(|b| {
+                    serde_json::from_slice::<crate::protocol::wire::MintInfo>(&b).ok()
+                });
+                let Some(info) = info else {
+                    let ticket = Self::ticket(state, Job::SupplyRead);
+                    state.reads.push_back((now + VERIFY_RETRY_DELAY, ticket));
+                    return;
+                };
+                state.verify.reported_supply = Some(info.supply);
+                state.verify.expected_supply = state
+                    .expected
+                    .values()
+                    .copied()
+                    .fold(U256::ZERO, |a, b| a + b);
+                state.verify.checked += 1;
+                // An existing token's supply includes mints of earlier runs: nothing to compare.
+                if self.plan.existing_token.is_none() && info.supply != state.verify.expected_supply
+                {
+                    state.verify.mismatched += 1;
+                    state.phase_failed += 1;
+                } else {
+                    state.verify.matched += 1;
+                    state.phase_done += 1;
+                }
+            }
+        }
+    }
+
+    fn on_receipt(
+        &self,
+        state: &mut State,
+        ticket: Ticket,
+        mut job: TxJob,
+        result: Result<Bytes, CallError>,
+        now: Instant,
+    ) {
+        let receipt = match result {
+            Ok(bytes) => serde_json::from_slice::<Receipt>(&bytes).ok(),
+            Err(_) => None,
+        };
+        if let Some(receipt) = receipt {
+            state.book.confirmed(job.account);
+            if receipt.success {
+                state.phase_done += 1;
+                state.confirmed += 1;
+                Self::apply_expected(state, &job);
+                self.stats.record(Sample {
+                    node: job.node,
+                    op: Op::Confirm,
+                    outcome: Outcome::Ok,
+                    intended: job.submitted,
+                    sent: job.submitted,
+                    done: now,
+                });
+            } else {
+                Self::fail_intent(state, "receipt_failed");
+            }
+            return;
+        }
+        if now < job.deadline {
+            job.next_check = now + RECEIPT_POLL;
+            state.jobs.insert(ticket, Job::Tx(job));
+            state.receipt_checks.push_back(ticket);
+            return;
+        }
+        // No receipt in time. Unknown outcome: send the intent again after a nonce resync.
+        // Admitted but unconfirmed: count it, and resync (the nonce may or may not be used).
+        state.book.confirmed(job.account);
+        state.book.want_resync(job.account);
+        if job.uncertain {
+            Self::retry_intent(state, job.account, job.intent, "unknown_outcome");
+        } else {
+            Self::fail_intent(state, "unconfirmed");
+        }
+    }
+
+    fn apply_expected(state: &mut State, job: &TxJob) {
+        let intent = &job.intent;
+        match intent.kind {
+            IntentKind::Mint => *state.expected.entry(intent.to).or_default() += intent.value,
+            IntentKind::Pay => {
+                let from = state.book.signer(job.account).address();
+                let balance = state.expected.entry(from).or_default();
+                *balance = balance.saturating_sub(intent.value);
+                *state.expected.entry(intent.to).or_default() += intent.value;
+            }
+            IntentKind::Issue | IntentKind::Grant => {}
+        }
+    }
+}
+
+impl WorkSource for Workload {
+    fn next_post(&self, node: NodeId) -> Option<PostJob> {
+        let now = Instant::now();
+        let (reserved, token) = {
+            let mut state = self.lock();
+            let token = state.token.unwrap_or(Address::ZERO);
+            (self.reserve_post(&mut state, node, now)?, token)
+        };
+        // Signing (about 20 µs) happens outside the lock.
+        let (op, kind, body, hash) = self.build(&reserved, token);
+        if let Some(Job::Tx(job)) = self.lock().jobs.get_mut(&reserved.ticket) {
+            job.hash = hash;
+        }
+        Some(PostJob {
+            op,
+            kind,
+            body,
+            ticket: reserved.ticket,
+        })
+    }
+
+    fn post_done(&self, ticket: Ticket, _node: NodeId, result: Result<B256, CallError>) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        self.on_post_done(&mut state, ticket, result, now);
+        self.maybe_advance(&mut state, now);
+    }
+
+    fn next_get(&self, _node: NodeId) -> Option<GetJob> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        if state.phase == Phase::Sustained {
+            self.maybe_advance(&mut state, now);
+        }
+        let (op, path, ticket) = Self::reserve_get(&mut state, now)?;
+        Some(GetJob { op, path, ticket })
+    }
+
+    fn get_done(&self, ticket: Ticket, _node: NodeId, result: Result<Bytes, CallError>) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        self.on_get_done(&mut state, ticket, result, now);
+        self.maybe_advance(&mut state, now);
+    }
+
+    fn skip_phase(&self) {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let skipped = state.book.clear_intents();
+        state.phase_total = state.phase_total.saturating_sub(skipped);
+        if state.phase == Phase::Sustained {
+            state.sustained_until = Some(now);
+        }
+        if state.phase == Phase::Verify {
+            let reads: Vec<Ticket> = state.reads.drain(..).map(|(_, t)| t).collect();
+            for ticket in reads {
+                state.jobs.remove(&ticket);
+            }
+        }
+        self.maybe_advance(&mut state, now);
+    }
+}
+
+/// A shared workload, as the engine takes it.
+#[must_use]
+pub fn into_source(workload: Arc<Workload>) -> Arc<dyn WorkSource> {
+    workload
+}

@@ -1,0 +1,124 @@
+//! The workload's plan: sizes and amounts (the Go tool's defaults), the keys, the phases, and
+//! the wallets derived from the seed.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::protocol::wallet::{WalletSeed, WalletTier};
+use crate::protocol::{Address, KeyError, PayloadProfile, Signer, U256};
+
+/// The phases of a run, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Issue,
+    Grant,
+    Mint,
+    Transfer,
+    Sustained,
+    Verify,
+    Done,
+}
+
+impl Phase {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Issue => "issue",
+            Phase::Grant => "grant",
+            Phase::Mint => "mint",
+            Phase::Transfer => "transfer",
+            Phase::Sustained => "sustained",
+            Phase::Verify => "verify",
+            Phase::Done => "done",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything the workload needs to run; built by the run from validated config.
+#[derive(Clone, Debug)]
+pub struct WorkloadPlan {
+    pub chain_id: u64,
+    pub profile: PayloadProfile,
+    /// Signs the issue.
+    pub operator: Signer,
+    /// The token's master authority: signs the grants.
+    pub master: Signer,
+    /// Use this token instead of issuing one.
+    pub existing_token: Option<Address>,
+    pub symbol: String,
+    pub name: String,
+    pub decimals: u8,
+    pub mint_wallets: u32,
+    pub transfers_per_mint: u32,
+    pub distributions_per_transfer: u32,
+    /// Minted to each transfer wallet.
+    pub mint_amount: U256,
+    /// Mint allowance granted to each mint wallet.
+    pub allowance: U256,
+    pub seed: WalletSeed,
+    /// Transactions an account may have unconfirmed at once (1 = the Go tool).
+    pub in_flight_per_account: u32,
+    /// Sustained payments for this long instead of the one-off transfer phase.
+    pub sustained: Option<Duration>,
+    /// How long an admitted transaction may take to show a receipt before it counts as
+    /// unconfirmed.
+    pub confirm_timeout: Duration,
+}
+
+impl WorkloadPlan {
+    /// Each transfer wallet pays each of its distribution wallets this much (Go: mint / 5 with
+    /// 4 distribution wallets).
+    #[must_use]
+    pub fn payment_amount(&self) -> U256 {
+        self.mint_amount / U256::from(self.distributions_per_transfer + 1)
+    }
+
+    #[must_use]
+    pub fn transfer_wallets(&self) -> u32 {
+        self.mint_wallets * self.transfers_per_mint
+    }
+
+    #[must_use]
+    pub fn distribution_wallets(&self) -> u32 {
+        self.transfer_wallets() * self.distributions_per_transfer
+    }
+}
+
+/// The derived wallets of a plan.
+pub struct Wallets {
+    pub mint: Vec<Signer>,
+    pub transfer: Vec<Signer>,
+    pub distribution: Vec<Address>,
+}
+
+impl Wallets {
+    /// Derives every wallet (about 20 µs each: 10,020 wallets take a fifth of a second).
+    pub fn derive(plan: &WorkloadPlan) -> Result<Self, KeyError> {
+        let signers = |tier, count: u32| {
+            (0..count)
+                .map(|i| plan.seed.signer(tier, i))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let distribution = (0..plan.distribution_wallets())
+            .map(|i| {
+                plan.seed
+                    .key(WalletTier::Distribution, i)
+                    .map(|k| k.address())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            mint: signers(WalletTier::Mint, plan.mint_wallets)?,
+            transfer: signers(WalletTier::Transfer, plan.transfer_wallets())?,
+            distribution,
+        })
+    }
+}
