@@ -334,6 +334,8 @@ impl Engine {
                     self.spread(total);
                     Ok(id)
                 };
+                // Publish first: whoever awaits the reply sees the new pool.
+                self.publish();
                 let _ = reply.send(result);
             }
             Command::RemoveNode { id, reply } => {
@@ -351,6 +353,8 @@ impl Engine {
                         Ok(())
                     }
                 };
+                // Publish first: whoever awaits the reply sees the new pool.
+                self.publish();
                 let _ = reply.send(result);
             }
             Command::SetNodeRates { id, rates, reply } => {
@@ -365,6 +369,8 @@ impl Engine {
                         }
                     }
                 };
+                // Publish first: whoever awaits the reply sees the new pool.
+                self.publish();
                 let _ = reply.send(result);
             }
             Command::SetTotalRates { rates, reply } => {
@@ -378,6 +384,8 @@ impl Engine {
                     self.spread(rates);
                     Ok(())
                 };
+                // Publish first: whoever awaits the reply sees the new pool.
+                self.publish();
                 let _ = reply.send(result);
             }
             Command::Pause => {

@@ -13,5 +13,6 @@ mod devnet_flow;
 mod devnet_knobs;
 mod devnet_rules;
 mod oracle;
+mod run_engine;
 mod support;
 mod wire_json;

@@ -1,0 +1,449 @@
+//! The stress run against the devnet, in-process through `run::start`: a scaled-down full run
+//! with verification, rate accuracy and the burst rule, live control through the
+//! `EngineHandle`, and a node going down without slowing the others.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use stress_tui::cli::Cli;
+use stress_tui::config::{RunConfig, parse_node};
+use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
+use stress_tui::engine::{Direction, NodeRates, SendLog};
+use stress_tui::run::{self, Ending, RunHandle};
+use stress_tui::stats::NodeId;
+use stress_tui::workload::Phase;
+
+fn key_file() -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("stress-tui-it-operator-{}.key", std::process::id()));
+    std::fs::write(&path, OPERATOR_KEY_HEX).unwrap();
+    path
+}
+
+/// A run config for `urls` with extra flags, as the CLI would build it.
+fn config(urls: &[String], extra: &[&str]) -> RunConfig {
+    let key = key_file();
+    let nodes = urls.join(",");
+    let mut args = vec![
+        "stress-tui",
+        "--no-tui",
+        "--nodes",
+        &nodes,
+        "--operator-key-file",
+        key.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(args).unwrap();
+    RunConfig::from_args(&cli.run).unwrap()
+}
+
+fn sent(handle: &RunHandle, id: NodeId, direction: Direction) -> u64 {
+    let pool = handle.engine.pool();
+    pool.nodes.iter().find(|n| n.id == id).map_or(0, |n| {
+        n.counters.direction(direction).sent.load(Ordering::Relaxed)
+    })
+}
+
+/// Waits until the workload reaches `phase` (at most `limit`).
+async fn wait_phase(handle: &RunHandle, phase: Phase, limit: Duration) {
+    let started = Instant::now();
+    while handle.workload.status().phase < phase {
+        assert!(
+            started.elapsed() < limit,
+            "phase {phase} not reached: {:?}",
+            handle.workload.status().phase
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_down_full_run_verifies_every_balance() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
+    let flags = [
+        "--post-rate",
+        "300",
+        "--get-rate",
+        "600",
+        "--mint-wallets",
+        "3",
+        "--transfers-per-mint",
+        "10",
+    ];
+    let handle = run::start(config(&devnet.urls(), &flags)).await.unwrap();
+    let workload = Arc::clone(&handle.workload);
+    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    let status = &report.status;
+    let phases: Vec<Phase> = status.reports.iter().map(|r| r.phase).collect();
+    assert_eq!(
+        phases,
+        [
+            Phase::Issue,
+            Phase::Grant,
+            Phase::Mint,
+            Phase::Transfer,
+            Phase::Verify
+        ]
+    );
+    // 1 issue + 3 grants + 30 mints + 120 payments.
+    assert_eq!(status.confirmed, 154);
+    assert_eq!(status.failed, 0);
+    assert_eq!(status.verify.checked, 30 + 120 + 1);
+    assert_eq!(status.verify.mismatched, 0);
+    // The devnet's ledger agrees with what the tool believes, wallet by wallet.
+    let token = status.token.unwrap();
+    let expected = workload.expected_balances();
+    assert_eq!(expected.len(), 150);
+    for (address, balance) in expected {
+        assert_eq!(devnet.balance(token, address), balance, "{address}");
+    }
+    // Every node got a share of the POSTs.
+    for node in &report.pool.nodes {
+        assert!(
+            report.stats.node(node.id).unwrap().post.count > 20,
+            "{}",
+            node.label
+        );
+    }
+    let summary = stress_tui::report::summary_text(&report);
+    assert!(
+        summary.contains("verify: 151 balances checked, 151 match, 0 differ"),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rates_are_accurate_per_node_and_never_burst() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    let mut config = config(
+        &devnet.urls(),
+        &[
+            "--post-rate",
+            "200",
+            "--get-rate",
+            "600",
+            "--mint-wallets",
+            "2",
+            "--transfers-per-mint",
+            "40",
+            "--in-flight-per-account",
+            "4",
+            "--duration",
+            "14s",
+        ],
+    );
+    let log = Arc::new(SendLog::default());
+    config.send_log = Some(Arc::clone(&log));
+    let handle = run::start(config).await.unwrap();
+    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = [
+        sent(&handle, 0, Direction::Post),
+        sent(&handle, 1, Direction::Post),
+    ];
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = [
+        sent(&handle, 0, Direction::Post),
+        sent(&handle, 1, Direction::Post),
+    ];
+    let secs = started.elapsed().as_secs_f64();
+    for node in 0..2 {
+        let rate = (after[node] - before[node]) as f64 / secs;
+        assert!(
+            (95.0..=105.0).contains(&rate),
+            "node {node}: {rate:.1}/s against 100/s"
+        );
+    }
+    let total = (after[0] + after[1] - before[0] - before[1]) as f64 / secs;
+    assert!(
+        (190.0..=210.0).contains(&total),
+        "total {total:.1}/s against 200/s"
+    );
+    let report = handle.wait().await.unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+
+    // The burst rule over every recorded send: at most ceil(rate x 0.01) + 1 per 10 ms.
+    let records = log.records();
+    for node in 0..2 {
+        for (direction, rate) in [(Direction::Post, 100u64), (Direction::Get, 300)] {
+            let mut times: Vec<Instant> = records
+                .iter()
+                .filter(|r| r.node == node && r.direction == direction)
+                .map(|r| r.sent)
+                .collect();
+            times.sort();
+            assert!(
+                times.len() > 100,
+                "node {node} {direction:?}: {} sends",
+                times.len()
+            );
+            let limit = usize::try_from(rate.div_ceil(100) + 1).unwrap();
+            let mut start = 0;
+            for end in 0..times.len() {
+                while times[end] - times[start] >= Duration::from_millis(10) {
+                    start += 1;
+                }
+                assert!(
+                    end - start < limit,
+                    "node {node} {direction:?}: {} sends within 10 ms",
+                    end - start + 1
+                );
+            }
+            assert!(
+                records.iter().all(|r| r.sent >= r.intended),
+                "never sent early"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_control_adds_removes_rates_and_pauses() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
+    let urls = devnet.urls();
+    let flags = [
+        "--post-rate",
+        "100",
+        "--get-rate",
+        "400",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "20",
+        "--in-flight-per-account",
+        "4",
+        "--duration",
+        "60s",
+    ];
+    let handle = run::start(config(&urls[..2], &flags)).await.unwrap();
+    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
+
+    // Add the third node: it gets its share (100/3 ≈ 33/s) within a second.
+    let added = handle
+        .engine
+        .add_node(parse_node(&urls[2]).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(added, 2);
+    assert!(
+        handle
+            .engine
+            .add_node(parse_node(&urls[2]).unwrap())
+            .await
+            .unwrap_err()
+            .contains("already")
+    );
+    let pool = handle.engine.pool();
+    assert_eq!(
+        pool.nodes.iter().map(|n| n.rates.post).collect::<Vec<_>>(),
+        [34, 33, 33]
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let first = sent(&handle, added, Direction::Post);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let added_rate = sent(&handle, added, Direction::Post) - first;
+    assert!(
+        (25..=40).contains(&added_rate),
+        "added node sent {added_rate} in a second"
+    );
+
+    // One node's rate: the others keep theirs.
+    handle
+        .engine
+        .set_node_rates(0, NodeRates { post: 60, get: 100 })
+        .await
+        .unwrap();
+    let pool = handle.engine.pool();
+    assert_eq!(
+        pool.nodes.iter().map(|n| n.rates.post).collect::<Vec<_>>(),
+        [60, 33, 33]
+    );
+    assert!(
+        handle
+            .engine
+            .set_node_rates(9, NodeRates::default())
+            .await
+            .is_err()
+    );
+    let (a0, a1) = (
+        sent(&handle, 0, Direction::Post),
+        sent(&handle, 1, Direction::Post),
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let r0 = (sent(&handle, 0, Direction::Post) - a0) as f64 / 3.0;
+    let r1 = (sent(&handle, 1, Direction::Post) - a1) as f64 / 3.0;
+    assert!(
+        (52.0..=66.0).contains(&r0),
+        "node 0 at {r0:.1}/s against 60/s"
+    );
+    assert!(
+        (28.0..=38.0).contains(&r1),
+        "node 1 at {r1:.1}/s against 33/s"
+    );
+
+    // Remove node 1: nothing more is sent to it.
+    let removed_counters = Arc::clone(&handle.engine.pool().nodes[1].counters);
+    let requests = move || {
+        removed_counters.post.sent.load(Ordering::Relaxed)
+            + removed_counters.get.sent.load(Ordering::Relaxed)
+    };
+    handle.engine.remove_node(1).await.unwrap();
+    let removed_at = requests();
+    let pool = handle.engine.pool();
+    assert_eq!(pool.nodes.iter().map(|n| n.id).collect::<Vec<_>>(), [0, 2]);
+    assert_eq!(pool.removed, [1]);
+    let admitted_before = devnet.stats().admitted;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        devnet.stats().admitted > admitted_before,
+        "the others still send"
+    );
+    assert_eq!(
+        requests(),
+        removed_at,
+        "a removed node gets no more requests"
+    );
+
+    // Pause: nothing is sent; resume: sending starts again.
+    handle.engine.pause().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let paused_at = sent(&handle, 0, Direction::Post);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        sent(&handle, 0, Direction::Post),
+        paused_at,
+        "sent while paused"
+    );
+    assert!(handle.engine.pool().paused);
+    handle.engine.resume().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        sent(&handle, 0, Direction::Post) > paused_at + 30,
+        "not resumed"
+    );
+
+    handle.engine.skip_phase().await;
+    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(
+        requests(),
+        removed_at,
+        "a removed node gets no more requests"
+    );
+    assert!(
+        report.stats.node(1).is_some(),
+        "its measurements stay in the report"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_going_down_does_not_slow_the_others() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
+    let flags = [
+        "--post-rate",
+        "150",
+        "--get-rate",
+        "600",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "30",
+        "--in-flight-per-account",
+        "4",
+        "--duration",
+        "10s",
+        "--request-timeout",
+        "1s",
+    ];
+    let handle = run::start(config(&devnet.urls(), &flags)).await.unwrap();
+    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                down: Some(true),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    devnet
+        .set_knobs(
+            1,
+            &KnobsPatch {
+                latency_ms: Some(200),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = sent(&handle, 2, Direction::Post);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let healthy_rate = (sent(&handle, 2, Direction::Post) - before) as f64 / 4.0;
+    assert!(
+        (47.0..=53.0).contains(&healthy_rate),
+        "healthy node at {healthy_rate:.1}/s against 50/s"
+    );
+    let slow_before = sent(&handle, 1, Direction::Post);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let slow_rate = (sent(&handle, 1, Direction::Post) - slow_before) as f64 / 2.0;
+    assert!(
+        (45.0..=55.0).contains(&slow_rate),
+        "slow node still paced at {slow_rate:.1}/s"
+    );
+    let down = handle.engine.pool().nodes[0].health();
+    assert_eq!(down, stress_tui::engine::Health::Down);
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                down: Some(false),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(report.status.verify.mismatched, 0);
+    let errors = &report.stats.node(0).unwrap().post.errors;
+    assert!(
+        errors
+            .get(&stress_tui::client::ErrorClass::Connect)
+            .copied()
+            .unwrap_or(0)
+            > 0,
+        "{errors:?}"
+    );
+}
