@@ -50,6 +50,12 @@ impl ErrorClass {
         ErrorClass::Decode,
     ];
 
+    /// Position in [`ErrorClass::ALL`], for fixed-size per-class counters.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

@@ -158,6 +158,9 @@ pub struct RunConfig {
     pub request_timeout: Duration,
     pub confirm_timeout: Duration,
     pub allow_mainnet: bool,
+    pub out: Option<std::path::PathBuf>,
+    pub thresholds: Vec<crate::report::thresholds::Threshold>,
+    pub export_keys: bool,
     /// Keep every send's times (tests and benches; not a flag).
     pub send_log: Option<std::sync::Arc<crate::engine::SendLog>>,
 }
@@ -456,6 +459,13 @@ impl RunConfig {
             request_timeout: timeout("--request-timeout", &args.request_timeout)?,
             confirm_timeout: timeout("--confirm-timeout", &args.confirm_timeout)?,
             allow_mainnet: args.allow_mainnet,
+            out: args.out.clone(),
+            thresholds: args
+                .thresholds
+                .iter()
+                .map(|t| crate::report::thresholds::parse_threshold(t).map_err(UsageError::new))
+                .collect::<Result<_, _>>()?,
+            export_keys: args.export_keys,
             send_log: None,
         })
     }

@@ -30,10 +30,12 @@ use std::process::ExitCode;
 
 pub use config::UsageError;
 
-/// Exit codes: 0 success, 1 a run or runtime failure, 2 a usage error.
+/// Exit codes: 0 success, 1 a run or runtime failure (or an interrupted run), 2 a usage error
+/// (nothing was sent), 3 the run completed but a threshold failed.
 pub mod exit {
     pub const FAILURE: u8 = 1;
     pub const USAGE: u8 = 2;
+    pub const THRESHOLDS: u8 = 3;
 }
 
 /// Runs what the command line asks for; `main` only maps the result to an exit code.
@@ -45,9 +47,6 @@ pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         None => run_headless(cli.run).await,
     }
 }
-
-/// Exit code of a run whose phase failed (verify mismatches, funding failures).
-pub const EXIT_RUN_FAILED: u8 = exit::FAILURE;
 
 /// The `--no-tui` face: a progress line a second on stderr, the summary on stdout.
 async fn run_headless(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
@@ -81,8 +80,9 @@ async fn run_headless(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
     let report = handle.wait().await?;
     println!("{}", report::summary_text(&report));
     Ok(match report.ending {
+        run::Ending::Completed if report.thresholds_failed() => ExitCode::from(exit::THRESHOLDS),
         run::Ending::Completed => ExitCode::SUCCESS,
-        run::Ending::Failed | run::Ending::Interrupted => ExitCode::from(EXIT_RUN_FAILED),
+        run::Ending::Failed | run::Ending::Interrupted => ExitCode::from(exit::FAILURE),
     })
 }
 

@@ -18,6 +18,9 @@ use crate::config::{NodeTarget, RunConfig};
 use crate::devnet::{Devnet, DevnetConfig};
 use crate::engine::{EngineHandle, EngineSetup, NodeRates, PoolView, spawn_engine, split_evenly};
 use crate::protocol::{MAINNET_CHAIN_ID, Signer};
+use crate::report::files::write_final_files;
+use crate::report::results::{Recorder, prepare_dir, run_recorder};
+use crate::report::thresholds::{ThresholdResult, evaluate};
 use crate::stats::{StatsSnapshot, spawn_aggregator};
 use crate::workload::{Phase, Wallets, Workload, WorkloadPlan, WorkloadStatus, into_source};
 
@@ -41,6 +44,18 @@ pub struct RunReport {
     pub stats: Arc<StatsSnapshot>,
     pub pool: Arc<PoolView>,
     pub elapsed: Duration,
+    /// The results folder.
+    pub out_dir: std::path::PathBuf,
+    pub thresholds: Vec<ThresholdResult>,
+    /// Problems writing results (the run itself is unaffected).
+    pub write_errors: Vec<String>,
+}
+
+impl RunReport {
+    #[must_use]
+    pub fn thresholds_failed(&self) -> bool {
+        self.thresholds.iter().any(|t| !t.passed)
+    }
 }
 
 /// A running stress run.
@@ -118,38 +133,9 @@ fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<NodeRates> {
     rates
 }
 
-/// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
-pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
-    let devnet = match config.devnet {
-        Some(n) => {
-            let devnet = Devnet::start(DevnetConfig {
-                base_port: 0,
-                ..DevnetConfig {
-                    nodes: n,
-                    ..DevnetConfig::default()
-                }
-            })
-            .await
-            .context("starting the embedded devnet")?;
-            config.nodes = devnet
-                .node_addrs()
-                .iter()
-                .map(|addr| NodeTarget {
-                    url: format!("http://{addr}"),
-                    label: addr.to_string(),
-                })
-                .collect();
-            Some(devnet)
-        }
-        None => None,
-    };
-    let chain_id = read_chain_id(&config.nodes, config.request_timeout).await?;
-    if chain_id == MAINNET_CHAIN_ID && !config.allow_mainnet {
-        bail!(
-            "the nodes are 1Money mainnet (chain id {MAINNET_CHAIN_ID}); pass --allow-mainnet to load it anyway"
-        );
-    }
-    let plan = WorkloadPlan {
+/// The workload's plan from the validated config and the chain id the nodes reported.
+fn plan_from(config: &RunConfig, chain_id: u64) -> WorkloadPlan {
+    WorkloadPlan {
         chain_id,
         profile: config.profile,
         operator: Signer::new(config.operator_key.clone()),
@@ -167,16 +153,58 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         in_flight_per_account: config.in_flight_per_account,
         sustained: config.duration,
         confirm_timeout: config.confirm_timeout,
+    }
+}
+
+/// Starts the embedded devnet of `--devnet N` and points the config at its nodes.
+async fn start_devnet(nodes: usize, config: &mut RunConfig) -> anyhow::Result<Devnet> {
+    let devnet = Devnet::start(DevnetConfig {
+        nodes,
+        base_port: 0,
+        ..DevnetConfig::default()
+    })
+    .await
+    .context("starting the embedded devnet")?;
+    config.nodes = devnet
+        .node_addrs()
+        .iter()
+        .map(|addr| NodeTarget {
+            url: format!("http://{addr}"),
+            label: addr.to_string(),
+        })
+        .collect();
+    Ok(devnet)
+}
+
+/// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
+pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
+    let out_dir = prepare_dir(config.out.as_deref())?;
+    let devnet = match config.devnet {
+        Some(nodes) => Some(start_devnet(nodes, &mut config).await?),
+        None => None,
     };
+    let chain_id = read_chain_id(&config.nodes, config.request_timeout).await?;
+    if chain_id == MAINNET_CHAIN_ID && !config.allow_mainnet {
+        bail!(
+            "the nodes are 1Money mainnet (chain id {MAINNET_CHAIN_ID}); pass --allow-mainnet to load it anyway"
+        );
+    }
+    let plan = plan_from(&config, chain_id);
     let derive_plan = plan.clone();
     let wallets = tokio::task::spawn_blocking(move || Wallets::derive(&derive_plan))
         .await
         .context("deriving wallets")??;
 
+    let recorder = Recorder::create(&out_dir, std::time::SystemTime::now())?;
     let started = Instant::now();
     let stop_stats = CancellationToken::new();
-    let (stats, stats_rx, stats_task) =
-        spawn_aggregator(started, SNAPSHOT_TICK, stop_stats.clone());
+    let (intervals_tx, intervals_rx) = tokio::sync::mpsc::channel(64);
+    let (stats, stats_rx, stats_task) = spawn_aggregator(
+        started,
+        SNAPSHOT_TICK,
+        stop_stats.clone(),
+        Some(intervals_tx),
+    );
     let workload = Arc::new(Workload::new(plan, wallets, stats.clone(), started));
     let cancel = CancellationToken::new();
     let quit = CancellationToken::new();
@@ -193,8 +221,18 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         tracker: tracker.clone(),
         send_log: config.send_log.clone(),
     });
+    let recorder_task = tokio::spawn(run_recorder(
+        recorder,
+        intervals_rx,
+        engine.subscribe(),
+        Arc::clone(&workload),
+    ));
     let interrupt = CancellationToken::new();
     let task = tokio::spawn(drive(Drive {
+        recorder_task,
+        out_dir,
+        chain_id,
+        config: config.clone(),
         workload: Arc::clone(&workload),
         engine: engine.clone(),
         interrupt: interrupt.clone(),
@@ -218,6 +256,10 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
 }
 
 struct Drive {
+    recorder_task: JoinHandle<anyhow::Result<()>>,
+    out_dir: std::path::PathBuf,
+    chain_id: u64,
+    config: RunConfig,
     workload: Arc<Workload>,
     engine: EngineHandle,
     interrupt: CancellationToken,
@@ -255,11 +297,33 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
     } else {
         Ending::Completed
     };
-    Ok(RunReport {
+    let mut write_errors = Vec::new();
+    match tokio::time::timeout(Duration::from_secs(10), d.recorder_task).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => write_errors.push(format!("{e:#}")),
+        Ok(Err(e)) => write_errors.push(format!("the results recorder panicked: {e}")),
+        Err(_) => write_errors.push("the results recorder did not finish within 10 s".to_owned()),
+    }
+    let mut report = RunReport {
         ending,
         status,
         stats,
         pool: d.engine.pool(),
         elapsed: d.started.elapsed(),
-    })
+        out_dir: d.out_dir,
+        thresholds: Vec::new(),
+        write_errors,
+    };
+    report.thresholds = evaluate(&d.config.thresholds, &report);
+    if let Err(e) = write_final_files(
+        &report.out_dir,
+        &report,
+        &d.config,
+        &d.workload,
+        Some(d.chain_id),
+        &report.thresholds,
+    ) {
+        report.write_errors.push(format!("{e:#}"));
+    }
+    Ok(report)
 }

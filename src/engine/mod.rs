@@ -106,6 +106,19 @@ impl NodeView {
     }
 }
 
+/// A live change to the run, as the event log shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EngineEvent {
+    /// Numbered from 0 in order; a reader remembers the last it saw.
+    pub seq: u64,
+    /// Since the engine started.
+    pub at: std::time::Duration,
+    pub text: String,
+}
+
+/// How many recent events a pool view carries.
+pub const RECENT_EVENTS: usize = 100;
+
 /// The pool after the last change.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct PoolView {
@@ -115,6 +128,8 @@ pub struct PoolView {
     pub total: NodeRates,
     /// Nodes ever removed (their ids are not reused).
     pub removed: Vec<NodeId>,
+    /// The most recent live changes, oldest first.
+    pub events: Vec<EngineEvent>,
 }
 
 /// A handle on the engine: cheap to clone; each call is one [`Command`].
@@ -216,6 +231,9 @@ struct Engine {
     cancel: CancellationToken,
     /// Fires when an operator asks to quit.
     quit: CancellationToken,
+    started: std::time::Instant,
+    events: std::collections::VecDeque<EngineEvent>,
+    next_event: u64,
 }
 
 /// How the engine starts.
@@ -255,9 +273,17 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
         request_timeout: setup.request_timeout,
         cancel: setup.cancel.clone(),
         quit: setup.quit,
+        started: std::time::Instant::now(),
+        events: std::collections::VecDeque::new(),
+        next_event: 0,
     };
     for (target, rates) in setup.targets {
+        let what = format!(
+            "start with node {} at {} POST/s, {} GET/s",
+            target.label, rates.post, rates.get
+        );
         engine.add(target, rates);
+        engine.log(what);
     }
     engine.publish();
     let (tx, mut rx) = mpsc::channel(64);
@@ -323,6 +349,33 @@ impl Engine {
         }
     }
 
+    fn log(&mut self, text: String) {
+        self.events.push_back(EngineEvent {
+            seq: self.next_event,
+            at: self.started.elapsed(),
+            text,
+        });
+        self.next_event += 1;
+        if self.events.len() > RECENT_EVENTS {
+            self.events.pop_front();
+        }
+    }
+
+    fn label(&self, id: NodeId) -> String {
+        self.nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map_or_else(|| format!("node {id}"), |n| n.label.clone())
+    }
+
+    /// Logs a command's effect, or its refusal.
+    fn log_result<T>(&mut self, what: String, result: &Result<T, String>) {
+        match result {
+            Ok(_) => self.log(what),
+            Err(reason) => self.log(format!("refused: {what}: {reason}")),
+        }
+    }
+
     fn handle(&mut self, command: Command) {
         match command {
             Command::AddNode { target, reply } => {
@@ -330,15 +383,17 @@ impl Engine {
                     Err(format!("{} is already in the pool", target.label))
                 } else {
                     let total = self.total();
-                    let id = self.add(target, NodeRates::default());
+                    let id = self.add(target.clone(), NodeRates::default());
                     self.spread(total);
                     Ok(id)
                 };
+                self.log_result(format!("add node {}", target.label), &result);
                 // Publish first: whoever awaits the reply sees the new pool.
                 self.publish();
                 let _ = reply.send(result);
             }
             Command::RemoveNode { id, reply } => {
+                let what = format!("remove node {}", self.label(id));
                 let result = match self.nodes.iter().position(|n| n.id == id) {
                     None => Err(format!("no node {id} in the pool")),
                     Some(_) if self.nodes.len() == 1 => {
@@ -353,11 +408,18 @@ impl Engine {
                         Ok(())
                     }
                 };
+                self.log_result(what, &result);
                 // Publish first: whoever awaits the reply sees the new pool.
                 self.publish();
                 let _ = reply.send(result);
             }
             Command::SetNodeRates { id, rates, reply } => {
+                let what = format!(
+                    "set {} to {} POST/s, {} GET/s",
+                    self.label(id),
+                    rates.post,
+                    rates.get
+                );
                 let result = if rates.post > MAX_RATE || rates.get > MAX_RATE {
                     Err(format!("a node's rate must be at most {MAX_RATE}/s"))
                 } else {
@@ -369,6 +431,7 @@ impl Engine {
                         }
                     }
                 };
+                self.log_result(what, &result);
                 // Publish first: whoever awaits the reply sees the new pool.
                 self.publish();
                 let _ = reply.send(result);
@@ -384,18 +447,30 @@ impl Engine {
                     self.spread(rates);
                     Ok(())
                 };
+                self.log_result(
+                    format!("set total to {} POST/s, {} GET/s", rates.post, rates.get),
+                    &result,
+                );
                 // Publish first: whoever awaits the reply sees the new pool.
                 self.publish();
                 let _ = reply.send(result);
             }
             Command::Pause => {
                 self.paused.send_replace(true);
+                self.log("paused".to_owned());
             }
             Command::Resume => {
                 self.paused.send_replace(false);
+                self.log("resumed".to_owned());
             }
-            Command::SkipPhase => self.ctx.work.skip_phase(),
-            Command::Quit => self.quit.cancel(),
+            Command::SkipPhase => {
+                self.ctx.work.skip_phase();
+                self.log("skipped the phase".to_owned());
+            }
+            Command::Quit => {
+                self.log("quit".to_owned());
+                self.quit.cancel();
+            }
         }
         self.publish();
     }
@@ -417,6 +492,7 @@ impl Engine {
             paused: *self.paused.borrow(),
             total: self.total(),
             removed: self.removed.clone(),
+            events: self.events.iter().cloned().collect(),
         }));
     }
 }

@@ -1,8 +1,11 @@
 //! What a run shows and leaves: the headless progress line and the final summary. Pure
 //! functions over snapshots: no I/O, no clocks.
 
+pub mod files;
 mod progress;
+pub mod results;
 mod summary;
+pub mod thresholds;
 
 pub use progress::progress_line;
 pub use summary::{distribution_check, summary_text};

@@ -90,6 +90,16 @@ pub fn summary_text(report: &RunReport) -> String {
             verify.expected_supply
         );
     }
+    if !report.thresholds.is_empty() {
+        let _ = writeln!(out, "\nthresholds:");
+        for result in &report.thresholds {
+            let _ = writeln!(out, "  {result}");
+        }
+    }
+    for error in &report.write_errors {
+        let _ = writeln!(out, "results: {error}");
+    }
+    let _ = writeln!(out, "results in {}", report.out_dir.display());
     let s = &report.status;
     let _ = writeln!(
         out,

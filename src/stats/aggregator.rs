@@ -87,8 +87,26 @@ struct NodeStats {
     history: VecDeque<SecondSample>,
 }
 
+/// One second's latency histograms (from intended send) per node and operation, for the HDR
+/// interval log.
+#[derive(Debug)]
+pub struct Interval {
+    /// Offset of the interval's start from the run's start.
+    pub start: Duration,
+    pub length: Duration,
+    pub histograms: Vec<(NodeId, Op, LatencyHistogram)>,
+    /// Every node's per-second counts for the seconds this interval closes (at the end of the
+    /// run: the last, partial second too).
+    pub seconds: Vec<(NodeId, SecondSample)>,
+    /// Whether this is the run's last interval.
+    pub last: bool,
+}
+
 struct Aggregator {
     started: Instant,
+    interval_start: Duration,
+    interval: HashMap<(NodeId, Op), LatencyHistogram>,
+    intervals: Option<mpsc::Sender<Interval>>,
     nodes: HashMap<NodeId, NodeStats>,
     error_codes: BTreeMap<String, u64>,
     dropped: Arc<AtomicU64>,
@@ -118,10 +136,66 @@ impl Aggregator {
             node.current_post_latency
                 .record(micros_between(sample.intended, sample.done));
         }
+        self.interval
+            .entry((sample.node, sample.op))
+            .or_default()
+            .record(micros_between(sample.intended, sample.done));
+        if let Outcome::Failed { class, .. } = &sample.outcome {
+            node.current.errors[class.index()] += 1;
+        }
         if let Outcome::Failed { class, code } = &sample.outcome {
             let key = code.clone().unwrap_or_else(|| class.as_str().to_owned());
             *self.error_codes.entry(key).or_default() += 1;
         }
+    }
+
+    /// Hands the current interval's histograms over when a second boundary has passed (or
+    /// always, at the end).
+    fn emit_interval(&mut self, now: Instant, last: bool) {
+        let elapsed = now.saturating_duration_since(self.started);
+        let boundary = Duration::from_secs(elapsed.as_secs());
+        let end = if last { elapsed } else { boundary };
+        if end <= self.interval_start {
+            return;
+        }
+        if self.intervals.is_none() {
+            return;
+        }
+        let first_second = self.interval_start.as_secs();
+        let mut seconds = Vec::new();
+        for (&id, node) in &mut self.nodes {
+            roll_to(node, boundary.as_secs());
+            seconds.extend(
+                node.history
+                    .iter()
+                    .filter(|s| s.second >= first_second)
+                    .map(|s| (id, *s)),
+            );
+            if last {
+                let mut open = node.current;
+                open.post_latency = node.current_post_latency.percentiles();
+                seconds.push((id, open));
+            }
+        }
+        seconds.sort_by_key(|(id, s)| (s.second, *id));
+        let histograms = self
+            .interval
+            .drain()
+            .map(|((node, op), h)| (node, op, h))
+            .collect();
+        let interval = Interval {
+            start: self.interval_start,
+            length: end.saturating_sub(self.interval_start),
+            histograms,
+            seconds,
+            last,
+        };
+        let Some(intervals) = &self.intervals else {
+            return;
+        };
+        // A full channel means the writer is stuck; the interval is lost, the run goes on.
+        let _ = intervals.try_send(interval);
+        self.interval_start = end;
     }
 
     fn snapshot(&mut self, now: Instant) -> StatsSnapshot {
@@ -178,12 +252,14 @@ fn roll_to(node: &mut NodeStats, second: u64) {
     }
 }
 
-/// Starts the aggregator: samples in through the handle, a snapshot out every `tick`. On
-/// `stop` it drains what was sent and returns the final snapshot.
+/// Starts the aggregator: samples in through the handle, a snapshot out every `tick`, and (if
+/// `intervals` is given) each second's histograms. On `stop` it drains what was sent, emits the
+/// last partial interval and returns the final snapshot.
 pub fn spawn_aggregator(
     started: Instant,
     tick: Duration,
     stop: CancellationToken,
+    intervals: Option<mpsc::Sender<Interval>>,
 ) -> (
     StatsHandle,
     watch::Receiver<Arc<StatsSnapshot>>,
@@ -194,6 +270,9 @@ pub fn spawn_aggregator(
     let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(StatsSnapshot::default()));
     let mut aggregator = Aggregator {
         started,
+        interval_start: Duration::ZERO,
+        interval: HashMap::new(),
+        intervals,
         nodes: HashMap::new(),
         error_codes: BTreeMap::new(),
         dropped: Arc::clone(&dropped),
@@ -211,14 +290,18 @@ pub fn spawn_aggregator(
                     for sample in batch.drain(..) { aggregator.record(&sample); }
                 }
                 _ = ticker.tick() => {
-                    let _ = snapshot_tx.send(Arc::new(aggregator.snapshot(Instant::now())));
+                    let now = Instant::now();
+                    aggregator.emit_interval(now, false);
+                    let _ = snapshot_tx.send(Arc::new(aggregator.snapshot(now)));
                 }
             }
         }
         while let Ok(sample) = rx.try_recv() {
             aggregator.record(&sample);
         }
-        let last = Arc::new(aggregator.snapshot(Instant::now()));
+        let now = Instant::now();
+        aggregator.emit_interval(now, true);
+        let last = Arc::new(aggregator.snapshot(now));
         let _ = snapshot_tx.send(Arc::clone(&last));
         last
     });
@@ -252,7 +335,7 @@ mod tests {
         let started = Instant::now();
         let stop = CancellationToken::new();
         let (handle, _rx, task) =
-            spawn_aggregator(started, Duration::from_millis(50), stop.clone());
+            spawn_aggregator(started, Duration::from_millis(50), stop.clone(), None);
         for i in 0..100 {
             handle.record(sample(1, Op::Payment, i % 10 != 0, started, 10));
         }

@@ -14,7 +14,7 @@ mod snapshot;
 
 use std::time::Instant;
 
-pub use aggregator::{StatsHandle, spawn_aggregator};
+pub use aggregator::{Interval, StatsHandle, spawn_aggregator};
 pub use histogram::{LatencyHistogram, Percentiles};
 pub use snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
 

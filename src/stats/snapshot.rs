@@ -39,6 +39,8 @@ pub struct SecondSample {
     pub get_ok: u64,
     pub get_errors: u64,
     pub confirmed: u64,
+    /// Failed requests of that second by class, indexed like [`ErrorClass::ALL`].
+    pub errors: [u64; 6],
     /// POST latency (from intended send) of that second.
     pub post_latency: Percentiles,
 }

@@ -83,6 +83,8 @@ pub struct WorkloadStatus {
     pub failure: Option<String>,
     /// Failed transactions by `error_code`.
     pub failures_by_code: HashMap<String, u64>,
+    /// Every phase entered, with its start as an offset from the workload's start.
+    pub phase_log: Vec<(Phase, Duration)>,
 }
 
 enum Job {
@@ -121,6 +123,8 @@ struct State {
     receipt_checks: VecDeque<Ticket>,
     reads: VecDeque<(Instant, Ticket)>,
     expected: HashMap<Address, U256>,
+    /// Balances the verify phase read.
+    observed: HashMap<Address, U256>,
     sustained_until: Option<Instant>,
     reports: Vec<PhaseReport>,
     verify: VerifyTally,
@@ -130,6 +134,8 @@ struct State {
     resyncs: u64,
     failure: Option<String>,
     failures_by_code: HashMap<String, u64>,
+    started: Instant,
+    phase_log: Vec<(Phase, Duration)>,
 }
 
 /// The workload; shared by every pacer.
@@ -167,6 +173,7 @@ impl Workload {
             receipt_checks: VecDeque::new(),
             reads: VecDeque::new(),
             expected: HashMap::new(),
+            observed: HashMap::new(),
             sustained_until: None,
             reports: Vec::new(),
             verify: VerifyTally::default(),
@@ -176,6 +183,8 @@ impl Workload {
             resyncs: 0,
             failure: None,
             failures_by_code: HashMap::new(),
+            started: now,
+            phase_log: Vec::new(),
         };
         let workload = Self {
             plan,
@@ -223,6 +232,7 @@ impl Workload {
             verify: state.verify,
             failure: state.failure.clone(),
             failures_by_code: state.failures_by_code.clone(),
+            phase_log: state.phase_log.clone(),
         }
     }
 
@@ -242,6 +252,12 @@ impl Workload {
         self.lock().expected.clone()
     }
 
+    /// Balances the verify phase read, per address.
+    #[must_use]
+    pub fn observed_balances(&self) -> HashMap<Address, U256> {
+        self.lock().observed.clone()
+    }
+
     /// Ends the run now with `reason` as its failure (used on interruption and outages).
     pub fn abort(&self, reason: &str) {
         let mut state = self.lock();
@@ -249,6 +265,8 @@ impl Workload {
             state.failure.get_or_insert_with(|| reason.to_owned());
             let now = Instant::now();
             Self::finish_phase(&mut state, now);
+            let at = now.saturating_duration_since(state.started);
+            state.phase_log.push((Phase::Done, at));
             state.phase = Phase::Done;
             self.finished.send_replace(true);
         }
@@ -264,6 +282,8 @@ impl Workload {
     // ---- phases ----
 
     fn enter(&self, state: &mut State, phase: Phase, now: Instant) {
+        let at = now.saturating_duration_since(state.started);
+        state.phase_log.push((phase, at));
         state.phase = phase;
         state.phase_started = now;
         state.phase_done = 0;
@@ -403,6 +423,8 @@ impl Workload {
                         phase, state.phase_failed, state.phase_total
                     )
                 });
+                let at = now.saturating_duration_since(state.started);
+                state.phase_log.push((Phase::Done, at));
                 state.phase = Phase::Done;
                 self.finished.send_replace(true);
                 return;

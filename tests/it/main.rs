@@ -13,6 +13,7 @@ mod devnet_flow;
 mod devnet_knobs;
 mod devnet_rules;
 mod oracle;
+mod results;
 mod run_engine;
 mod support;
 mod wire_json;

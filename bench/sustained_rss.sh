@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Memory of a sustained run: the load generator's RSS every 10 s while it sends payments to a
+# 4-node devnet running in its own process (so that the devnet's ledger does not count).
+#
+#   bench/sustained_rss.sh [DURATION=5m] [POST_RATE=1000] [GET_RATE=3000]
+#
+# Prints the RSS samples (MiB), the value at minute 2 and at the end, and the run's summary.
+# Bounded: the run stops itself after DURATION (plus funding and verify); the devnet is killed
+# on exit. Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-5m}"
+post_rate="${2:-1000}"
+get_rate="${3:-3000}"
+port=38555
+
+cargo build --release --locked >/dev/null 2>&1 || cargo build --release --locked
+binary=target/release/stress-tui
+work=$(mktemp -d)
+"$binary" devnet --nodes 4 --base-port "$port" --retain 100000 >"$work/devnet.log" 2>&1 &
+devnet=$!
+trap 'kill $devnet 2>/dev/null || true; wait $devnet 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done
+"$binary" devnet --print-operator-key >"$work/operator.key"
+
+nodes="127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2)),127.0.0.1:$((port + 3))"
+"$binary" --nodes "$nodes" --operator-key-file "$work/operator.key" --no-tui \
+  --post-rate "$post_rate" --get-rate "$get_rate" --duration "$duration" --out "$work/results" \
+  >"$work/summary.txt" 2>"$work/progress.log" &
+run=$!
+started=$(date +%s)
+echo "seconds rss_mib phase" >"$work/rss.txt"
+while kill -0 "$run" 2>/dev/null; do
+  rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$run/status" 2>/dev/null || echo 0)
+  phase=$(tail -n 1 "$work/progress.log" 2>/dev/null | awk '{print $3}')
+  echo "$(( $(date +%s) - started )) $(( rss_kib / 1024 )) ${phase:-?}" >>"$work/rss.txt"
+  sleep 10
+done
+wait "$run" || true
+cat "$work/rss.txt"
+sustained_start=$(awk '$3 == "sustained" {print $1; exit}' "$work/rss.txt")
+minute2=$(awk -v s="${sustained_start:-0}" '$3 == "sustained" && $1 >= s + 120 {print $2; exit}' "$work/rss.txt")
+last=$(awk '$3 == "sustained" {v=$2} END {print v}' "$work/rss.txt")
+echo "rss at sustained minute 2: ${minute2:-n/a} MiB; at the end of sustained: ${last:-n/a} MiB"
+grep -E "Completed|Failed|Interrupted|^payment|^confirm|transactions:" "$work/summary.txt" || true
+echo "files in $work"

@@ -1,0 +1,350 @@
+//! The results folder of a run (`--out`, default `results/<UTC timestamp>/`), written as the run
+//! goes and completed at its end:
+//!
+//! - `timeseries.csv`: a row per node per second and a `total` row, flushed every second;
+//! - `latency.hlog`: an `HdrHistogram` interval log (latency from intended send, µs, tagged
+//!   `<node>/<operation>`), flushed every second;
+//! - `events.log`: every live command and phase change, with its time, flushed as it happens;
+//! - at the end: `nodes.csv`, `operations.csv`, `accounts_detail.csv` and `summary.json`.
+//!
+//! A `kill -9` therefore loses at most the last second of the progressive files, and leaves
+//! them parseable (every flush ends on a line boundary).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use tokio::sync::{mpsc, watch};
+
+use crate::client::ErrorClass;
+use crate::config::UsageError;
+use crate::engine::{NodeCounters, PoolView};
+use crate::stats::{Interval, LatencyHistogram, NodeId, SecondSample};
+use crate::workload::Workload;
+
+/// `YYYYMMDDTHHMMSSZ` of a Unix time (UTC), for folder names.
+#[must_use]
+pub fn utc_stamp(time: SystemTime) -> String {
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Creates (or accepts) the results folder and proves it writable, before any traffic.
+pub fn prepare_dir(out: Option<&Path>) -> Result<PathBuf, UsageError> {
+    let path = out.map_or_else(
+        || Path::new("results").join(utc_stamp(SystemTime::now())),
+        Path::to_path_buf,
+    );
+    let shown = path.display();
+    std::fs::create_dir_all(&path)
+        .map_err(|e| UsageError::new(format!("--out {shown}: cannot create the folder: {e}")))?;
+    if path.join("summary.json").exists() {
+        return Err(UsageError::new(format!(
+            "--out {shown} already holds a run's results; choose another folder"
+        )));
+    }
+    let probe = path.join(".stress-tui-write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| UsageError::new(format!("--out {shown} is not writable: {e}")))?;
+    Ok(path)
+}
+
+const TIMESERIES_HEADER: &str = "second,node,offered,sent,missed,post_ok,get_ok,ok,confirmed,errors,rejected,rate_limited,server_error,timeout,connect,decode,p50_ms,p90_ms,p99_ms,max_ms,in_flight,lag_ms";
+
+fn ms(micros: u64) -> String {
+    format!("{:.3}", micros as f64 / 1000.0)
+}
+
+/// Writes the progressive files.
+pub struct Recorder {
+    timeseries: BufWriter<File>,
+    hlog: BufWriter<File>,
+    events: BufWriter<File>,
+    /// Pacer counters at the last row, per node: (offered, sent, missed).
+    last_counters: HashMap<NodeId, (u64, u64, u64)>,
+    labels: HashMap<NodeId, String>,
+    last_event: Option<u64>,
+    phases_written: usize,
+}
+
+fn create(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
+    let path = dir.join(name);
+    let file =
+        File::create(&path).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(BufWriter::new(file))
+}
+
+impl Recorder {
+    pub fn create(dir: &Path, started: SystemTime) -> anyhow::Result<Self> {
+        let mut timeseries = create(dir, "timeseries.csv")?;
+        writeln!(timeseries, "{TIMESERIES_HEADER}")?;
+        timeseries.flush()?;
+        let mut hlog = create(dir, "latency.hlog")?;
+        IntervalLogWriterBuilder::new()
+            .add_comment(&format!(
+                "stress-tui {}: latency from the intended send time, microseconds",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .with_start_time(started)
+            .with_base_time(started)
+            .begin_log_with(&mut hlog, &mut V2DeflateSerializer::new())?;
+        hlog.flush()?;
+        let events = create(dir, "events.log")?;
+        Ok(Self {
+            timeseries,
+            hlog,
+            events,
+            last_counters: HashMap::new(),
+            labels: HashMap::new(),
+            last_event: None,
+            phases_written: 0,
+        })
+    }
+
+    /// Appends the pool's new events and the phases entered since the last call, in time order.
+    pub fn record_events(
+        &mut self,
+        pool: &PoolView,
+        phases: &[(crate::workload::Phase, Duration)],
+    ) -> std::io::Result<()> {
+        let mut lines: Vec<(Duration, String)> = Vec::new();
+        for event in &pool.events {
+            if self.last_event.is_none_or(|last| event.seq > last) {
+                lines.push((event.at, event.text.clone()));
+                self.last_event = Some(event.seq);
+            }
+        }
+        for (phase, at) in phases.iter().skip(self.phases_written) {
+            lines.push((*at, format!("phase {phase}")));
+        }
+        self.phases_written = phases.len().max(self.phases_written);
+        lines.sort_by_key(|(at, _)| *at);
+        for (at, text) in lines {
+            writeln!(self.events, "{:>9.3}s {text}", at.as_secs_f64())?;
+        }
+        self.events.flush()
+    }
+
+    /// Writes one interval: timeseries rows and histograms.
+    pub fn record_interval(&mut self, interval: &Interval, pool: &PoolView) -> anyhow::Result<()> {
+        for node in &pool.nodes {
+            self.labels.insert(node.id, node.label.clone());
+        }
+        let counters: HashMap<NodeId, Arc<NodeCounters>> = pool
+            .nodes
+            .iter()
+            .map(|n| (n.id, Arc::clone(&n.counters)))
+            .collect();
+        // Per node and in total: POST latency of the interval.
+        let mut node_latency: HashMap<NodeId, LatencyHistogram> = HashMap::new();
+        let mut total_latency = LatencyHistogram::default();
+        for (node, op, histogram) in &interval.histograms {
+            if op.is_post() {
+                node_latency.entry(*node).or_default().add(histogram);
+                total_latency.add(histogram);
+            }
+        }
+        let last_second = interval.seconds.iter().map(|(_, s)| s.second).max();
+        let mut seconds: Vec<u64> = interval.seconds.iter().map(|(_, s)| s.second).collect();
+        seconds.dedup();
+        for second in seconds {
+            let mut total = Row::default();
+            for (node, sample) in interval.seconds.iter().filter(|(_, s)| s.second == second) {
+                let is_last = Some(second) == last_second;
+                let mut row = Row::from_sample(sample);
+                if is_last {
+                    if let Some(c) = counters.get(node) {
+                        let now = (
+                            c.post.offered.load(Ordering::Relaxed)
+                                + c.get.offered.load(Ordering::Relaxed),
+                            c.post.sent.load(Ordering::Relaxed)
+                                + c.get.sent.load(Ordering::Relaxed),
+                            c.post.missed.load(Ordering::Relaxed)
+                                + c.get.missed.load(Ordering::Relaxed),
+                        );
+                        let before = self.last_counters.insert(*node, now).unwrap_or_default();
+                        row.offered = now.0 - before.0;
+                        row.sent = now.1 - before.1;
+                        row.missed = now.2 - before.2;
+                        row.in_flight = u64::from(
+                            c.post.in_flight.load(Ordering::Relaxed)
+                                + c.get.in_flight.load(Ordering::Relaxed),
+                        );
+                        row.lag_us = c.post.lag_us.load(Ordering::Relaxed);
+                    }
+                    if let Some(h) = node_latency.get(node) {
+                        row.latency = Some(h.percentiles());
+                    }
+                }
+                total.add(&row);
+                let label = self
+                    .labels
+                    .get(node)
+                    .cloned()
+                    .unwrap_or_else(|| format!("node{node}"));
+                row.write(&mut self.timeseries, second, &label)?;
+            }
+            if Some(second) == last_second && !total_latency.is_empty() {
+                total.latency = Some(total_latency.percentiles());
+            }
+            total.write(&mut self.timeseries, second, "total")?;
+        }
+        self.timeseries.flush()?;
+
+        let mut serializer = V2DeflateSerializer::new();
+        let mut log =
+            IntervalLogWriterBuilder::new().begin_log_with(&mut self.hlog, &mut serializer)?;
+        for (node, op, histogram) in &interval.histograms {
+            let label = self
+                .labels
+                .get(node)
+                .cloned()
+                .unwrap_or_else(|| format!("node{node}"));
+            let name = format!("{label}/{}", op.as_str());
+            let tag = Tag::new(&name);
+            log.write_histogram(histogram.inner(), interval.start, interval.length, tag)
+                .map_err(|e| anyhow::anyhow!("latency.hlog: {e}"))?;
+        }
+        self.hlog.flush()?;
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Row {
+    offered: u64,
+    sent: u64,
+    missed: u64,
+    post_ok: u64,
+    get_ok: u64,
+    confirmed: u64,
+    errors: [u64; 6],
+    latency: Option<crate::stats::Percentiles>,
+    in_flight: u64,
+    lag_us: u64,
+}
+
+impl Row {
+    fn from_sample(sample: &SecondSample) -> Self {
+        Self {
+            post_ok: sample.post_ok,
+            get_ok: sample.get_ok,
+            confirmed: sample.confirmed,
+            errors: sample.errors,
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, other: &Row) {
+        self.offered += other.offered;
+        self.sent += other.sent;
+        self.missed += other.missed;
+        self.post_ok += other.post_ok;
+        self.get_ok += other.get_ok;
+        self.confirmed += other.confirmed;
+        for (mine, theirs) in self.errors.iter_mut().zip(other.errors) {
+            *mine += theirs;
+        }
+        self.in_flight += other.in_flight;
+        self.lag_us = self.lag_us.max(other.lag_us);
+    }
+
+    fn write(&self, out: &mut impl Write, second: u64, node: &str) -> std::io::Result<()> {
+        let errors: u64 = self.errors.iter().sum();
+        let by_class: Vec<String> = ErrorClass::ALL
+            .iter()
+            .map(|c| self.errors[c.index()].to_string())
+            .collect();
+        let latency = self.latency.map_or_else(
+            || ",,,".to_owned(),
+            |p| format!("{},{},{},{}", ms(p.p50), ms(p.p90), ms(p.p99), ms(p.max)),
+        );
+        writeln!(
+            out,
+            "{second},{node},{},{},{},{},{},{},{},{errors},{},{latency},{},{}",
+            self.offered,
+            self.sent,
+            self.missed,
+            self.post_ok,
+            self.get_ok,
+            self.post_ok + self.get_ok,
+            self.confirmed,
+            by_class.join(","),
+            self.in_flight,
+            ms(self.lag_us),
+        )
+    }
+}
+
+/// Runs the recorder until the aggregator's last interval: events as they come, a timeseries
+/// row and histograms each second.
+pub async fn run_recorder(
+    mut recorder: Recorder,
+    mut intervals: mpsc::Receiver<Interval>,
+    pool: watch::Receiver<Arc<PoolView>>,
+    workload: Arc<Workload>,
+) -> anyhow::Result<()> {
+    recorder.record_events(&Arc::clone(&pool.borrow()), &workload.status().phase_log)?;
+    while let Some(interval) = intervals.recv().await {
+        let view = Arc::clone(&pool.borrow());
+        recorder.record_events(&view, &workload.status().phase_log)?;
+        recorder.record_interval(&interval, &view)?;
+        if interval.last {
+            break;
+        }
+    }
+    let view = Arc::clone(&pool.borrow());
+    recorder.record_events(&view, &workload.status().phase_log)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_stamps() {
+        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
+        assert_eq!(
+            utc_stamp(UNIX_EPOCH + Duration::from_secs(1_795_000_000)),
+            "20261118T110640Z"
+        );
+        assert_eq!(
+            utc_stamp(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "20000229T000000Z"
+        );
+    }
+
+    #[test]
+    fn unwritable_out_is_refused_with_its_path() {
+        let error = prepare_dir(Some(Path::new("/proc/stress-tui-cannot-exist")))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("/proc/stress-tui-cannot-exist"), "{error}");
+        assert!(error.starts_with("--out"), "{error}");
+    }
+}
