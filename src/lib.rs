@@ -24,6 +24,7 @@ pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod stats;
+pub mod tui;
 pub mod workload;
 
 use std::process::ExitCode;
@@ -44,18 +45,19 @@ pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Devnet(args)) => {
             devnet::cli::run(args).await.map(|()| ExitCode::SUCCESS)
         }
-        None => run_headless(cli.run).await,
+        None => run_stress(cli.run).await,
     }
 }
 
-/// The `--no-tui` face: a progress line a second on stderr, the summary on stdout.
-async fn run_headless(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
+/// A stress run: the dashboard, or with `--no-tui` a progress line a second on stderr; the
+/// summary on stdout either way.
+async fn run_stress(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
     let config = config::RunConfig::from_args(&args)?;
     if !config.no_tui {
-        return Err(UsageError::new(
-            "the live dashboard is not built yet: add --no-tui to run headless",
-        )
-        .into());
+        tui::check_terminal()?;
+        let handle = run::start(config).await?;
+        let report = tui::run(handle).await?;
+        return Ok(finish(&report));
     }
     let handle = run::start(config).await?;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -78,12 +80,17 @@ async fn run_headless(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let report = handle.wait().await?;
-    println!("{}", report::summary_text(&report));
-    Ok(match report.ending {
+    Ok(finish(&report))
+}
+
+/// Prints the summary and answers the exit code of a finished run.
+fn finish(report: &run::RunReport) -> ExitCode {
+    println!("{}", report::summary_text(report));
+    match report.ending {
         run::Ending::Completed if report.thresholds_failed() => ExitCode::from(exit::THRESHOLDS),
         run::Ending::Completed => ExitCode::SUCCESS,
         run::Ending::Failed | run::Ending::Interrupted => ExitCode::from(exit::FAILURE),
-    })
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

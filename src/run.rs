@@ -64,6 +64,8 @@ pub struct RunHandle {
     pub workload: Arc<Workload>,
     pub stats: watch::Receiver<Arc<StatsSnapshot>>,
     pub started: Instant,
+    /// The results folder.
+    pub out_dir: std::path::PathBuf,
     interrupt: CancellationToken,
     task: JoinHandle<anyhow::Result<RunReport>>,
     devnet: Option<Devnet>,
@@ -230,7 +232,7 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
     let interrupt = CancellationToken::new();
     let task = tokio::spawn(drive(Drive {
         recorder_task,
-        out_dir,
+        out_dir: out_dir.clone(),
         chain_id,
         config: config.clone(),
         workload: Arc::clone(&workload),
@@ -249,6 +251,7 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         workload,
         stats: stats_rx,
         started,
+        out_dir,
         interrupt,
         task,
         devnet,

@@ -19,6 +19,8 @@ use crate::client::ErrorClass;
 /// Seconds of per-node history kept for charts.
 const HISTORY_SECONDS: usize = 300;
 const CHANNEL_CAPACITY: usize = 65_536;
+/// Buckets of the latency histogram the dashboard draws.
+const HISTOGRAM_BUCKETS: usize = 16;
 
 /// Where workers send samples; cheap to clone.
 #[derive(Clone, Debug)]
@@ -75,6 +77,7 @@ impl OpStats {
             errors: self.errors.clone(),
             latency: self.latency.percentiles(),
             service: self.service.percentiles(),
+            buckets: self.latency.buckets(HISTOGRAM_BUCKETS),
         }
     }
 }

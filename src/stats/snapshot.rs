@@ -20,6 +20,8 @@ pub struct OpSnapshot {
     pub latency: Percentiles,
     /// From the actual send to the answer.
     pub service: Percentiles,
+    /// Latency counts in log-spaced buckets: (upper bound µs, count), for drawing.
+    pub buckets: Vec<(u64, u64)>,
 }
 
 impl OpSnapshot {

@@ -1,0 +1,278 @@
+//! What the dashboard draws, computed once per frame from the snapshots: plain numbers, so
+//! that drawing is pure and tests build it from fixtures.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::engine::{Direction, Health, NodeRates, PoolView};
+use crate::stats::{NodeId, Op, OpSnapshot, StatsSnapshot};
+use crate::workload::{Phase, WorkloadStatus};
+
+/// One row of the nodes table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NodeRow {
+    pub id: NodeId,
+    pub label: String,
+    pub health: Option<Health>,
+    pub target: NodeRates,
+    /// Per second, POST side: slots with work, requests sent, successes, confirmations.
+    pub offered: f64,
+    pub sent: f64,
+    pub ok: f64,
+    pub confirmed: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub errors: u64,
+    pub in_flight: u64,
+    pub lag_us: u64,
+}
+
+/// Phase progress for the gauges.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PhaseLine {
+    pub phase: String,
+    pub done: u64,
+    pub total: u64,
+    pub finished: bool,
+}
+
+/// Everything one frame shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct View {
+    pub elapsed_s: u64,
+    pub phase: String,
+    pub phase_done: u64,
+    pub phase_total: u64,
+    pub phase_failed: u64,
+    pub phases: Vec<PhaseLine>,
+    pub paused: bool,
+    pub finished: bool,
+    pub failure: Option<String>,
+    pub nodes: Vec<NodeRow>,
+    pub total: NodeRow,
+    /// POST successes a second over the last minute: (label, points (second, value)).
+    pub tps: Vec<(String, Vec<(f64, f64)>)>,
+    /// Latency of the histogram's node and operation.
+    pub histogram_title: String,
+    pub histogram: OpSnapshot,
+    /// Errors by class and by `error_code`.
+    pub error_classes: Vec<(String, u64)>,
+    pub error_codes: Vec<(String, u64)>,
+    /// The latest events, oldest first: "12.3s text".
+    pub events: Vec<String>,
+    pub dropped_samples: u64,
+}
+
+/// Turns cumulative pacer counters into per-second rates between frames.
+#[derive(Debug, Default)]
+pub struct RateTracker {
+    last: HashMap<NodeId, (Instant, u64, u64)>,
+    rates: HashMap<NodeId, (f64, f64)>,
+}
+
+impl RateTracker {
+    /// Samples the counters; rates update at most once a second so the numbers are readable.
+    pub fn sample(&mut self, pool: &PoolView, now: Instant) {
+        for node in &pool.nodes {
+            let counters = node.counters.direction(Direction::Post);
+            let offered = counters.offered.load(Ordering::Relaxed);
+            let sent = counters.sent.load(Ordering::Relaxed);
+            match self.last.get(&node.id) {
+                Some(&(at, last_offered, last_sent)) => {
+                    let secs = now.saturating_duration_since(at).as_secs_f64();
+                    if secs >= 1.0 {
+                        self.rates.insert(
+                            node.id,
+                            (
+                                (offered - last_offered) as f64 / secs,
+                                (sent - last_sent) as f64 / secs,
+                            ),
+                        );
+                        self.last.insert(node.id, (now, offered, sent));
+                    }
+                }
+                None => {
+                    self.last.insert(node.id, (now, offered, sent));
+                }
+            }
+        }
+    }
+
+    #[must_use]
+    pub fn rates(&self, id: NodeId) -> (f64, f64) {
+        self.rates.get(&id).copied().unwrap_or_default()
+    }
+}
+
+fn post_errors(op: &OpSnapshot) -> u64 {
+    op.error_count()
+}
+
+impl View {
+    /// Builds a frame's view; `histogram` picks the node (`None` = all) and operation.
+    #[must_use]
+    pub fn build(
+        stats: &StatsSnapshot,
+        pool: &PoolView,
+        status: &WorkloadStatus,
+        rates: &RateTracker,
+        histogram: (Option<NodeId>, Op),
+        finished: bool,
+    ) -> Self {
+        let (nodes, total) = Self::node_rows(stats, pool, rates);
+        let tps = Self::tps_series(stats, pool);
+        let (histogram_node, op) = histogram;
+        let (histogram_title, histogram) =
+            match histogram_node.and_then(|id| pool.nodes.iter().find(|n| n.id == id)) {
+                Some(node) => (
+                    format!("{} {}", node.label, op.as_str()),
+                    stats
+                        .node(node.id)
+                        .and_then(|s| s.ops.get(&op))
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+                None => (
+                    format!("all nodes {}", op.as_str()),
+                    stats.ops.get(&op).cloned().unwrap_or_default(),
+                ),
+            };
+        let mut error_classes: std::collections::BTreeMap<String, u64> =
+            std::collections::BTreeMap::new();
+        for op in stats.ops.values() {
+            for (class, count) in &op.errors {
+                *error_classes.entry(class.as_str().to_owned()).or_default() += count;
+            }
+        }
+        let mut error_codes: Vec<(String, u64)> = stats
+            .error_codes
+            .iter()
+            .map(|(c, n)| (c.clone(), *n))
+            .collect();
+        error_codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let phases = Self::phase_lines(status);
+        Self {
+            elapsed_s: stats.elapsed.as_secs(),
+            phase: status.phase.as_str().to_owned(),
+            phase_done: status.phase_done,
+            phase_total: status.phase_total,
+            phase_failed: status.phase_failed,
+            phases,
+            paused: pool.paused,
+            finished,
+            failure: status.failure.clone(),
+            nodes,
+            total,
+            tps,
+            histogram_title,
+            histogram,
+            error_classes: error_classes.into_iter().collect(),
+            error_codes,
+            events: pool
+                .events
+                .iter()
+                .map(|e| format!("{:>6.1}s {}", e.at.as_secs_f64(), e.text))
+                .collect(),
+            dropped_samples: stats.dropped_samples,
+        }
+    }
+
+    fn node_rows(
+        stats: &StatsSnapshot,
+        pool: &PoolView,
+        rates: &RateTracker,
+    ) -> (Vec<NodeRow>, NodeRow) {
+        let mut nodes = Vec::with_capacity(pool.nodes.len());
+        let mut total = NodeRow {
+            label: "total".to_owned(),
+            ..NodeRow::default()
+        };
+        for node in &pool.nodes {
+            let snapshot = stats.node(node.id);
+            let (offered, sent) = rates.rates(node.id);
+            let second = snapshot.map(|s| s.last_second).unwrap_or_default();
+            let counters = node.counters.direction(Direction::Post);
+            let row = NodeRow {
+                id: node.id,
+                label: node.label.clone(),
+                health: Some(node.health()),
+                target: node.rates,
+                offered,
+                sent,
+                ok: second.post_ok as f64,
+                confirmed: second.confirmed as f64,
+                p50_us: snapshot.map_or(0, |s| s.post.latency.p50),
+                p99_us: snapshot.map_or(0, |s| s.post.latency.p99),
+                errors: snapshot.map_or(0, |s| post_errors(&s.post) + s.get.error_count()),
+                in_flight: u64::from(counters.in_flight.load(Ordering::Relaxed)),
+                lag_us: counters.lag_us.load(Ordering::Relaxed),
+            };
+            total.target.post += row.target.post;
+            total.target.get += row.target.get;
+            total.offered += row.offered;
+            total.sent += row.sent;
+            total.ok += row.ok;
+            total.confirmed += row.confirmed;
+            total.errors += row.errors;
+            total.in_flight += row.in_flight;
+            total.lag_us = total.lag_us.max(row.lag_us);
+            total.p99_us = total.p99_us.max(row.p99_us);
+            total.p50_us = total.p50_us.max(row.p50_us);
+            nodes.push(row);
+        }
+        (nodes, total)
+    }
+
+    fn tps_series(stats: &StatsSnapshot, pool: &PoolView) -> Vec<(String, Vec<(f64, f64)>)> {
+        let mut tps: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        let mut sums: std::collections::BTreeMap<u64, f64> = std::collections::BTreeMap::new();
+        for node in &pool.nodes {
+            if let Some(snapshot) = stats.node(node.id) {
+                let points: Vec<(f64, f64)> = snapshot
+                    .history
+                    .iter()
+                    .rev()
+                    .take(60)
+                    .rev()
+                    .map(|s| (s.second as f64, (s.post_ok + s.post_errors) as f64))
+                    .collect();
+                for (second, value) in &points {
+                    *sums.entry(second.to_bits()).or_default() += value;
+                }
+                tps.push((node.label.clone(), points));
+            }
+        }
+        let mut total_points: Vec<(f64, f64)> = sums
+            .into_iter()
+            .map(|(bits, v)| (f64::from_bits(bits), v))
+            .collect();
+        total_points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if tps.len() > 1 {
+            tps.push(("total".to_owned(), total_points));
+        }
+        tps
+    }
+
+    fn phase_lines(status: &WorkloadStatus) -> Vec<PhaseLine> {
+        let mut lines: Vec<PhaseLine> = status
+            .reports
+            .iter()
+            .map(|r| PhaseLine {
+                phase: r.phase.as_str().to_owned(),
+                done: r.confirmed,
+                total: r.total,
+                finished: true,
+            })
+            .collect();
+        if status.phase != Phase::Done {
+            lines.push(PhaseLine {
+                phase: status.phase.as_str().to_owned(),
+                done: status.phase_done,
+                total: status.phase_total,
+                finished: false,
+            });
+        }
+        lines
+    }
+}
