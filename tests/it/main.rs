@@ -16,4 +16,5 @@ mod oracle;
 mod results;
 mod run_engine;
 mod support;
+mod tui_tmux;
 mod wire_json;
