@@ -27,10 +27,20 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub nodes: Vec<String>,
     /// Total POST (transaction) rate per second, split evenly over the nodes.
-    #[arg(long, default_value = "100", value_name = "PER_SEC")]
+    #[arg(
+        long,
+        default_value = "100",
+        value_name = "PER_SEC",
+        allow_hyphen_values = true
+    )]
     pub post_rate: String,
     /// Total GET (receipt, nonce, balance) rate per second, split evenly over the nodes.
-    #[arg(long, default_value = "250", value_name = "PER_SEC")]
+    #[arg(
+        long,
+        default_value = "250",
+        value_name = "PER_SEC",
+        allow_hyphen_values = true
+    )]
     pub get_rate: String,
     /// One node's rates instead of its even share: NODE=POST[/GET] (repeatable).
     #[arg(long = "node-rate", value_name = "NODE=POST[/GET]")]

@@ -6,8 +6,32 @@ use std::process::ExitCode;
 use clap::Parser;
 use stress_tui::{UsageError, cli::Cli, exit, run_cli};
 
+/// Clap's error as one line: the error and its tip, without the usage block.
+fn one_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines
+        .next()
+        .unwrap_or("error: invalid command line")
+        .to_owned();
+    match lines.find(|l| l.starts_with("tip:")) {
+        Some(tip) => format!("{first}; {tip}"),
+        None => first,
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            eprintln!("{}", one_line(&error));
+            return ExitCode::from(exit::USAGE);
+        }
+        Err(help_or_version) => {
+            let _ = help_or_version.print();
+            return ExitCode::SUCCESS;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

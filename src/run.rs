@@ -187,9 +187,11 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
     };
     let chain_id = read_chain_id(&config.nodes, config.request_timeout).await?;
     if chain_id == MAINNET_CHAIN_ID && !config.allow_mainnet {
-        bail!(
-            "the nodes are 1Money mainnet (chain id {MAINNET_CHAIN_ID}); pass --allow-mainnet to load it anyway"
-        );
+        // A usage error (exit 2): nothing but the chain id was read.
+        return Err(crate::UsageError::new(format!(
+            "the nodes are 1Money mainnet (chain id {MAINNET_CHAIN_ID}): refused without --allow-mainnet"
+        ))
+        .into());
     }
     let plan = plan_from(&config, chain_id);
     let derive_plan = plan.clone();

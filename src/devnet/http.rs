@@ -32,6 +32,8 @@ use crate::protocol::{
 /// What every node of a cluster shares.
 pub struct ClusterShared {
     pub ledger: Mutex<Ledger>,
+    /// HTTP requests that reached any node (answered or not).
+    pub requests: std::sync::atomic::AtomicU64,
     pub chain_id: u64,
     pub profile: PayloadProfile,
 }
@@ -109,6 +111,10 @@ pub fn router(cluster: Arc<ClusterShared>, node: Arc<NodeShared>) -> Router {
 
 /// Hang, capacity, injected errors and latency, in that order, before the handler runs.
 async fn apply_knobs(State(state): State<NodeState>, request: Request, next: Next) -> Response {
+    state
+        .cluster
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let knobs = state.node.knobs.borrow().clone();
     if knobs.hang {
         // Held until the client gives up or the node goes down (which drops the connection).

@@ -155,6 +155,7 @@ impl Devnet {
                 checkpoint_interval: config.checkpoint_interval,
                 retain_executed: config.retain_executed.max(1),
             })),
+            requests: std::sync::atomic::AtomicU64::new(0),
             chain_id: config.chain_id,
             profile: config.profile,
         });
@@ -285,6 +286,14 @@ impl Devnet {
     #[must_use]
     pub fn stats(&self) -> LedgerStats {
         self.cluster.ledger().stats()
+    }
+
+    /// HTTP requests that reached any node so far.
+    #[must_use]
+    pub fn requests(&self) -> u64 {
+        self.cluster
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Stops every listener and connection and waits for the tasks to end.

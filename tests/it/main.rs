@@ -9,6 +9,7 @@
     clippy::too_many_lines
 )]
 
+mod cli_errors;
 mod devnet_flow;
 mod devnet_knobs;
 mod devnet_rules;
