@@ -107,6 +107,9 @@ pub struct RunArgs {
     /// How long an admitted transaction may take to show its receipt.
     #[arg(long, default_value = "30s")]
     pub confirm_timeout: String,
+    /// End the run (results written, exit 1) when every node has been down this long.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub max_outage: String,
     /// Allow a run against mainnet (chain id 21210).
     #[arg(long)]
     pub allow_mainnet: bool,
@@ -158,7 +161,7 @@ pub struct DevnetArgs {
     pub profile: PayloadProfile,
     /// A knob for one node at start, NODE:KEY=VALUE (repeatable); e.g. 1:latency-ms=50,
     /// 2:down=true. Keys: post-capacity, get-capacity, latency-ms, latency-jitter-ms,
-    /// error-ratio, down, hang, read-lag-ms.
+    /// error-ratio, garbage-ratio, lose-ratio, down, hang, read-lag-ms.
     #[arg(long = "knob", value_name = "NODE:KEY=VALUE")]
     pub knobs: Vec<String>,
     /// Print the well-known development operator key and exit.

@@ -157,6 +157,7 @@ pub struct RunConfig {
     pub max_in_flight: u32,
     pub request_timeout: Duration,
     pub confirm_timeout: Duration,
+    pub max_outage: Duration,
     pub allow_mainnet: bool,
     pub out: Option<std::path::PathBuf>,
     pub thresholds: Vec<crate::report::thresholds::Threshold>,
@@ -458,6 +459,15 @@ impl RunConfig {
             max_in_flight: count("--max-in-flight", &args.max_in_flight, 1_000_000)?,
             request_timeout: timeout("--request-timeout", &args.request_timeout)?,
             confirm_timeout: timeout("--confirm-timeout", &args.confirm_timeout)?,
+            max_outage: parse_duration(&args.max_outage)
+                .ok()
+                .filter(|d| *d >= Duration::from_secs(1))
+                .ok_or_else(|| {
+                    UsageError::new(format!(
+                        "--max-outage `{}`: expected a duration of 1s or more, e.g. 5m",
+                        args.max_outage
+                    ))
+                })?,
             allow_mainnet: args.allow_mainnet,
             out: args.out.clone(),
             thresholds: args

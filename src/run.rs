@@ -247,6 +247,7 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         stats_task,
         started,
         drain: config.request_timeout + Duration::from_secs(1),
+        max_outage: config.max_outage,
     }));
     Ok(RunHandle {
         engine,
@@ -275,6 +276,32 @@ struct Drive {
     stats_task: JoinHandle<Arc<StatsSnapshot>>,
     started: Instant,
     drain: Duration,
+    max_outage: Duration,
+}
+
+/// Resolves when every node has been down for `max_outage` (checked every second); a node
+/// coming back resets the clock.
+async fn outage(engine: &EngineHandle, max_outage: Duration) {
+    let mut check = tokio::time::interval(Duration::from_secs(1));
+    let mut down_since: Option<Instant> = None;
+    loop {
+        check.tick().await;
+        let pool = engine.pool();
+        let all_down = !pool.nodes.is_empty()
+            && pool
+                .nodes
+                .iter()
+                .all(|n| n.health() == crate::engine::Health::Down);
+        let now = Instant::now();
+        down_since = if all_down {
+            down_since.or(Some(now))
+        } else {
+            None
+        };
+        if down_since.is_some_and(|since| now.duration_since(since) >= max_outage) {
+            return;
+        }
+    }
 }
 
 /// Waits for the end (done, interrupt or quit), stops the pacers, lets in-flight requests
@@ -285,6 +312,10 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
         _ = finished.wait_for(|done| *done) => false,
         () = d.interrupt.cancelled() => true,
         () = d.quit.cancelled() => true,
+        () = outage(&d.engine, d.max_outage) => {
+            d.workload.abort(&format!("every node was down for {} s (--max-outage)", d.max_outage.as_secs()));
+            false
+        }
     };
     if interrupted {
         d.workload.abort("interrupted before the last phase ended");

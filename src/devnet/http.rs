@@ -142,15 +142,20 @@ async fn apply_knobs(State(state): State<NodeState>, request: Request, next: Nex
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     }
-    let (fail, extra_ms) = {
+    let (fail, garbage, lose, extra_ms) = {
         let mut rng = rand::rng();
-        let fail = knobs.error_ratio > 0.0 && rng.random::<f64>() < knobs.error_ratio;
+        let mut roll = |ratio: f64| ratio > 0.0 && rng.random::<f64>() < ratio;
+        let (fail, garbage, lose) = (
+            roll(knobs.error_ratio),
+            roll(knobs.garbage_ratio),
+            roll(knobs.lose_ratio),
+        );
         let extra = if knobs.latency_jitter_ms > 0 {
             rng.random_range(0..=knobs.latency_jitter_ms)
         } else {
             0
         };
-        (fail, extra)
+        (fail, garbage, lose, extra)
     };
     let delay = Duration::from_millis(knobs.latency_ms + extra_ms);
     if !delay.is_zero() {
@@ -164,7 +169,20 @@ async fn apply_knobs(State(state): State<NodeState>, request: Request, next: Nex
         )
         .into_response();
     }
-    next.run(request).await
+    if garbage {
+        return (StatusCode::OK, "<html>upstream garbage</html>").into_response();
+    }
+    let response = next.run(request).await;
+    if lose {
+        // The request took effect; its answer is lost.
+        return Reject::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error_code::INTERNAL,
+            "injected lost answer",
+        )
+        .into_response();
+    }
+    response
 }
 
 fn ok_json<T: Serialize>(value: &T) -> Response {

@@ -21,6 +21,11 @@ pub struct NodeKnobs {
     pub latency_jitter_ms: u64,
     /// Fraction of requests answered 500 `system_internal_error` without any effect.
     pub error_ratio: f64,
+    /// Fraction of requests answered 200 with a body that is not JSON, without any effect.
+    pub garbage_ratio: f64,
+    /// Fraction of requests that take effect but whose answer is lost: 500 instead of the
+    /// real answer (what a timeout after admission looks like to a client).
+    pub lose_ratio: f64,
     /// Refuse connections (the listener is closed, open connections are dropped).
     pub down: bool,
     /// Accept requests and never answer them.
@@ -38,6 +43,8 @@ pub struct KnobsPatch {
     pub latency_ms: Option<u64>,
     pub latency_jitter_ms: Option<u64>,
     pub error_ratio: Option<f64>,
+    pub garbage_ratio: Option<f64>,
+    pub lose_ratio: Option<f64>,
     pub down: Option<bool>,
     pub hang: Option<bool>,
     pub read_lag_ms: Option<u64>,
@@ -46,10 +53,16 @@ pub struct KnobsPatch {
 impl NodeKnobs {
     /// Applies `patch`, or explains which value is out of range (nothing changes then).
     pub fn apply(&mut self, patch: &KnobsPatch) -> Result<(), String> {
-        if let Some(ratio) = patch.error_ratio
-            && !(0.0..=1.0).contains(&ratio)
-        {
-            return Err(format!("error_ratio must be between 0 and 1, got {ratio}"));
+        for (name, ratio) in [
+            ("error_ratio", patch.error_ratio),
+            ("garbage_ratio", patch.garbage_ratio),
+            ("lose_ratio", patch.lose_ratio),
+        ] {
+            if let Some(ratio) = ratio
+                && !(0.0..=1.0).contains(&ratio)
+            {
+                return Err(format!("{name} must be between 0 and 1, got {ratio}"));
+            }
         }
         let mut next = self.clone();
         macro_rules! set {
@@ -61,6 +74,8 @@ impl NodeKnobs {
             latency_ms,
             latency_jitter_ms,
             error_ratio,
+            garbage_ratio,
+            lose_ratio,
             down,
             hang,
             read_lag_ms
@@ -82,10 +97,10 @@ impl NodeKnobs {
                 _ => return Err(format!("{key} takes true or false, got `{value}`")),
             },
             "post_capacity" | "get_capacity" | "latency_ms" | "latency_jitter_ms"
-            | "read_lag_ms" | "error_ratio" => value.to_owned(),
+            | "read_lag_ms" | "error_ratio" | "garbage_ratio" | "lose_ratio" => value.to_owned(),
             _ => {
                 return Err(format!(
-                    "unknown knob `{key}` (valid: post-capacity, get-capacity, latency-ms, latency-jitter-ms, error-ratio, down, hang, read-lag-ms)"
+                    "unknown knob `{key}` (valid: post-capacity, get-capacity, latency-ms, latency-jitter-ms, error-ratio, garbage-ratio, lose-ratio, down, hang, read-lag-ms)"
                 ));
             }
         };

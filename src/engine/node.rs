@@ -2,7 +2,9 @@
 //! health as the requests see it.
 
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::watch;
@@ -70,9 +72,36 @@ pub struct NodeCounters {
     pub get: DirectionCounters,
     health: AtomicU8,
     connect_failures: AtomicU32,
+    /// Until when the node asked us to back off (429 + Retry-After), µs since [`epoch`].
+    backoff_until_us: AtomicU64,
 }
 
+/// A process-wide origin for instants stored in atomics.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn micros_since_epoch(at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(epoch()).as_micros()).unwrap_or(u64::MAX)
+}
+
+/// The longest Retry-After honoured; a node asking for more is still retried after this.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
 impl NodeCounters {
+    /// Honours a Retry-After: no request goes to this node before `until`.
+    pub fn back_off(&self, until: Instant) {
+        self.backoff_until_us
+            .fetch_max(micros_since_epoch(until), Ordering::Relaxed);
+    }
+
+    /// Whether the node asked us to wait and the wait is not over.
+    #[must_use]
+    pub fn backing_off(&self, now: Instant) -> bool {
+        micros_since_epoch(now) < self.backoff_until_us.load(Ordering::Relaxed)
+    }
+
     #[must_use]
     pub fn health(&self) -> Health {
         match self.health.load(Ordering::Relaxed) {

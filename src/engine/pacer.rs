@@ -76,6 +76,20 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
     let mut window = BurstWindow::default();
     loop {
         let rate = schedule.rate();
+        if node.health() == Health::Down {
+            // Nothing goes to a down node (the probe brings it back); its slots are counted as
+            // missed when the schedule resumes. Check again in a while instead of every slot.
+            tokio::select! {
+                () = node.cancel.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            let now = Instant::now();
+            while let Some((_, dropped)) = schedule.take_due(now) {
+                counters.offered.fetch_add(1 + dropped, Ordering::Relaxed);
+                counters.missed.fetch_add(1 + dropped, Ordering::Relaxed);
+            }
+            continue;
+        }
         let idle = rate == 0 || *paused.borrow_and_update();
         let wake = if idle {
             None
@@ -108,7 +122,10 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
                 counters.offered.fetch_add(dropped, Ordering::Relaxed);
                 counters.missed.fetch_add(dropped, Ordering::Relaxed);
             }
+            // Missed: the node is down, asked us to wait (429 + Retry-After), or has its cap of
+            // unanswered requests.
             if node.health() == Health::Down
+                || node.counters.backing_off(now)
                 || counters.in_flight.load(Ordering::Relaxed) >= ctx.max_in_flight
             {
                 counters.offered.fetch_add(1, Ordering::Relaxed);
@@ -157,6 +174,25 @@ async fn wait_until(at: Option<Instant>) {
     }
 }
 
+/// A 429 with Retry-After (1 s if absent) makes the node's pacers wait that long.
+fn honour_retry_after<T>(
+    node: &NodeSlot,
+    result: &Result<T, crate::client::CallError>,
+    now: Instant,
+) {
+    if let Err(crate::client::CallError::Status {
+        status: 429,
+        retry_after,
+        ..
+    }) = result
+    {
+        let wait = retry_after
+            .unwrap_or(Duration::from_secs(1))
+            .min(super::node::MAX_BACKOFF);
+        node.counters.back_off(now + wait);
+    }
+}
+
 fn outcome_of<T>(result: &Result<T, crate::client::CallError>) -> Outcome {
     match result {
         Ok(_) => Outcome::Ok,
@@ -173,6 +209,7 @@ async fn send_post(job: PostJob, intended: Instant, node: Arc<NodeSlot>, ctx: Ar
     let done = Instant::now();
     node.counters.post.in_flight.fetch_sub(1, Ordering::Relaxed);
     node.observe(result.as_ref().err().map(crate::client::CallError::class));
+    honour_retry_after(&node, &result, done);
     ctx.stats.record(Sample {
         node: node.id,
         op: job.op,
@@ -186,9 +223,20 @@ async fn send_post(job: PostJob, intended: Instant, node: Arc<NodeSlot>, ctx: Ar
 
 async fn send_get(job: GetJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
     let sent = Instant::now();
-    let result = node.client.call(hyper::Method::GET, &job.path, None).await;
+    let result = node
+        .client
+        .call(hyper::Method::GET, &job.path, None)
+        .await
+        .and_then(|body| {
+            // A 200 whose body is not JSON is a decode failure of this request, whoever reads it.
+            match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                Ok(_) => Ok(body),
+                Err(e) => Err(crate::client::CallError::Decode(format!("{e}"))),
+            }
+        });
     let done = Instant::now();
     node.counters.get.in_flight.fetch_sub(1, Ordering::Relaxed);
+    honour_retry_after(&node, &result, done);
     // A 404 for a receipt is an ordinary "not yet", not a node fault.
     let class = result
         .as_ref()

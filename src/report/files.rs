@@ -251,7 +251,7 @@ pub fn summary_json(
             "phase": p.phase, "duration_s": p.duration.as_secs_f64(), "total": p.total,
             "confirmed": p.confirmed, "failed": p.failed })).collect::<Vec<_>>(),
         "transactions": { "submitted": status.submitted, "confirmed": status.confirmed,
-                          "failed": status.failed, "resyncs": status.resyncs,
+                          "failed": status.failed, "resyncs": status.resyncs, "recovered": status.recovered,
                           "failures_by_code": status.failures_by_code },
         "nodes": nodes,
         "operations": operations,

@@ -38,6 +38,14 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
     if pool.paused {
         line.push_str(" | PAUSED");
     }
+    if !pool.nodes.is_empty()
+        && pool
+            .nodes
+            .iter()
+            .all(|n| n.health() == crate::engine::Health::Down)
+    {
+        line.push_str(" | ALL NODES DOWN: waiting");
+    }
     for node in &pool.nodes {
         let sample = stats
             .node(node.id)

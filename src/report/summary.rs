@@ -103,8 +103,8 @@ pub fn summary_text(report: &RunReport) -> String {
     let s = &report.status;
     let _ = writeln!(
         out,
-        "transactions: {} submitted, {} confirmed, {} failed, {} nonce resyncs; samples dropped {}",
-        s.submitted, s.confirmed, s.failed, s.resyncs, stats.dropped_samples
+        "transactions: {} submitted, {} confirmed, {} failed, {} nonce resyncs, {} unknown outcomes found admitted; samples dropped {}",
+        s.submitted, s.confirmed, s.failed, s.resyncs, s.recovered, stats.dropped_samples
     );
     out
 }

@@ -34,6 +34,8 @@ pub enum Op {
     Receipt,
     Nonce,
     Balance,
+    /// Looking a transaction up by hash after an unknown outcome.
+    Lookup,
     /// Submit → receipt seen: one per confirmed transaction (not an HTTP request).
     Confirm,
 }
@@ -60,6 +62,7 @@ impl Op {
             Op::Receipt => "receipt",
             Op::Nonce => "nonce",
             Op::Balance => "balance",
+            Op::Lookup => "lookup",
             Op::Confirm => "confirm",
         }
     }

@@ -35,9 +35,10 @@ pub use plan::{Phase, Wallets, WorkloadPlan};
 /// First receipt check after submission, then every `RECEIPT_POLL` until found.
 const RECEIPT_FIRST_CHECK: Duration = Duration::from_millis(200);
 const RECEIPT_POLL: Duration = Duration::from_millis(200);
-/// An unknown outcome (timeout, 5xx) is given this long to show a receipt before the account
-/// resynchronises its nonce and sends the intent again.
-const UNCERTAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// An unknown outcome (timeout, 5xx, garbage) is given this long to show a receipt; then the
+/// transaction is looked up by hash: found, it is awaited as admitted; unknown, its nonce is
+/// freed and the intent sent again. Nothing is sent twice.
+const UNCERTAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// Definite non-admissions (429, connection failures, stale nonces) retry an intent this often.
 const MAX_ATTEMPTS: u32 = 20;
 /// A balance that disagrees is read again (read lag) this many times before it counts.
@@ -76,6 +77,8 @@ pub struct WorkloadStatus {
     pub confirmed: u64,
     pub failed: u64,
     pub resyncs: u64,
+    /// Unknown outcomes (timeouts, 5xx, garbage) that a lookup by hash found admitted.
+    pub recovered: u64,
     pub token: Option<Address>,
     pub reports: Vec<PhaseReport>,
     pub verify: VerifyTally,
@@ -108,6 +111,8 @@ struct TxJob {
     next_check: Instant,
     deadline: Instant,
     uncertain: bool,
+    /// The next GET for it is a lookup by hash, not a receipt poll.
+    lookup: bool,
 }
 
 struct State {
@@ -132,6 +137,8 @@ struct State {
     confirmed: u64,
     failed: u64,
     resyncs: u64,
+    /// Unknown outcomes that a lookup found admitted.
+    recovered: u64,
     failure: Option<String>,
     failures_by_code: HashMap<String, u64>,
     started: Instant,
@@ -181,6 +188,7 @@ impl Workload {
             confirmed: 0,
             failed: 0,
             resyncs: 0,
+            recovered: 0,
             failure: None,
             failures_by_code: HashMap::new(),
             started: now,
@@ -227,6 +235,7 @@ impl Workload {
             confirmed: state.confirmed,
             failed: state.failed,
             resyncs: state.resyncs,
+            recovered: state.recovered,
             token: state.token,
             reports: state.reports.clone(),
             verify: state.verify,
@@ -478,6 +487,7 @@ impl Workload {
             next_check: now,
             deadline: now,
             uncertain: false,
+            lookup: false,
         };
         let ticket = Self::ticket(state, Job::Tx(job));
         state.submitted += 1;
@@ -633,11 +643,18 @@ impl Workload {
             match state.jobs.get(&ticket) {
                 Some(Job::Tx(job)) if job.next_check <= now => {
                     state.receipt_checks.pop_front();
-                    return Some((
-                        Op::Receipt,
-                        format!("/v1/transactions/receipt/by_hash?hash={}", job.hash),
-                        ticket,
-                    ));
+                    let (op, path) = if job.lookup {
+                        (
+                            Op::Lookup,
+                            format!("/v1/transactions/by_hash?hash={}", job.hash),
+                        )
+                    } else {
+                        (
+                            Op::Receipt,
+                            format!("/v1/transactions/receipt/by_hash?hash={}", job.hash),
+                        )
+                    };
+                    return Some((op, path, ticket));
                 }
                 Some(Job::Tx(_)) => break,
                 // Stale entry (the job ended another way): drop it and look at the next.
@@ -758,7 +775,8 @@ impl Workload {
         }
     }
 
-    fn on_receipt(
+    /// A lookup by hash after an unknown outcome: found means admitted, 404 means not.
+    fn on_lookup(
         &self,
         state: &mut State,
         ticket: Ticket,
@@ -766,6 +784,45 @@ impl Workload {
         result: Result<Bytes, CallError>,
         now: Instant,
     ) {
+        match result {
+            Ok(bytes)
+                if serde_json::from_slice::<crate::protocol::wire::Transaction>(&bytes).is_ok() =>
+            {
+                state.recovered += 1;
+                job.lookup = false;
+                job.uncertain = false;
+                job.next_check = now + RECEIPT_POLL;
+                job.deadline = now + self.plan.confirm_timeout;
+                state.jobs.insert(ticket, Job::Tx(job));
+                state.receipt_checks.push_back(ticket);
+            }
+            Err(e) if e.is_not_found() => {
+                state.book.release(job.account, job.nonce);
+                Self::retry_intent(state, job.account, job.intent, "unknown_outcome");
+                state.book.after_release(job.account);
+            }
+            // The lookup itself failed: ask again.
+            _ => {
+                job.next_check = now + RECEIPT_POLL;
+                state.jobs.insert(ticket, Job::Tx(job));
+                state.receipt_checks.push_back(ticket);
+            }
+        }
+    }
+
+    fn on_receipt(
+        &self,
+        state: &mut State,
+        ticket: Ticket,
+        job: TxJob,
+        result: Result<Bytes, CallError>,
+        now: Instant,
+    ) {
+        if job.lookup {
+            self.on_lookup(state, ticket, job, result, now);
+            return;
+        }
+        let mut job = job;
         let receipt = match result {
             Ok(bytes) => serde_json::from_slice::<Receipt>(&bytes).ok(),
             Err(_) => None,
@@ -795,15 +852,18 @@ impl Workload {
             state.receipt_checks.push_back(ticket);
             return;
         }
-        // No receipt in time. Unknown outcome: send the intent again after a nonce resync.
-        // Admitted but unconfirmed: count it, and resync (the nonce may or may not be used).
+        if job.uncertain {
+            // No receipt yet after an unknown outcome: look it up before sending anything again.
+            job.lookup = true;
+            job.next_check = now;
+            state.jobs.insert(ticket, Job::Tx(job));
+            state.receipt_checks.push_back(ticket);
+            return;
+        }
+        // Admitted but no receipt in time: count it, and resync (the nonce may or may not be used).
         state.book.confirmed(job.account);
         state.book.want_resync(job.account);
-        if job.uncertain {
-            Self::retry_intent(state, job.account, job.intent, "unknown_outcome");
-        } else {
-            Self::fail_intent(state, "unconfirmed");
-        }
+        Self::fail_intent(state, "unconfirmed");
     }
 
     fn apply_expected(state: &mut State, job: &TxJob) {

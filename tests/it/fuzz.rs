@@ -31,9 +31,23 @@ fn decode_all(bytes: &[u8]) {
 /// JSON-ish input: objects with the fields the decoders look for and values of every kind.
 fn jsonish() -> impl Strategy<Value = String> {
     let key = prop_oneof![
-        Just("balance"), Just("nonce"), Just("hash"), Just("token"), Just("value"), Just("signature"),
-        Just("r"), Just("s"), Just("v"), Just("chain_id"), Just("supply"), Just("success"), Just("transaction_type"),
-        Just("data"), Just("recipient"), Just("fee_used"), Just("from"),
+        Just("balance"),
+        Just("nonce"),
+        Just("hash"),
+        Just("token"),
+        Just("value"),
+        Just("signature"),
+        Just("r"),
+        Just("s"),
+        Just("v"),
+        Just("chain_id"),
+        Just("supply"),
+        Just("success"),
+        Just("transaction_type"),
+        Just("data"),
+        Just("recipient"),
+        Just("fee_used"),
+        Just("from"),
     ];
     let value = prop_oneof![
         any::<i64>().prop_map(|n| n.to_string()),

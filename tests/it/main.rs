@@ -13,6 +13,7 @@ mod cli_errors;
 mod devnet_flow;
 mod devnet_knobs;
 mod devnet_rules;
+mod faults;
 mod fuzz;
 mod oracle;
 mod results;

@@ -39,6 +39,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &View) {
     if view.paused {
         first.push(Span::styled("  PAUSED", bold.fg(Color::Yellow)));
     }
+    if !view.nodes.is_empty()
+        && view
+            .nodes
+            .iter()
+            .all(|n| n.health == Some(crate::engine::Health::Down))
+    {
+        first.push(Span::styled(
+            "  ALL NODES DOWN: waiting",
+            bold.fg(Color::Red),
+        ));
+    }
     if view.finished {
         first.push(Span::styled("  FINISHED (q exits)", bold.fg(Color::Green)));
     }

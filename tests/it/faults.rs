@@ -1,0 +1,504 @@
+//! Faults during a run, each through the devnet's knobs: answers lost after admission, 500s
+//! with no effect, garbage bodies, 429 with Retry-After, a node down at start, a hung node, and
+//! every node down. Each run keeps going (or ends by --max-outage with results written), counts
+//! the faults by class, sends no transaction twice, and agrees with the devnet's ledger.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use stress_tui::cli::Cli;
+use stress_tui::client::ErrorClass;
+use stress_tui::config::RunConfig;
+use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
+use stress_tui::engine::{Direction, Health};
+use stress_tui::run::{self, Ending, RunReport};
+use stress_tui::workload::Phase;
+
+fn config(urls: &[String], name: &str, extra: &[&str]) -> RunConfig {
+    let dir = std::env::temp_dir().join(format!(
+        "stress-tui-it-faults-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("operator.key");
+    std::fs::write(&key, OPERATOR_KEY_HEX).unwrap();
+    let (nodes, out) = (urls.join(","), dir.join("out"));
+    let mut args = vec![
+        "stress-tui",
+        "--no-tui",
+        "--nodes",
+        &nodes,
+        "--operator-key-file",
+        key.to_str().unwrap(),
+    ];
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    RunConfig::from_args(&Cli::try_parse_from(args).unwrap().run).unwrap()
+}
+
+fn errors(report: &RunReport, class: ErrorClass) -> u64 {
+    report
+        .stats
+        .ops
+        .values()
+        .map(|op| op.errors.get(&class).copied().unwrap_or(0))
+        .sum()
+}
+
+/// The run completed, verified every balance, and the devnet admitted each owed transaction
+/// exactly once (a resend of an admitted transaction would be admitted again or refused as a
+/// pool duplicate).
+fn assert_exact(report: &RunReport, devnet: &Devnet, owed: u64) {
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(report.status.verify.mismatched, 0);
+    assert_eq!(report.status.confirmed, owed);
+    assert_eq!(
+        devnet.stats().admitted,
+        owed,
+        "every transaction admitted exactly once"
+    );
+    assert!(
+        !report.stats.error_codes.contains_key("system_pool_error"),
+        "{:?}",
+        report.stats.error_codes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_and_500s_are_looked_up_not_resent() {
+    // Finality longer than the unknown-outcome wait, so admitted transactions are still
+    // pending when they are looked up by hash.
+    let devnet = Devnet::start(DevnetConfig {
+        finality: Duration::from_secs(4),
+        ..DevnetConfig::ephemeral(2)
+    })
+    .await
+    .unwrap();
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                lose_ratio: Some(0.4),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    devnet
+        .set_knobs(
+            1,
+            &KnobsPatch {
+                error_ratio: Some(0.4),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let flags = [
+        "--post-rate",
+        "40",
+        "--get-rate",
+        "200",
+        "--mint-wallets",
+        "1",
+        "--transfers-per-mint",
+        "3",
+        "--distributions-per-transfer",
+        "1",
+        "--in-flight-per-account",
+        "8",
+    ];
+    let handle = run::start(config(&devnet.urls(), "lost", &flags))
+        .await
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    // 1 issue + 1 grant + 3 mints + 3 payments.
+    assert_exact(&report, &devnet, 8);
+    assert!(errors(&report, ErrorClass::ServerError) > 0);
+    assert!(
+        report.status.recovered > 0,
+        "some lost answers were found admitted by hash"
+    );
+    assert!(
+        report
+            .stats
+            .ops
+            .get(&stress_tui::stats::Op::Lookup)
+            .is_some_and(|l| l.count > 0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_bodies_are_decode_errors_and_nothing_is_lost() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    devnet
+        .set_knobs(
+            1,
+            &KnobsPatch {
+                garbage_ratio: Some(0.3),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let flags = [
+        "--post-rate",
+        "100",
+        "--get-rate",
+        "300",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "5",
+    ];
+    let handle = run::start(config(&devnet.urls(), "garbage", &flags))
+        .await
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_exact(&report, &devnet, 1 + 2 + 10 + 40);
+    assert!(errors(&report, ErrorClass::Decode) > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_honoured_with_retry_after() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                post_capacity: Some(5),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let flags = [
+        "--post-rate",
+        "60",
+        "--get-rate",
+        "300",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "10",
+        "--in-flight-per-account",
+        "4",
+        "--duration",
+        "8s",
+    ];
+    let handle = run::start(config(&devnet.urls(), "429", &flags))
+        .await
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(report.status.verify.mismatched, 0);
+    let limited = errors(&report, ErrorClass::RateLimited);
+    let secs = report.elapsed.as_secs();
+    assert!(limited > 0, "the limit was hit");
+    // Retry-After: 1 means about one 429 a second, not the 25 a second a blind sender gets.
+    assert!(
+        limited <= 3 * secs,
+        "{limited} 429s in {secs} s: Retry-After not honoured"
+    );
+    assert!(report.stats.error_codes.contains_key("rate_limit_exceeded"));
+    assert_eq!(devnet.stats().admitted, report.status.confirmed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_down_at_start_is_probed_and_rejoins() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                down: Some(true),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let flags = [
+        "--post-rate",
+        "90",
+        "--get-rate",
+        "300",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "10",
+        "--in-flight-per-account",
+        "4",
+        "--duration",
+        "12s",
+        "--request-timeout",
+        "1s",
+    ];
+    let handle = run::start(config(&devnet.urls(), "down-at-start", &flags))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while handle.engine.pool().nodes[0].health() != Health::Down {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "node 0 never shown down"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while handle.workload.status().phase < Phase::Sustained {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run did not go on without node 0"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let counters = Arc::clone(&handle.engine.pool().nodes[0].counters);
+    let sent = || {
+        counters
+            .direction(Direction::Post)
+            .sent
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = sent();
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                down: Some(false),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        sent() > before + 30,
+        "node 0 rejoined: {} -> {}",
+        before,
+        sent()
+    );
+    assert_eq!(handle.engine.pool().nodes[0].health(), Health::Healthy);
+    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(report.status.verify.mismatched, 0);
+    assert!(errors(&report, ErrorClass::Connect) > 0);
+    assert_eq!(devnet.stats().admitted, report.status.confirmed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_node_times_out_without_starving_the_others() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
+    // Enough accounts that the ones waiting on the hung node do not starve the others of work.
+    let flags = [
+        "--post-rate",
+        "90",
+        "--get-rate",
+        "400",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "60",
+        "--in-flight-per-account",
+        "4",
+        "--duration",
+        "10s",
+        "--request-timeout",
+        "1s",
+        "--max-in-flight",
+        "8",
+    ];
+    let handle = run::start(config(&devnet.urls(), "hang", &flags))
+        .await
+        .unwrap();
+    while handle.workload.status().phase < Phase::Sustained {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                hang: Some(true),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let counters = Arc::clone(&handle.engine.pool().nodes[1].counters);
+    let sent = || {
+        counters
+            .direction(Direction::Post)
+            .sent
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = sent();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let rate = (sent() - before) as f64 / 4.0;
+    assert!(
+        (27.0..=33.0).contains(&rate),
+        "a healthy node kept its 30/s: {rate}"
+    );
+    let hung = &handle.engine.pool().nodes[0].counters;
+    assert!(
+        hung.direction(Direction::Post)
+            .in_flight
+            .load(std::sync::atomic::Ordering::Relaxed)
+            <= 8,
+        "in-flight cap"
+    );
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                hang: Some(false),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(report.status.verify.mismatched, 0);
+    assert!(errors(&report, ErrorClass::Timeout) > 0);
+    assert_eq!(
+        devnet.stats().admitted,
+        report.status.confirmed,
+        "timed-out transactions were not sent twice"
+    );
+}
+
+fn cpu_of(pid: u32) -> Duration {
+    // utime + stime of a process, in clock ticks (100 a second on Linux).
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+/// The binary against this test's devnet, so that its CPU can be measured on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_down_waits_quietly_then_ends_after_max_outage() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    let dir = std::env::temp_dir().join(format!(
+        "stress-tui-it-faults-all-down-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("operator.key");
+    std::fs::write(&key, OPERATOR_KEY_HEX).unwrap();
+    let out = dir.join("out");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_stress-tui"))
+        .args([
+            "--nodes",
+            &devnet.urls().join(","),
+            "--no-tui",
+            "--operator-key-file",
+            key.to_str().unwrap(),
+        ])
+        .args([
+            "--post-rate",
+            "400",
+            "--get-rate",
+            "800",
+            "--mint-wallets",
+            "1",
+            "--transfers-per-mint",
+            "10",
+        ])
+        .args([
+            "--in-flight-per-account",
+            "4",
+            "--duration",
+            "60s",
+            "--request-timeout",
+            "1s",
+            "--max-outage",
+            "5s",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Funding is done once payments flow: wait for the sustained phase in events.log.
+    let started = Instant::now();
+    while !std::fs::read_to_string(out.join("events.log"))
+        .unwrap_or_default()
+        .contains("phase sustained")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no sustained phase"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for node in 0..2 {
+        devnet
+            .set_knobs(
+                node,
+                &KnobsPatch {
+                    down: Some(true),
+                    ..KnobsPatch::default()
+                },
+            )
+            .unwrap();
+    }
+    // Three connection failures mark a node down; then the run waits without spinning.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (cpu, wall) = (cpu_of(pid), Instant::now());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let used = cpu_of(pid).saturating_sub(cpu);
+    // Under a tenth of a core (an unoptimised build; a run at these rates takes several times
+    // more): the pacers of down nodes check every 100 ms instead of every slot.
+    assert!(
+        used < wall.elapsed() / 10,
+        "{used:?} of CPU in {:?} while every node was down",
+        wall.elapsed()
+    );
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("--max-outage"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["ending"], "failed");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
