@@ -25,6 +25,10 @@ fn view(nodes: u32) -> View {
                 post: 100,
                 get: 250,
             },
+            effective: NodeRates {
+                post: 100,
+                get: 250,
+            },
             offered: 100.0,
             sent: 99.0,
             ok: 98.0,

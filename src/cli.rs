@@ -107,6 +107,10 @@ pub struct RunArgs {
     /// How long an admitted transaction may take to show its receipt.
     #[arg(long, default_value = "30s")]
     pub confirm_timeout: String,
+    /// A down node's share of the load: keep (not sent; the others keep their rates) or
+    /// redistribute (spread over the healthy nodes while it is down).
+    #[arg(long, value_enum, default_value_t = crate::engine::FailurePolicy::Keep)]
+    pub on_node_failure: crate::engine::FailurePolicy,
     /// End the run (results written, exit 1) when every node has been down this long.
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub max_outage: String,

@@ -158,6 +158,7 @@ pub struct RunConfig {
     pub request_timeout: Duration,
     pub confirm_timeout: Duration,
     pub max_outage: Duration,
+    pub on_node_failure: crate::engine::FailurePolicy,
     pub allow_mainnet: bool,
     pub out: Option<std::path::PathBuf>,
     pub thresholds: Vec<crate::report::thresholds::Threshold>,
@@ -468,6 +469,7 @@ impl RunConfig {
                         args.max_outage
                     ))
                 })?,
+            on_node_failure: args.on_node_failure,
             allow_mainnet: args.allow_mainnet,
             out: args.out.clone(),
             thresholds: args

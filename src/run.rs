@@ -224,6 +224,7 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         quit: quit.clone(),
         tracker: tracker.clone(),
         send_log: config.send_log.clone(),
+        on_node_failure: config.on_node_failure,
     });
     let recorder_task = tokio::spawn(run_recorder(
         recorder,

@@ -30,6 +30,19 @@ use crate::config::NodeTarget;
 use crate::protocol::{B256, TxKind};
 use crate::stats::{NodeId, Op};
 
+/// What happens to a down node's share of the load.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum FailurePolicy {
+    /// The share is not sent: the other nodes keep their rates, so each node's numbers stay
+    /// comparable and a failure does not silently load the survivors.
+    #[default]
+    Keep,
+    /// The share is spread evenly over the healthy nodes while the node is down, keeping the
+    /// cluster's offered load constant.
+    Redistribute,
+}
+
 /// Identifies a job between the work source and its completion.
 pub type Ticket = u64;
 
@@ -94,6 +107,8 @@ pub struct NodeView {
     pub label: String,
     pub url: String,
     pub rates: NodeRates,
+    /// What its pacers run at (differs from `rates` while another node's share is carried).
+    pub effective: NodeRates,
     #[serde(skip)]
     pub counters: Arc<NodeCounters>,
 }
@@ -124,6 +139,7 @@ pub const RECENT_EVENTS: usize = 100;
 pub struct PoolView {
     pub nodes: Vec<NodeView>,
     pub paused: bool,
+    pub policy: FailurePolicy,
     /// Sum of the nodes' rates.
     pub total: NodeRates,
     /// Nodes ever removed (their ids are not reused).
@@ -234,6 +250,7 @@ struct Engine {
     started: std::time::Instant,
     events: std::collections::VecDeque<EngineEvent>,
     next_event: u64,
+    policy: FailurePolicy,
 }
 
 /// How the engine starts.
@@ -249,6 +266,7 @@ pub struct EngineSetup {
     pub quit: CancellationToken,
     pub tracker: TaskTracker,
     pub send_log: Option<Arc<SendLog>>,
+    pub on_node_failure: FailurePolicy,
 }
 
 /// Starts the engine task and every initial node's pacers.
@@ -276,6 +294,7 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
         started: std::time::Instant::now(),
         events: std::collections::VecDeque::new(),
         next_event: 0,
+        policy: setup.on_node_failure,
     };
     for (target, rates) in setup.targets {
         let what = format!(
@@ -289,6 +308,8 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
     let (tx, mut rx) = mpsc::channel(64);
     let cancel = setup.cancel;
     setup.tracker.spawn(async move {
+        // Health changes between commands: re-derive effective rates a few times a second.
+        let mut health = tokio::time::interval(std::time::Duration::from_millis(250));
         loop {
             tokio::select! {
                 () = cancel.cancelled() => break,
@@ -296,6 +317,11 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
                     Some(command) => engine.handle(command),
                     None => break,
                 },
+                _ = health.tick() => {
+                    if engine.rebalance() {
+                        engine.publish();
+                    }
+                }
             }
         }
     });
@@ -349,6 +375,56 @@ impl Engine {
         }
     }
 
+    /// Derives every node's effective rates from the targets, health and policy; answers
+    /// whether any changed.
+    fn rebalance(&mut self) -> bool {
+        let healthy: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].health() != Health::Down)
+            .collect();
+        let mut extra = vec![NodeRates::default(); self.nodes.len()];
+        if self.policy == FailurePolicy::Redistribute
+            && !healthy.is_empty()
+            && healthy.len() < self.nodes.len()
+        {
+            let mut orphaned = NodeRates::default();
+            for node in self.nodes.iter().filter(|n| n.health() == Health::Down) {
+                let target = *node.rates.borrow();
+                orphaned.post += target.post;
+                orphaned.get += target.get;
+            }
+            let posts = split_evenly(orphaned.post, healthy.len());
+            let gets = split_evenly(orphaned.get, healthy.len());
+            for ((&i, post), get) in healthy.iter().zip(posts).zip(gets) {
+                extra[i] = NodeRates { post, get };
+            }
+        }
+        let mut changed = false;
+        let mut notes = Vec::new();
+        for (node, extra) in self.nodes.iter().zip(extra) {
+            let target = *node.rates.borrow();
+            let next = NodeRates {
+                post: target.post + extra.post,
+                get: target.get + extra.get,
+            };
+            let moved = node.effective.send_if_modified(|effective| {
+                let moved = *effective != next;
+                *effective = next;
+                moved
+            });
+            if moved && next != target {
+                notes.push(format!(
+                    "{} carries +{} POST/s, +{} GET/s of down nodes",
+                    node.label, extra.post, extra.get
+                ));
+            }
+            changed |= moved;
+        }
+        for note in notes {
+            self.log(note);
+        }
+        changed
+    }
+
     fn log(&mut self, text: String) {
         self.events.push_back(EngineEvent {
             seq: self.next_event,
@@ -389,6 +465,7 @@ impl Engine {
                 };
                 self.log_result(format!("add node {}", target.label), &result);
                 // Publish first: whoever awaits the reply sees the new pool.
+                self.rebalance();
                 self.publish();
                 let _ = reply.send(result);
             }
@@ -410,6 +487,7 @@ impl Engine {
                 };
                 self.log_result(what, &result);
                 // Publish first: whoever awaits the reply sees the new pool.
+                self.rebalance();
                 self.publish();
                 let _ = reply.send(result);
             }
@@ -433,6 +511,7 @@ impl Engine {
                 };
                 self.log_result(what, &result);
                 // Publish first: whoever awaits the reply sees the new pool.
+                self.rebalance();
                 self.publish();
                 let _ = reply.send(result);
             }
@@ -452,6 +531,7 @@ impl Engine {
                     &result,
                 );
                 // Publish first: whoever awaits the reply sees the new pool.
+                self.rebalance();
                 self.publish();
                 let _ = reply.send(result);
             }
@@ -472,6 +552,7 @@ impl Engine {
                 self.quit.cancel();
             }
         }
+        self.rebalance();
         self.publish();
     }
 
@@ -484,12 +565,14 @@ impl Engine {
                 label: n.label.clone(),
                 url: n.client.base_url().to_owned(),
                 rates: *n.rates.borrow(),
+                effective: *n.effective.borrow(),
                 counters: Arc::clone(&n.counters),
             })
             .collect();
         self.view.send_replace(Arc::new(PoolView {
             nodes,
             paused: *self.paused.borrow(),
+            policy: self.policy,
             total: self.total(),
             removed: self.removed.clone(),
             events: self.events.iter().cloned().collect(),

@@ -163,7 +163,11 @@ pub struct NodeSlot {
     /// `host:port` as the user gave it (for display).
     pub label: String,
     pub client: NodeClient,
+    /// What the operator asked for.
     pub rates: watch::Sender<NodeRates>,
+    /// What the pacers run at: the target, plus a down node's share under
+    /// [`FailurePolicy::Redistribute`](super::FailurePolicy).
+    pub effective: watch::Sender<NodeRates>,
     pub counters: Arc<NodeCounters>,
     /// Cancels this node's pacers and probe (removal).
     pub cancel: CancellationToken,
@@ -183,6 +187,7 @@ impl NodeSlot {
             label,
             client,
             rates: watch::Sender::new(rates),
+            effective: watch::Sender::new(rates),
             counters: Arc::new(NodeCounters::default()),
             cancel,
         }

@@ -68,7 +68,7 @@ impl SendLog {
 
 /// Runs until the node is removed or the run ends.
 pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
-    let mut rates = node.rates.subscribe();
+    let mut rates = node.effective.subscribe();
     let mut paused = ctx.paused.clone();
     let counters = Arc::clone(&node.counters);
     let counters = counters.direction(direction);

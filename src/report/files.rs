@@ -213,6 +213,7 @@ pub fn summary_json(
             Some(json!({
                 "label": node.label, "url": node.url, "health": node.health(),
                 "target_rates": { "post": node.rates.post, "get": node.rates.get },
+                "effective_rates": { "post": node.effective.post, "get": node.effective.get },
                 "post": op_json(&stats.post), "get": op_json(&stats.get),
                 "post_pacing": counters(&node.counters.post), "get_pacing": counters(&node.counters.get),
                 "confirmed": stats.confirmed, "operations": ops,
@@ -243,6 +244,7 @@ pub fn summary_json(
             "mint_amount": config.mint_amount.to_string(), "allowance": config.allowance.to_string(),
             "decimals": config.decimals, "symbol": config.symbol, "token": status.token,
             "wallet_seed_prefix": config.wallet_seed.prefix(),
+            "on_node_failure": config.on_node_failure, "max_outage_s": config.max_outage.as_secs_f64(),
             "in_flight_per_account": config.in_flight_per_account, "max_in_flight": config.max_in_flight,
             "request_timeout_s": config.request_timeout.as_secs_f64(),
             "confirm_timeout_s": config.confirm_timeout.as_secs_f64(),

@@ -396,11 +396,16 @@ mod tests {
                 post,
                 get: 2 * post,
             },
+            effective: NodeRates {
+                post,
+                get: 2 * post,
+            },
             counters: Arc::new(NodeCounters::default()),
         };
         PoolView {
             nodes: vec![node(0, 18555, 100), node(1, 18556, 100), node(5, 18557, 3)],
             paused: false,
+            policy: crate::engine::FailurePolicy::Keep,
             total: NodeRates {
                 post: 203,
                 get: 406,

@@ -502,3 +502,111 @@ async fn every_node_down_waits_quietly_then_ends_after_max_outage() {
     assert_eq!(summary["ending"], "failed");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
+    let flags = [
+        "--post-rate",
+        "90",
+        "--get-rate",
+        "450",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "40",
+        "--in-flight-per-account",
+        "4",
+        "--duration",
+        "14s",
+        "--request-timeout",
+        "1s",
+        "--on-node-failure",
+        "redistribute",
+    ];
+    let handle = run::start(config(&devnet.urls(), "redistribute", &flags))
+        .await
+        .unwrap();
+    while handle.workload.status().phase < Phase::Sustained {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                down: Some(true),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let started = Instant::now();
+    while handle.engine.pool().nodes[1].effective.post != 45 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "share not moved: {:?}",
+            handle.engine.pool().nodes
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pool = handle.engine.pool();
+    assert_eq!(
+        pool.nodes
+            .iter()
+            .map(|n| n.effective.post)
+            .collect::<Vec<_>>(),
+        [30, 45, 45]
+    );
+    assert_eq!(
+        pool.nodes.iter().map(|n| n.rates.post).collect::<Vec<_>>(),
+        [30, 30, 30],
+        "targets unchanged"
+    );
+    let counters = Arc::clone(&pool.nodes[1].counters);
+    let sent = || {
+        counters
+            .direction(Direction::Post)
+            .sent
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = sent();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rate = (sent() - before) as f64 / 3.0;
+    assert!((40.0..=50.0).contains(&rate), "node 1 carries 45/s: {rate}");
+    devnet
+        .set_knobs(
+            0,
+            &KnobsPatch {
+                down: Some(false),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let started = Instant::now();
+    while handle.engine.pool().nodes[1].effective.post != 30 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "share not given back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(report.status.verify.mismatched, 0);
+    let events = report
+        .pool
+        .events
+        .iter()
+        .map(|e| e.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(events.contains("carries +15 POST/s"), "{events}");
+}

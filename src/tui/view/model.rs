@@ -16,6 +16,8 @@ pub struct NodeRow {
     pub label: String,
     pub health: Option<Health>,
     pub target: NodeRates,
+    /// What the pacers run at: differs from `target` while carrying a down node's share.
+    pub effective: NodeRates,
     /// Per second, POST side: slots with work, requests sent, successes, confirmations.
     pub offered: f64,
     pub sent: f64,
@@ -47,6 +49,8 @@ pub struct View {
     pub phase_failed: u64,
     pub phases: Vec<PhaseLine>,
     pub paused: bool,
+    /// What happens to a down node's share: "keep" or "redistribute".
+    pub policy: String,
     pub finished: bool,
     pub failure: Option<String>,
     pub nodes: Vec<NodeRow>,
@@ -160,6 +164,10 @@ impl View {
             phase_failed: status.phase_failed,
             phases,
             paused: pool.paused,
+            policy: match pool.policy {
+                crate::engine::FailurePolicy::Keep => "keep".to_owned(),
+                crate::engine::FailurePolicy::Redistribute => "redistribute".to_owned(),
+            },
             finished,
             failure: status.failure.clone(),
             nodes,
@@ -198,6 +206,7 @@ impl View {
                 label: node.label.clone(),
                 health: Some(node.health()),
                 target: node.rates,
+                effective: node.effective,
                 offered,
                 sent,
                 ok: second.post_ok as f64,
@@ -210,6 +219,8 @@ impl View {
             };
             total.target.post += row.target.post;
             total.target.get += row.target.get;
+            total.effective.post += row.effective.post;
+            total.effective.get += row.effective.get;
             total.offered += row.offered;
             total.sent += row.sent;
             total.ok += row.ok;

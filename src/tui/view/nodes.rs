@@ -25,7 +25,13 @@ fn cells(row: &NodeRow, wide: bool) -> Vec<Cell<'static>> {
     let mut cells = vec![
         Cell::from(row.label.clone()),
         Cell::from(health_text).style(Style::default().fg(health_color)),
-        Cell::from(row.target.post.to_string()),
+        Cell::from(
+            if row.effective.post == row.target.post || row.label == "total" {
+                row.target.post.to_string()
+            } else {
+                format!("{}→{}", row.target.post, row.effective.post)
+            },
+        ),
     ];
     if wide {
         cells.push(Cell::from(row.target.get.to_string()));
@@ -92,7 +98,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &View) {
         .header(Row::new(header).style(Style::default().add_modifier(Modifier::UNDERLINED)))
         .block(
             Block::bordered()
-                .title(" Nodes (↑↓ select, +/- POST, ]/[ GET, r rate, a add, d remove) "),
+                .title(format!(" Nodes (↑↓ select, +/- POST, ]/[ GET, r rate, a add, d remove; a down node's share: {}) ", view.policy)),
         )
         .row_highlight_style(
             Style::default()

@@ -20,6 +20,10 @@ fn row(id: u32, label: &str, health: Health, post: u32, sent: f64, errors: u64) 
             post,
             get: post * 2,
         },
+        effective: NodeRates {
+            post: if id == 1 { post + 83 } else { post },
+            get: post * 2,
+        },
         offered: sent + 1.0,
         sent,
         ok: (sent - errors as f64).max(0.0),
@@ -95,6 +99,7 @@ fn fixture() -> View {
             },
         ],
         paused: false,
+        policy: "redistribute".to_owned(),
         finished: false,
         failure: None,
         nodes,
