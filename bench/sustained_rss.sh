@@ -14,16 +14,10 @@ post_rate="${2:-1000}"
 get_rate="${3:-3000}"
 port=38555
 
-cargo build --release --locked >/dev/null 2>&1 || cargo build --release --locked
-binary=target/release/stress-tui
 work=$(mktemp -d)
-"$binary" devnet --nodes 4 --base-port "$port" --retain 100000 >"$work/devnet.log" 2>&1 &
-devnet=$!
-trap 'kill $devnet 2>/dev/null || true; wait $devnet 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf "127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done
-"$binary" devnet --print-operator-key >"$work/operator.key"
-
-nodes="127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2)),127.0.0.1:$((port + 3))"
+# shellcheck source=bench/devnet.sh
+source bench/devnet.sh
+start_devnet "$port" "$work"
 "$binary" --nodes "$nodes" --operator-key-file "$work/operator.key" --no-tui \
   --post-rate "$post_rate" --get-rate "$get_rate" --duration "$duration" --out "$work/results" \
   >"$work/summary.txt" 2>"$work/progress.log" &

@@ -6,37 +6,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-use stress_tui::cli::Cli;
 use stress_tui::client::ErrorClass;
-use stress_tui::config::RunConfig;
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
 use stress_tui::engine::{Direction, Health};
 use stress_tui::run::{self, Ending, RunReport};
 use stress_tui::workload::Phase;
 
-fn config(urls: &[String], name: &str, extra: &[&str]) -> RunConfig {
-    let dir = std::env::temp_dir().join(format!(
-        "stress-tui-it-faults-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let key = dir.join("operator.key");
-    std::fs::write(&key, OPERATOR_KEY_HEX).unwrap();
-    let (nodes, out) = (urls.join(","), dir.join("out"));
-    let mut args = vec![
-        "stress-tui",
-        "--no-tui",
-        "--nodes",
-        &nodes,
-        "--operator-key-file",
-        key.to_str().unwrap(),
-    ];
-    args.extend(["--out", out.to_str().unwrap()]);
-    args.extend_from_slice(extra);
-    RunConfig::from_args(&Cli::try_parse_from(args).unwrap().run).unwrap()
-}
+use crate::support::run_config;
 
 fn errors(report: &RunReport, class: ErrorClass) -> u64 {
     report
@@ -113,7 +89,7 @@ async fn lost_answers_and_500s_are_looked_up_not_resent() {
         "--in-flight-per-account",
         "8",
     ];
-    let handle = run::start(config(&devnet.urls(), "lost", &flags))
+    let handle = run::start(run_config(&devnet.urls(), "faults-lost", &flags))
         .await
         .unwrap();
     let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
@@ -158,7 +134,7 @@ async fn garbage_bodies_are_decode_errors_and_nothing_is_lost() {
         "--transfers-per-mint",
         "5",
     ];
-    let handle = run::start(config(&devnet.urls(), "garbage", &flags))
+    let handle = run::start(run_config(&devnet.urls(), "faults-garbage", &flags))
         .await
         .unwrap();
     let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
@@ -195,7 +171,7 @@ async fn rate_limits_are_honoured_with_retry_after() {
         "--duration",
         "8s",
     ];
-    let handle = run::start(config(&devnet.urls(), "429", &flags))
+    let handle = run::start(run_config(&devnet.urls(), "faults-429", &flags))
         .await
         .unwrap();
     let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
@@ -250,7 +226,7 @@ async fn a_node_down_at_start_is_probed_and_rejoins() {
         "--request-timeout",
         "1s",
     ];
-    let handle = run::start(config(&devnet.urls(), "down-at-start", &flags))
+    let handle = run::start(run_config(&devnet.urls(), "faults-down-at-start", &flags))
         .await
         .unwrap();
     let started = Instant::now();
@@ -330,7 +306,7 @@ async fn a_hung_node_times_out_without_starving_the_others() {
         "--max-in-flight",
         "8",
     ];
-    let handle = run::start(config(&devnet.urls(), "hang", &flags))
+    let handle = run::start(run_config(&devnet.urls(), "faults-hang", &flags))
         .await
         .unwrap();
     while handle.workload.status().phase < Phase::Sustained {
@@ -524,7 +500,7 @@ async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
         "--on-node-failure",
         "redistribute",
     ];
-    let handle = run::start(config(&devnet.urls(), "redistribute", &flags))
+    let handle = run::start(run_config(&devnet.urls(), "faults-redistribute", &flags))
         .await
         .unwrap();
     while handle.workload.status().phase < Phase::Sustained {

@@ -7,41 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use clap::Parser;
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-use stress_tui::cli::Cli;
-use stress_tui::config::RunConfig;
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
 use stress_tui::run::{self, Ending};
+
+use crate::support::{key_file, run_config};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("stress-tui-it-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn key_file() -> PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("stress-tui-it-results-key-{}", std::process::id()));
-    std::fs::write(&path, OPERATOR_KEY_HEX).unwrap();
-    path
-}
-
-fn config(urls: &[String], out: &Path, extra: &[&str]) -> RunConfig {
-    let (nodes, key) = (urls.join(","), key_file());
-    let mut args = vec![
-        "stress-tui",
-        "--no-tui",
-        "--nodes",
-        &nodes,
-        "--operator-key-file",
-        key.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    RunConfig::from_args(&Cli::try_parse_from(args).unwrap().run).unwrap()
 }
 
 fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -109,7 +85,6 @@ fn base64_decode(text: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_file_of_a_short_run_agrees_with_the_run() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
-    let out = temp_dir("short");
     let flags = [
         "--post-rate",
         "200",
@@ -122,12 +97,9 @@ async fn every_file_of_a_short_run_agrees_with_the_run() {
         "--threshold",
         "errors<1%",
     ];
-    let report = run::start(config(&devnet.urls(), &out, &flags))
-        .await
-        .unwrap()
-        .wait()
-        .await
-        .unwrap();
+    let config = run_config(&devnet.urls(), "results-short", &flags);
+    let out = config.out.clone().unwrap();
+    let report = run::start(config).await.unwrap().wait().await.unwrap();
     assert_eq!(report.ending, Ending::Completed);
     assert!(report.write_errors.is_empty(), "{:?}", report.write_errors);
 
@@ -248,7 +220,6 @@ async fn every_file_of_a_short_run_agrees_with_the_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_writes_every_file() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
-    let out = temp_dir("interrupted");
     let flags = [
         "--post-rate",
         "100",
@@ -263,9 +234,9 @@ async fn an_interrupted_run_writes_every_file() {
         "--duration",
         "60s",
     ];
-    let handle = run::start(config(&devnet.urls(), &out, &flags))
-        .await
-        .unwrap();
+    let config = run_config(&devnet.urls(), "results-interrupted", &flags);
+    let out = config.out.clone().unwrap();
+    let handle = run::start(config).await.unwrap();
     tokio::time::sleep(Duration::from_secs(4)).await;
     handle.interrupt();
     let report = tokio::time::timeout(Duration::from_secs(20), handle.wait())

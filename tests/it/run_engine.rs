@@ -6,57 +6,20 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-use stress_tui::cli::Cli;
-use stress_tui::config::{RunConfig, parse_node};
-use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
+use stress_tui::config::parse_node;
+use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch};
 use stress_tui::engine::{Direction, NodeRates, SendLog};
 use stress_tui::run::{self, Ending, RunHandle};
 use stress_tui::stats::NodeId;
 use stress_tui::workload::Phase;
 
-fn key_file() -> std::path::PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("stress-tui-it-operator-{}.key", std::process::id()));
-    std::fs::write(&path, OPERATOR_KEY_HEX).unwrap();
-    path
-}
-
-/// A run config for `urls` with extra flags, as the CLI would build it.
-fn config(urls: &[String], extra: &[&str]) -> RunConfig {
-    let key = key_file();
-    let nodes = urls.join(",");
-    let mut args = vec![
-        "stress-tui",
-        "--no-tui",
-        "--nodes",
-        &nodes,
-        "--operator-key-file",
-        key.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let cli = Cli::try_parse_from(args).unwrap();
-    RunConfig::from_args(&cli.run).unwrap()
-}
+use crate::support::{run_config, wait_phase};
 
 fn sent(handle: &RunHandle, id: NodeId, direction: Direction) -> u64 {
     let pool = handle.engine.pool();
     pool.nodes.iter().find(|n| n.id == id).map_or(0, |n| {
         n.counters.direction(direction).sent.load(Ordering::Relaxed)
     })
-}
-
-/// Waits until the workload reaches `phase` (at most `limit`).
-async fn wait_phase(handle: &RunHandle, phase: Phase, limit: Duration) {
-    let started = Instant::now();
-    while handle.workload.status().phase < phase {
-        assert!(
-            started.elapsed() < limit,
-            "phase {phase} not reached: {:?}",
-            handle.workload.status().phase
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,7 +35,9 @@ async fn scaled_down_full_run_verifies_every_balance() {
         "--transfers-per-mint",
         "10",
     ];
-    let handle = run::start(config(&devnet.urls(), &flags)).await.unwrap();
+    let handle = run::start(run_config(&devnet.urls(), "scaled", &flags))
+        .await
+        .unwrap();
     let workload = Arc::clone(&handle.workload);
     let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
         .await
@@ -126,8 +91,9 @@ async fn scaled_down_full_run_verifies_every_balance() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rates_are_accurate_per_node_and_never_burst() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
-    let mut config = config(
+    let mut config = run_config(
         &devnet.urls(),
+        "rates",
         &[
             "--post-rate",
             "200",
@@ -232,7 +198,9 @@ async fn live_control_adds_removes_rates_and_pauses() {
         "--duration",
         "60s",
     ];
-    let handle = run::start(config(&urls[..2], &flags)).await.unwrap();
+    let handle = run::start(run_config(&urls[..2], "live", &flags))
+        .await
+        .unwrap();
     wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
 
     // Add the third node: it gets its share (100/3 ≈ 33/s) within a second.
@@ -380,7 +348,9 @@ async fn a_node_going_down_does_not_slow_the_others() {
         "--request-timeout",
         "1s",
     ];
-    let handle = run::start(config(&devnet.urls(), &flags)).await.unwrap();
+    let handle = run::start(run_config(&devnet.urls(), "down", &flags))
+        .await
+        .unwrap();
     wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
     devnet
         .set_knobs(

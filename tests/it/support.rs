@@ -173,3 +173,49 @@ pub fn expect_status(
         other => panic!("expected HTTP {status} {code}, got {other:?}"),
     }
 }
+
+/// A file holding the devnet operator key, unique to this test process.
+pub fn key_file() -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("stress-tui-it-operator-{}.key", std::process::id()));
+    std::fs::write(&path, stress_tui::devnet::OPERATOR_KEY_HEX).unwrap();
+    path
+}
+
+/// A run config for `urls` with extra flags, as the CLI builds it; results go to a fresh
+/// temporary folder named after `name` (`config.out`).
+pub fn run_config(urls: &[String], name: &str, extra: &[&str]) -> stress_tui::config::RunConfig {
+    use clap::Parser;
+    let out = std::env::temp_dir().join(format!("stress-tui-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let (nodes, key) = (urls.join(","), key_file());
+    let mut args = vec![
+        "stress-tui",
+        "--no-tui",
+        "--nodes",
+        &nodes,
+        "--operator-key-file",
+        key.to_str().unwrap(),
+    ];
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    let cli = stress_tui::cli::Cli::try_parse_from(args).unwrap();
+    stress_tui::config::RunConfig::from_args(&cli.run).unwrap()
+}
+
+/// Waits until the run's workload reaches `phase` (at most `limit`).
+pub async fn wait_phase(
+    handle: &stress_tui::run::RunHandle,
+    phase: stress_tui::workload::Phase,
+    limit: Duration,
+) {
+    let started = std::time::Instant::now();
+    while handle.workload.status().phase < phase {
+        assert!(
+            started.elapsed() < limit,
+            "phase {phase} not reached: {:?}",
+            handle.workload.status().phase
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
