@@ -1,19 +1,33 @@
 //! stress-tui: a load tester for multi-node 1Money L1 clusters.
 //!
 //! ```text
-//!  keys ─► tui ─► Action ─► App::update ─► Command ──┐
-//!  --no-tui: signals, schedule ─────────────────────►│ EngineHandle (bounded mpsc)
-//!                                                     ▼
-//!   engine (sole owner of the node pool, rates and phase) ─► watch snapshots
-//!   workload (issue ─► grant ─► mint ─► transfer ─► verify; sustained payments)
-//!     pick node ─► node limiter ─► HTTP ─► Sample ─► stats ─► snapshots, reports
-//!   devnet: N axum listeners over one shared ledger, per-node fault knobs
+//!  keys ─► tui::keymap ─► Action ─► App::update ─► Request ─► EngineHandle ──┐
+//!  --no-tui: signals, the schedule of phases ────────────────────────────────►│ Command (bounded mpsc)
+//!                                                                             ▼
+//!  engine (one task; sole owner of the pool, target and effective rates, pause)
+//!    │ watch<Arc<PoolView>>: nodes, rates, live counters and health, recent events
+//!    ▼
+//!  per node: a POST pacer and a GET pacer (smooth schedule, burst window, in-flight cap)
+//!    pull work from the WorkSource ─► request on its own task ─► Sample (try_send)
+//!  workload (issue ─► grant ─► mint ─► transfer | sustained ─► verify): account book,
+//!    local nonces, receipts and lookups through the GET pacers, expected balances
+//!  stats (one task, every HDR histogram) ─► watch<Arc<StatsSnapshot>> 4 Hz
+//!    ─► dashboard frame | progress line | results recorder (timeseries, hlog, events)
+//!  run: wires it together, ends on done / q / signal / --max-outage, writes final files
+//!  devnet: N axum listeners over one shared ledger, per-node fault knobs, admin API
 //! ```
 //!
 //! Modules, each with one owner:
 //! - [`protocol`]: payloads, RLP signing, transaction hashes, wire JSON, wallets (pure).
 //! - [`client`]: one node's HTTP client; typed calls, classified errors.
 //! - [`devnet`]: the embedded strict cluster: shared ledger, axum nodes, fault knobs, admin API.
+//! - [`cli`] and [`config`]: raw flags, then validated plans (usage errors name the flag).
+//! - [`engine`]: the pool, rates, commands, pacers and their schedule.
+//! - [`workload`]: the phases, nonces, receipts, verification.
+//! - [`stats`]: samples, the aggregator, snapshots.
+//! - [`report`]: progress line, summary, results folder, thresholds.
+//! - [`tui`]: the dashboard (keymap, app state, panes).
+//! - [`run`]: one stress run from start to report.
 
 pub mod cli;
 pub mod client;

@@ -55,11 +55,17 @@ async fn list_nodes(State(state): State<AdminState>) -> Json<Vec<NodeView>> {
     )
 }
 
+/// Takes the JSON body whatever its Content-Type (`curl -d` sends a form type), so that the
+/// README's one-line curl commands work.
 async fn patch_node(
     State(state): State<AdminState>,
     Path(index): Path<usize>,
-    Json(patch): Json<KnobsPatch>,
+    body: axum::body::Bytes,
 ) -> Response {
+    let patch: KnobsPatch = match serde_json::from_slice(&body) {
+        Ok(patch) => patch,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("bad knobs JSON: {e}")).into_response(),
+    };
     let Some((url, node)) = state.nodes.get(index) else {
         let message = format!(
             "no node {index}; this devnet has nodes 0 to {}",

@@ -272,3 +272,28 @@ async fn admin_api_turns_knobs_over_http() {
         "latency applied"
     );
 }
+
+#[tokio::test]
+async fn admin_api_takes_json_without_a_content_type() {
+    // What `curl -XPOST ADMIN/nodes/0 -d '{"down":true}'` sends: a form content type.
+    use std::io::{Read, Write};
+    let devnet = Devnet::start(DevnetConfig::ephemeral(1)).await.unwrap();
+    let admin = devnet.admin_url().trim_start_matches("http://").to_owned();
+    let body = r#"{"latency_ms":12}"#;
+    let response = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&admin).unwrap();
+        write!(
+            stream,
+            "POST /nodes/0 HTTP/1.1\r\nHost: {admin}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert_eq!(devnet.knobs(0).unwrap().latency_ms, 12);
+}
