@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 duration="${1:-10m}"
 post_rate="${2:-400}"
 get_rate="${3:-1600}"
-port=48555
+port="${CHAOS_PORT:-48555}"
 
 work=$(mktemp -d)
 # shellcheck source=bench/devnet.sh

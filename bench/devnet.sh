@@ -3,8 +3,12 @@
 #   start_devnet PORT WORKDIR   -> sets $binary, $nodes, $admin; writes WORKDIR/operator.key
 start_devnet() {
   local port="$1" work="$2"
-  cargo build --release --locked >/dev/null 2>&1 || cargo build --release --locked
-  binary=target/release/stress-tui
+  if [ -n "${STRESS_TUI_BINARY:-}" ]; then
+    binary="$STRESS_TUI_BINARY" # e.g. to compare two builds
+  else
+    cargo build --release --locked >/dev/null 2>&1 || cargo build --release --locked
+    binary=target/release/stress-tui
+  fi
   "$binary" devnet --nodes 4 --base-port "$port" --retain 100000 >"$work/devnet.log" 2>&1 &
   devnet_pid=$!
   trap 'kill $devnet_pid 2>/dev/null || true; wait $devnet_pid 2>/dev/null || true' EXIT
