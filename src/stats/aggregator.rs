@@ -60,16 +60,6 @@ impl OpStats {
             .record(micros_between(sample.sent, sample.done));
     }
 
-    fn merge(&mut self, other: &OpStats) {
-        self.count += other.count;
-        self.ok += other.ok;
-        for (class, n) in &other.errors {
-            *self.errors.entry(*class).or_default() += n;
-        }
-        self.latency.add(&other.latency);
-        self.service.add(&other.service);
-    }
-
     fn snapshot(&self) -> OpSnapshot {
         OpSnapshot {
             count: self.count,
@@ -85,6 +75,10 @@ impl OpStats {
 #[derive(Default)]
 struct NodeStats {
     ops: BTreeMap<Op, OpStats>,
+    /// Every POST operation, and every GET, kept merged as samples arrive: snapshots then
+    /// allocate no histogram (each is ~180 KB; merging per snapshot churned megabytes a second).
+    post: OpStats,
+    get: OpStats,
     current: SecondSample,
     current_post_latency: LatencyHistogram,
     history: VecDeque<SecondSample>,
@@ -107,6 +101,8 @@ pub struct Interval {
 
 struct Aggregator {
     started: Instant,
+    /// Per operation, all nodes, kept merged as samples arrive.
+    op_totals: BTreeMap<Op, OpStats>,
     interval_start: Duration,
     interval: HashMap<(NodeId, Op), LatencyHistogram>,
     intervals: Option<mpsc::Sender<Interval>>,
@@ -125,6 +121,12 @@ impl Aggregator {
         let node = self.nodes.entry(sample.node).or_default();
         roll_to(node, second);
         node.ops.entry(sample.op).or_default().record(sample);
+        if sample.op.is_post() {
+            node.post.record(sample);
+        } else if sample.op.is_request() {
+            node.get.record(sample);
+        }
+        self.op_totals.entry(sample.op).or_default().record(sample);
         let ok = sample.outcome == Outcome::Ok;
         let current = &mut node.current;
         match (sample.op, ok) {
@@ -203,25 +205,14 @@ impl Aggregator {
 
     fn snapshot(&mut self, now: Instant) -> StatsSnapshot {
         let second = self.second_of(now);
-        let mut ops: BTreeMap<Op, OpStats> = BTreeMap::new();
         let mut nodes: Vec<NodeSnapshot> = Vec::with_capacity(self.nodes.len());
         for (&id, node) in &mut self.nodes {
             roll_to(node, second);
-            let mut post = OpStats::default();
-            let mut get = OpStats::default();
-            for (op, stats) in &node.ops {
-                ops.entry(*op).or_default().merge(stats);
-                if op.is_post() {
-                    post.merge(stats);
-                } else if op.is_request() {
-                    get.merge(stats);
-                }
-            }
             nodes.push(NodeSnapshot {
                 id,
                 ops: node.ops.iter().map(|(op, s)| (*op, s.snapshot())).collect(),
-                post: post.snapshot(),
-                get: get.snapshot(),
+                post: node.post.snapshot(),
+                get: node.get.snapshot(),
                 confirmed: node.ops.get(&Op::Confirm).map_or(0, |c| c.ok),
                 last_second: node.history.back().copied().unwrap_or_default(),
                 history: node.history.iter().copied().collect(),
@@ -231,7 +222,11 @@ impl Aggregator {
         StatsSnapshot {
             elapsed: now.saturating_duration_since(self.started),
             nodes,
-            ops: ops.iter().map(|(op, s)| (*op, s.snapshot())).collect(),
+            ops: self
+                .op_totals
+                .iter()
+                .map(|(op, s)| (*op, s.snapshot()))
+                .collect(),
             error_codes: self.error_codes.clone(),
             dropped_samples: self.dropped.load(Ordering::Relaxed),
         }
@@ -273,6 +268,7 @@ pub fn spawn_aggregator(
     let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(StatsSnapshot::default()));
     let mut aggregator = Aggregator {
         started,
+        op_totals: BTreeMap::new(),
         interval_start: Duration::ZERO,
         interval: HashMap::new(),
         intervals,
