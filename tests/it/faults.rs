@@ -12,7 +12,7 @@ use stress_tui::engine::{Direction, Health};
 use stress_tui::run::{self, Ending, RunReport};
 use stress_tui::workload::Phase;
 
-use crate::support::run_config;
+use crate::support::{run_config, wait_phase};
 
 fn errors(report: &RunReport, class: ErrorClass) -> u64 {
     report
@@ -309,9 +309,7 @@ async fn a_hung_node_times_out_without_starving_the_others() {
     let handle = run::start(run_config(&devnet.urls(), "faults-hang", &flags))
         .await
         .unwrap();
-    while handle.workload.status().phase < Phase::Sustained {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
     devnet
         .set_knobs(
             0,
@@ -503,9 +501,7 @@ async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
     let handle = run::start(run_config(&devnet.urls(), "faults-redistribute", &flags))
         .await
         .unwrap();
-    while handle.workload.status().phase < Phase::Sustained {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
     devnet
         .set_knobs(
             0,
