@@ -95,25 +95,37 @@ impl RunHandle {
 
 /// Reads the chain id from every node that answers; they must agree.
 async fn read_chain_id(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Result<u64> {
-    let mut found: Option<(u64, &str)> = None;
+    /// Rounds over every node before giving up: a node's transient 5xx or garbage answer at
+    /// start must not refuse a run that the other rounds would have started.
+    const ROUNDS: u32 = 3;
     let mut errors = Vec::new();
-    for node in nodes {
-        match NodeClient::new(&node.url, timeout).chain_id().await {
-            Ok(id) => match found {
-                Some((first, first_node)) if first != id => {
-                    bail!(
-                        "nodes disagree on the chain id: {first_node} says {first}, {} says {id}",
-                        node.label
-                    )
-                }
-                _ => found = Some((id, &node.label)),
-            },
-            Err(e) => errors.push(format!("{}: {e}", node.label)),
+    for round in 0..ROUNDS {
+        if round > 0 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let mut found: Option<(u64, &str)> = None;
+        for node in nodes {
+            match NodeClient::new(&node.url, timeout).chain_id().await {
+                Ok(id) => match found {
+                    Some((first, first_node)) if first != id => {
+                        bail!(
+                            "nodes disagree on the chain id: {first_node} says {first}, {} says {id}",
+                            node.label
+                        )
+                    }
+                    _ => found = Some((id, &node.label)),
+                },
+                Err(e) => errors.push(format!("{}: {e}", node.label)),
+            }
+        }
+        if let Some((id, _)) = found {
+            return Ok(id);
         }
     }
-    found
-        .map(|(id, _)| id)
-        .with_context(|| format!("no node answered the chain id: {}", errors.join("; ")))
+    bail!(
+        "no node answered the chain id in {ROUNDS} rounds: {}",
+        errors.join("; ")
+    )
 }
 
 fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<NodeRates> {
