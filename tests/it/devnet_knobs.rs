@@ -52,15 +52,7 @@ async fn down_refuses_connections_and_comes_back_on_the_same_port() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
     let node = client(&devnet.urls()[0]);
     node.chain_id().await.unwrap();
-    devnet
-        .set_knobs(
-            0,
-            &KnobsPatch {
-                down: Some(true),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
+    set_down(&devnet, 0, true);
     // The listener closes asynchronously; within a second every attempt is refused.
     let mut refused = false;
     for _ in 0..100 {
@@ -83,15 +75,7 @@ async fn down_refuses_connections_and_comes_back_on_the_same_port() {
         .await
         .expect("node 1 is unaffected");
 
-    devnet
-        .set_knobs(
-            0,
-            &KnobsPatch {
-                down: Some(false),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
+    set_down(&devnet, 0, false);
     let mut back = false;
     for _ in 0..200 {
         if node.chain_id().await.is_ok() {

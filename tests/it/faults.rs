@@ -12,7 +12,7 @@ use stress_tui::engine::{Direction, Health};
 use stress_tui::run::{self, Ending, RunReport};
 use stress_tui::workload::Phase;
 
-use crate::support::{run_config, wait_phase};
+use crate::support::{run_config, set_down, wait_phase};
 
 fn errors(report: &RunReport, class: ErrorClass) -> u64 {
     report
@@ -200,15 +200,7 @@ async fn rate_limits_are_honoured_with_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_down_at_start_is_probed_and_rejoins() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
-    devnet
-        .set_knobs(
-            0,
-            &KnobsPatch {
-                down: Some(true),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
+    set_down(&devnet, 0, true);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let flags = [
         "--post-rate",
@@ -252,15 +244,7 @@ async fn a_node_down_at_start_is_probed_and_rejoins() {
             .load(std::sync::atomic::Ordering::Relaxed)
     };
     let before = sent();
-    devnet
-        .set_knobs(
-            0,
-            &KnobsPatch {
-                down: Some(false),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
+    set_down(&devnet, 0, false);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(
         sent() > before + 30,
@@ -443,15 +427,7 @@ async fn every_node_down_waits_quietly_then_ends_after_max_outage() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for node in 0..2 {
-        devnet
-            .set_knobs(
-                node,
-                &KnobsPatch {
-                    down: Some(true),
-                    ..KnobsPatch::default()
-                },
-            )
-            .unwrap();
+        set_down(&devnet, node, true);
     }
     // Three connection failures mark a node down; then the run waits without spinning.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -502,15 +478,7 @@ async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
         .await
         .unwrap();
     wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
-    devnet
-        .set_knobs(
-            0,
-            &KnobsPatch {
-                down: Some(true),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
+    set_down(&devnet, 0, true);
     let started = Instant::now();
     while handle.engine.pool().nodes[1].effective.post != 45 {
         assert!(
@@ -545,15 +513,7 @@ async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rate = (sent() - before) as f64 / 3.0;
     assert!((40.0..=50.0).contains(&rate), "node 1 carries 45/s: {rate}");
-    devnet
-        .set_knobs(
-            0,
-            &KnobsPatch {
-                down: Some(false),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
+    set_down(&devnet, 0, false);
     let started = Instant::now();
     while handle.engine.pool().nodes[1].effective.post != 30 {
         assert!(

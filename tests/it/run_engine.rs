@@ -13,7 +13,7 @@ use stress_tui::run::{self, Ending, RunHandle};
 use stress_tui::stats::NodeId;
 use stress_tui::workload::Phase;
 
-use crate::support::{run_config, wait_phase};
+use crate::support::{run_config, set_down, wait_phase};
 
 fn sent(handle: &RunHandle, id: NodeId, direction: Direction) -> u64 {
     let pool = handle.engine.pool();
@@ -352,15 +352,7 @@ async fn a_node_going_down_does_not_slow_the_others() {
         .await
         .unwrap();
     wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
-    devnet
-        .set_knobs(
-            0,
-            &KnobsPatch {
-                down: Some(true),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
+    set_down(&devnet, 0, true);
     devnet
         .set_knobs(
             1,
@@ -387,15 +379,7 @@ async fn a_node_going_down_does_not_slow_the_others() {
     );
     let down = handle.engine.pool().nodes[0].health();
     assert_eq!(down, stress_tui::engine::Health::Down);
-    devnet
-        .set_knobs(
-            0,
-            &KnobsPatch {
-                down: Some(false),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
+    set_down(&devnet, 0, false);
     let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
         .await
         .unwrap()

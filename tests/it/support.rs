@@ -219,3 +219,16 @@ pub async fn wait_phase(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Takes devnet node `node` down (connections refused) or brings it back up.
+pub fn set_down(devnet: &Devnet, node: usize, down: bool) {
+    devnet
+        .set_knobs(
+            node,
+            &stress_tui::devnet::KnobsPatch {
+                down: Some(down),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+}
