@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, watch};
 use crate::client::ErrorClass;
 use crate::config::UsageError;
 use crate::engine::{NodeCounters, PoolView};
-use crate::stats::{Interval, LatencyHistogram, NodeId, SecondSample};
+use crate::stats::{Interval, NodeId, SecondSample};
 use crate::workload::Workload;
 
 /// `YYYYMMDDTHHMMSSZ` of a Unix time (UTC), for folder names.
@@ -159,15 +159,6 @@ impl Recorder {
             .iter()
             .map(|n| (n.id, Arc::clone(&n.counters)))
             .collect();
-        // Per node and in total: POST latency of the interval.
-        let mut node_latency: HashMap<NodeId, LatencyHistogram> = HashMap::new();
-        let mut total_latency = LatencyHistogram::default();
-        for (node, op, histogram) in &interval.histograms {
-            if op.is_post() {
-                node_latency.entry(*node).or_default().add(histogram);
-                total_latency.add(histogram);
-            }
-        }
         let last_second = interval.seconds.iter().map(|(_, s)| s.second).max();
         let mut seconds: Vec<u64> = interval.seconds.iter().map(|(_, s)| s.second).collect();
         seconds.dedup();
@@ -196,9 +187,6 @@ impl Recorder {
                         );
                         row.lag_us = c.post.lag_us.load(Ordering::Relaxed);
                     }
-                    if let Some(h) = node_latency.get(node) {
-                        row.latency = Some(h.percentiles());
-                    }
                 }
                 total.add(&row);
                 let label = self
@@ -208,9 +196,11 @@ impl Recorder {
                     .unwrap_or_else(|| format!("node{node}"));
                 row.write(&mut self.timeseries, second, &label)?;
             }
-            if Some(second) == last_second && !total_latency.is_empty() {
-                total.latency = Some(total_latency.percentiles());
-            }
+            total.latency = interval
+                .total_post_latency
+                .iter()
+                .find(|(s, _)| *s == second)
+                .map(|(_, p)| *p);
             total.write(&mut self.timeseries, second, "total")?;
         }
         self.timeseries.flush()?;
@@ -251,6 +241,7 @@ struct Row {
 impl Row {
     fn from_sample(sample: &SecondSample) -> Self {
         Self {
+            latency: (sample.post_latency.count > 0).then_some(sample.post_latency),
             post_ok: sample.post_ok,
             get_ok: sample.get_ok,
             confirmed: sample.confirmed,
@@ -312,7 +303,9 @@ pub async fn run_recorder(
     while let Some(interval) = intervals.recv().await {
         let view = Arc::clone(&pool.borrow());
         recorder.record_events(&view, &workload.status().phase_log)?;
+        let mut interval = interval;
         recorder.record_interval(&interval, &view)?;
+        interval.recycle();
         if interval.last {
             break;
         }

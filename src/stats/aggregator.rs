@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::histogram::LatencyHistogram;
+use super::histogram::{HistogramPool, LatencyHistogram, Percentiles};
 use super::snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
 use super::{NodeId, Op, Outcome, Sample, micros_between};
 use crate::client::ErrorClass;
@@ -92,11 +92,45 @@ pub struct Interval {
     pub start: Duration,
     pub length: Duration,
     pub histograms: Vec<(NodeId, Op, LatencyHistogram)>,
+    /// Where [`Interval::recycle`] returns the histograms.
+    pub pool: HistogramPool,
+    /// POST latency of all nodes together, per second that had POSTs (node rows have theirs in
+    /// [`SecondSample::post_latency`]).
+    pub total_post_latency: Vec<(u64, Percentiles)>,
     /// Every node's per-second counts for the seconds this interval closes (at the end of the
     /// run: the last, partial second too).
     pub seconds: Vec<(NodeId, SecondSample)>,
     /// Whether this is the run's last interval.
     pub last: bool,
+}
+
+impl Interval {
+    /// Hands the histograms back to the aggregator for the next intervals.
+    pub fn recycle(&mut self) {
+        for (_, _, histogram) in self.histograms.drain(..) {
+            self.pool.give(histogram);
+        }
+    }
+}
+
+/// POST latency of all nodes in the open second, and the closed seconds not yet handed over.
+#[derive(Default)]
+struct TotalPostLatency {
+    second: u64,
+    open: LatencyHistogram,
+    closed: Vec<(u64, Percentiles)>,
+}
+
+impl TotalPostLatency {
+    fn roll_to(&mut self, second: u64) {
+        if self.second < second {
+            if !self.open.is_empty() {
+                self.closed.push((self.second, self.open.percentiles()));
+                self.open.reset();
+            }
+            self.second = second;
+        }
+    }
 }
 
 struct Aggregator {
@@ -105,6 +139,8 @@ struct Aggregator {
     op_totals: BTreeMap<Op, OpStats>,
     interval_start: Duration,
     interval: HashMap<(NodeId, Op), LatencyHistogram>,
+    pool: HistogramPool,
+    total_post_latency: TotalPostLatency,
     intervals: Option<mpsc::Sender<Interval>>,
     nodes: HashMap<NodeId, NodeStats>,
     error_codes: BTreeMap<String, u64>,
@@ -137,14 +173,22 @@ impl Aggregator {
             (_, true) => current.get_ok += 1,
             (_, false) => current.get_errors += 1,
         }
+        let latency = micros_between(sample.intended, sample.done);
         if sample.op.is_post() {
-            node.current_post_latency
-                .record(micros_between(sample.intended, sample.done));
+            node.current_post_latency.record(latency);
         }
-        self.interval
-            .entry((sample.node, sample.op))
-            .or_default()
-            .record(micros_between(sample.intended, sample.done));
+        // The per-second histograms only exist for a recorder to write.
+        if self.intervals.is_some() {
+            if sample.op.is_post() {
+                self.total_post_latency.roll_to(second);
+                self.total_post_latency.open.record(latency);
+            }
+            let pool = &self.pool;
+            self.interval
+                .entry((sample.node, sample.op))
+                .or_insert_with(|| pool.take())
+                .record(latency);
+        }
         if let Outcome::Failed { class, .. } = &sample.outcome {
             node.current.errors[class.index()] += 1;
         }
@@ -183,6 +227,12 @@ impl Aggregator {
             }
         }
         seconds.sort_by_key(|(id, s)| (s.second, *id));
+        self.total_post_latency.roll_to(boundary.as_secs());
+        let mut total_post_latency = std::mem::take(&mut self.total_post_latency.closed);
+        if last && !self.total_post_latency.open.is_empty() {
+            let open = &self.total_post_latency.open;
+            total_post_latency.push((self.total_post_latency.second, open.percentiles()));
+        }
         let histograms = self
             .interval
             .drain()
@@ -192,6 +242,8 @@ impl Aggregator {
             start: self.interval_start,
             length: end.saturating_sub(self.interval_start),
             histograms,
+            pool: self.pool.clone(),
+            total_post_latency,
             seconds,
             last,
         };
@@ -271,6 +323,8 @@ pub fn spawn_aggregator(
         op_totals: BTreeMap::new(),
         interval_start: Duration::ZERO,
         interval: HashMap::new(),
+        pool: HistogramPool::default(),
+        total_post_latency: TotalPostLatency::default(),
         intervals,
         nodes: HashMap::new(),
         error_codes: BTreeMap::new(),

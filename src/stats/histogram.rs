@@ -1,5 +1,11 @@
 //! A latency histogram in microseconds (`HdrHistogram`, 3 significant digits, 1 µs to 1 hour,
 //! saturating above) and the percentiles every report shows.
+//!
+//! Counts are `u32`: a run keeps a hundred or more of these (node × operation × latency and
+//! service time, plus the per-second ones), and at ~92 KB each instead of ~184 KB they are most
+//! of the difference between a 20 MiB and a 35 MiB generator. One bucket saturates at 4.29
+//! billion samples, which a run reaches after 59 hours at 20,000 requests/s into a single
+//! 0.1 %-wide latency bucket; percentiles stay exact until then.
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -8,11 +14,41 @@ const HIGHEST_MICROS: u64 = 3_600_000_000;
 
 /// An HDR histogram of microseconds.
 #[derive(Clone, Debug)]
-pub struct LatencyHistogram(Histogram<u64>);
+pub struct LatencyHistogram(Histogram<u32>);
 
 impl Default for LatencyHistogram {
     fn default() -> Self {
         Self(Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).expect("valid histogram bounds"))
+    }
+}
+
+/// Spare, empty histograms handed back by whoever consumed them (the recorder, after writing an
+/// interval), so that the per-second histograms are reused instead of allocated in one thread and
+/// freed in another every second (that churn fragmented the heap: RSS crept up over long runs).
+#[derive(Clone, Debug, Default)]
+pub struct HistogramPool(std::sync::Arc<std::sync::Mutex<Vec<LatencyHistogram>>>);
+
+impl HistogramPool {
+    /// Spares kept at most; more are freed.
+    const CAPACITY: usize = 512;
+
+    /// An empty histogram: a spare if there is one.
+    #[must_use]
+    pub fn take(&self) -> LatencyHistogram {
+        self.spares().pop().unwrap_or_default()
+    }
+
+    /// Returns a histogram for reuse (emptied here).
+    pub fn give(&self, mut histogram: LatencyHistogram) {
+        histogram.reset();
+        let mut spares = self.spares();
+        if spares.len() < Self::CAPACITY {
+            spares.push(histogram);
+        }
+    }
+
+    fn spares(&self) -> std::sync::MutexGuard<'_, Vec<LatencyHistogram>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -54,7 +90,7 @@ impl LatencyHistogram {
     }
 
     #[must_use]
-    pub fn inner(&self) -> &Histogram<u64> {
+    pub fn inner(&self) -> &Histogram<u32> {
         &self.0
     }
 

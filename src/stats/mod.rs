@@ -15,7 +15,7 @@ mod snapshot;
 use std::time::Instant;
 
 pub use aggregator::{Interval, StatsHandle, spawn_aggregator};
-pub use histogram::{LatencyHistogram, Percentiles};
+pub use histogram::{HistogramPool, LatencyHistogram, Percentiles};
 pub use snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
 
 use crate::client::ErrorClass;
