@@ -44,6 +44,7 @@ fn view(nodes: u32) -> View {
         .map(|s| (f64::from(s), 90.0 + f64::from(s % 7)))
         .collect();
     View {
+        focus: stress_tui::engine::Direction::Post,
         elapsed_s: 600,
         phase: "sustained".into(),
         phase_done: 55_000,

@@ -26,7 +26,8 @@ pub struct RunArgs {
     /// [default: 127.0.0.1:18555].
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub nodes: Vec<String>,
-    /// Total POST (transaction) rate per second, split evenly over the nodes.
+    /// Total POST (transaction) rate per second, split evenly over the nodes; 0 runs the
+    /// read-only workload (nonce, balance and receipt reads over the wallets for --duration).
     #[arg(
         long,
         default_value = "100",
@@ -65,7 +66,8 @@ pub struct RunArgs {
     /// Payload layout the nodes verify: current or legacy-2025.
     #[arg(long, default_value_t = PayloadProfile::Current)]
     pub profile: PayloadProfile,
-    /// Sustained mode: after funding, keep payments flowing this long (e.g. 90s, 10m, 1h).
+    /// Sustained mode: after funding, keep payments flowing this long (e.g. 90s, 10m, 1h); with
+    /// --post-rate 0, how long the reads go on.
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
     /// Mint wallets (each gets a mint allowance; at most 20 per token).

@@ -329,7 +329,15 @@ impl RunConfig {
                 |r| (1..=MAX_TOTAL_RATE).contains(r),
             )
         };
-        let post_rate = rate("--post-rate", &args.post_rate)?;
+        // 0 POSTs a second is the read-only workload.
+        let post_rate = number::<u32>(
+            "--post-rate",
+            &args.post_rate,
+            &format!(
+                "a whole number of requests per second from 0 (reads only) to {MAX_TOTAL_RATE}"
+            ),
+            |r| *r <= MAX_TOTAL_RATE,
+        )?;
         let get_rate = rate("--get-rate", &args.get_rate)?;
         let mut node_rates = Vec::new();
         for setting in &args.node_rates {
@@ -396,6 +404,11 @@ impl RunConfig {
             .as_deref()
             .map(parse_run_duration)
             .transpose()?;
+        if post_rate == 0 && duration.is_none() {
+            return Err(UsageError::new(
+                "--post-rate 0 runs the read-only workload, which needs --duration (e.g. --duration 60s)",
+            ));
+        }
         let mint_wallets = count(
             "--mint-wallets",
             &args.mint_wallets,

@@ -166,6 +166,7 @@ fn plan_from(config: &RunConfig, chain_id: u64) -> WorkloadPlan {
         seed: config.wallet_seed.clone(),
         in_flight_per_account: config.in_flight_per_account,
         sustained: config.duration,
+        read_only: config.post_rate == 0,
         confirm_timeout: config.confirm_timeout,
     }
 }
@@ -211,7 +212,12 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         .await
         .context("deriving wallets")??;
 
-    let recorder = Recorder::create(&out_dir, std::time::SystemTime::now())?;
+    let latency_of = if config.post_rate == 0 {
+        crate::engine::Direction::Get
+    } else {
+        crate::engine::Direction::Post
+    };
+    let recorder = Recorder::create(&out_dir, std::time::SystemTime::now(), latency_of)?;
     let started = Instant::now();
     let stop_stats = CancellationToken::new();
     let (intervals_tx, intervals_rx) = tokio::sync::mpsc::channel(64);

@@ -69,7 +69,15 @@ pub trait WorkSource: Send + Sync + 'static {
     fn next_post(&self, node: NodeId) -> Option<PostJob>;
     fn post_done(&self, ticket: Ticket, node: NodeId, result: Result<B256, CallError>);
     fn next_get(&self, node: NodeId) -> Option<GetJob>;
-    fn get_done(&self, ticket: Ticket, node: NodeId, result: Result<Bytes, CallError>);
+    /// Takes a GET's answer. Returns the decode error when a 2xx body is not what the endpoint
+    /// answers (the source parses it anyway, so the pacer does not parse it a second time): the
+    /// request is then counted as a `decode` failure.
+    fn get_done(
+        &self,
+        ticket: Ticket,
+        node: NodeId,
+        result: Result<Bytes, CallError>,
+    ) -> Option<CallError>;
     /// Ends the current phase early (operator's "skip").
     fn skip_phase(&self);
 }

@@ -14,11 +14,22 @@ use crate::client::{ErrorClass, NodeClient};
 use crate::stats::NodeId;
 
 /// POST or GET: each has its own rate and pacer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
+    #[default]
     Post,
     Get,
+}
+
+impl Direction {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Post => "post",
+            Direction::Get => "get",
+        }
+    }
 }
 
 /// A node's target rates, requests a second.

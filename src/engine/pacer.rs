@@ -223,30 +223,25 @@ async fn send_post(job: PostJob, intended: Instant, node: Arc<NodeSlot>, ctx: Ar
 
 async fn send_get(job: GetJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
     let sent = Instant::now();
-    let result = node
-        .client
-        .call(hyper::Method::GET, &job.path, None)
-        .await
-        .and_then(|body| {
-            // A 200 whose body is not JSON is a decode failure of this request, whoever reads it.
-            match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-                Ok(_) => Ok(body),
-                Err(e) => Err(crate::client::CallError::Decode(format!("{e}"))),
-            }
-        });
+    let result = node.client.call(hyper::Method::GET, &job.path, None).await;
     let done = Instant::now();
     node.counters.get.in_flight.fetch_sub(1, Ordering::Relaxed);
     honour_retry_after(&node, &result, done);
     // A 404 for a receipt is an ordinary "not yet", not a node fault.
-    let class = result
-        .as_ref()
-        .err()
-        .filter(|e| !e.is_not_found())
-        .map(crate::client::CallError::class);
-    node.observe(class);
-    let outcome = match &result {
-        Err(e) if e.is_not_found() => Outcome::Ok,
-        other => outcome_of(other),
+    let failure = match &result {
+        Err(e) if e.is_not_found() => None,
+        Err(e) => Some(e.clone()),
+        Ok(_) => None,
+    };
+    let decode_failure = ctx.work.get_done(job.ticket, node.id, result);
+    let failure = failure.or(decode_failure);
+    node.observe(failure.as_ref().map(crate::client::CallError::class));
+    let outcome = match failure {
+        None => Outcome::Ok,
+        Some(e) => Outcome::Failed {
+            class: e.class(),
+            code: e.error_code().map(str::to_owned),
+        },
     };
     ctx.stats.record(Sample {
         node: node.id,
@@ -256,7 +251,6 @@ async fn send_get(job: GetJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<
         sent,
         done,
     });
-    ctx.work.get_done(job.ticket, node.id, result);
 }
 
 /// While the node is down, checks it every second and marks it up when it answers.

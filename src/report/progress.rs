@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::fmt_micros;
-use crate::engine::PoolView;
+use crate::engine::{Direction, PoolView};
 use crate::stats::StatsSnapshot;
 use crate::workload::WorkloadStatus;
 
@@ -11,14 +11,20 @@ use crate::workload::WorkloadStatus;
 #[must_use]
 pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadStatus) -> String {
     let second = stats.last_second_total();
-    let post_p99 = stats
+    // The per-node figures are of POSTs, or of GETs in a read-only run.
+    let direction = if status.read_only {
+        Direction::Get
+    } else {
+        Direction::Post
+    };
+    let p99 = stats
         .nodes
         .iter()
-        .map(|n| n.last_second.post_latency.p99)
+        .map(|n| n.last_second.latency(direction).p99)
         .max()
         .unwrap_or(0);
     let mut line = format!(
-        "[{:>5}s] {} {}/{}{} | post ok {}/s err {}/s | get {}/s | confirmed {}/s | p99 {} | errors {}",
+        "[{:>5}s] {} {}/{}{} | post ok {}/s err {}/s | get {}/s | confirmed {}/s | {} p99 {} | errors {}",
         stats.elapsed.as_secs(),
         status.phase,
         status.phase_done,
@@ -32,7 +38,8 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
         second.post_errors,
         second.get_ok + second.get_errors,
         second.confirmed,
-        fmt_micros(post_p99),
+        direction.as_str(),
+        fmt_micros(p99),
         stats.total_errors(),
     );
     if pool.paused {
@@ -51,12 +58,7 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
             .node(node.id)
             .map(|n| n.last_second)
             .unwrap_or_default();
-        let _ = write!(
-            line,
-            " | {} {}/s",
-            node.label,
-            sample.post_ok + sample.post_errors
-        );
+        let _ = write!(line, " | {} {}/s", node.label, sample.answered(direction));
         if node.health() != crate::engine::Health::Healthy {
             let _ = write!(line, " {:?}", node.health());
         }

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::client::ErrorClass;
 use crate::config::UsageError;
-use crate::engine::{NodeCounters, PoolView};
+use crate::engine::{Direction, NodeCounters, PoolView};
 use crate::stats::{Interval, NodeId, SecondSample};
 use crate::workload::Workload;
 
@@ -89,6 +89,8 @@ pub struct Recorder {
     labels: HashMap<NodeId, String>,
     last_event: Option<u64>,
     phases_written: usize,
+    /// Whose latency and lag the timeseries shows: POSTs, or GETs in a read-only run.
+    latency_of: Direction,
 }
 
 fn create(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
@@ -99,7 +101,9 @@ fn create(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
 }
 
 impl Recorder {
-    pub fn create(dir: &Path, started: SystemTime) -> anyhow::Result<Self> {
+    /// Creates the progressive files; the timeseries' latency and lag columns are of
+    /// `latency_of` requests.
+    pub fn create(dir: &Path, started: SystemTime, latency_of: Direction) -> anyhow::Result<Self> {
         let mut timeseries = create(dir, "timeseries.csv")?;
         writeln!(timeseries, "{TIMESERIES_HEADER}")?;
         timeseries.flush()?;
@@ -122,6 +126,7 @@ impl Recorder {
             labels: HashMap::new(),
             last_event: None,
             phases_written: 0,
+            latency_of,
         })
     }
 
@@ -166,27 +171,24 @@ impl Recorder {
             let mut total = Row::default();
             for (node, sample) in interval.seconds.iter().filter(|(_, s)| s.second == second) {
                 let is_last = Some(second) == last_second;
-                let mut row = Row::from_sample(sample);
-                if is_last {
-                    if let Some(c) = counters.get(node) {
-                        let now = (
-                            c.post.offered.load(Ordering::Relaxed)
-                                + c.get.offered.load(Ordering::Relaxed),
-                            c.post.sent.load(Ordering::Relaxed)
-                                + c.get.sent.load(Ordering::Relaxed),
-                            c.post.missed.load(Ordering::Relaxed)
-                                + c.get.missed.load(Ordering::Relaxed),
-                        );
-                        let before = self.last_counters.insert(*node, now).unwrap_or_default();
-                        row.offered = now.0 - before.0;
-                        row.sent = now.1 - before.1;
-                        row.missed = now.2 - before.2;
-                        row.in_flight = u64::from(
-                            c.post.in_flight.load(Ordering::Relaxed)
-                                + c.get.in_flight.load(Ordering::Relaxed),
-                        );
-                        row.lag_us = c.post.lag_us.load(Ordering::Relaxed);
-                    }
+                let mut row = Row::from_sample(sample, self.latency_of);
+                if is_last && let Some(c) = counters.get(node) {
+                    let now = (
+                        c.post.offered.load(Ordering::Relaxed)
+                            + c.get.offered.load(Ordering::Relaxed),
+                        c.post.sent.load(Ordering::Relaxed) + c.get.sent.load(Ordering::Relaxed),
+                        c.post.missed.load(Ordering::Relaxed)
+                            + c.get.missed.load(Ordering::Relaxed),
+                    );
+                    let before = self.last_counters.insert(*node, now).unwrap_or_default();
+                    row.offered = now.0 - before.0;
+                    row.sent = now.1 - before.1;
+                    row.missed = now.2 - before.2;
+                    row.in_flight = u64::from(
+                        c.post.in_flight.load(Ordering::Relaxed)
+                            + c.get.in_flight.load(Ordering::Relaxed),
+                    );
+                    row.lag_us = c.direction(self.latency_of).lag_us.load(Ordering::Relaxed);
                 }
                 total.add(&row);
                 let label = self
@@ -196,8 +198,7 @@ impl Recorder {
                     .unwrap_or_else(|| format!("node{node}"));
                 row.write(&mut self.timeseries, second, &label)?;
             }
-            total.latency = interval
-                .total_post_latency
+            total.latency = interval.total_latency[self.latency_of as usize]
                 .iter()
                 .find(|(s, _)| *s == second)
                 .map(|(_, p)| *p);
@@ -239,9 +240,10 @@ struct Row {
 }
 
 impl Row {
-    fn from_sample(sample: &SecondSample) -> Self {
+    fn from_sample(sample: &SecondSample, latency_of: Direction) -> Self {
+        let latency = sample.latency(latency_of);
         Self {
-            latency: (sample.post_latency.count > 0).then_some(sample.post_latency),
+            latency: (latency.count > 0).then_some(latency),
             post_ok: sample.post_ok,
             get_ok: sample.get_ok,
             confirmed: sample.confirmed,

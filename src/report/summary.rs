@@ -19,16 +19,20 @@ fn errors_text(op: &OpSnapshot) -> String {
         .join(",")
 }
 
-/// Each node's share of the POST requests sent, against the share its target rate implies:
-/// `(label, actual %, expected %)`.
+/// Each node's share of the requests of one direction sent, against the share its target rate
+/// implies: `(label, actual %, expected %)`.
 #[must_use]
-pub fn distribution_check(stats: &StatsSnapshot, pool: &PoolView) -> Vec<(String, f64, f64)> {
+pub fn distribution_check(
+    stats: &StatsSnapshot,
+    pool: &PoolView,
+    direction: Direction,
+) -> Vec<(String, f64, f64)> {
     let sent: Vec<(String, u64, u32)> = pool
         .nodes
         .iter()
         .map(|n| {
-            let count = stats.node(n.id).map_or(0, |s| s.post.count);
-            (n.label.clone(), count, n.rates.post)
+            let count = stats.node(n.id).map_or(0, |s| s.direction(direction).count);
+            (n.label.clone(), count, n.rates.get(direction))
         })
         .collect();
     let total_sent: u64 = sent.iter().map(|s| s.1).sum();
@@ -67,13 +71,20 @@ pub fn summary_text(report: &RunReport) -> String {
     if let Some(failure) = &report.status.failure {
         let _ = writeln!(out, "FAILED: {failure}");
     }
-    phases_and_nodes(&mut out, report, secs);
+    // The node table and the distribution are of POSTs, or of GETs in a read-only run.
+    let direction = if report.status.read_only {
+        Direction::Get
+    } else {
+        Direction::Post
+    };
+    phases_and_nodes(&mut out, report, secs, direction);
     operations(&mut out, stats, secs);
     let _ = writeln!(
         out,
-        "\ndistribution of POST requests (actual share vs target share):"
+        "\ndistribution of {} requests (actual share vs target share):",
+        direction.as_str().to_uppercase()
     );
-    for (label, actual, expected) in distribution_check(stats, &report.pool) {
+    for (label, actual, expected) in distribution_check(stats, &report.pool, direction) {
         let _ = writeln!(out, "  {label:<21} {actual:>5.1}% vs {expected:>5.1}%");
     }
     let verify = report.status.verify;
@@ -101,6 +112,10 @@ pub fn summary_text(report: &RunReport) -> String {
     }
     let _ = writeln!(out, "results in {}", report.out_dir.display());
     let s = &report.status;
+    if s.read_only {
+        let _ = writeln!(out, "samples dropped {}", stats.dropped_samples);
+        return out;
+    }
     let _ = writeln!(
         out,
         "transactions: {} submitted, {} confirmed, {} failed, {} nonce resyncs, {} unknown outcomes found admitted; samples dropped {}",
@@ -109,7 +124,7 @@ pub fn summary_text(report: &RunReport) -> String {
     out
 }
 
-fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64) {
+fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: Direction) {
     let stats = &report.stats;
     let _ = writeln!(out, "\nphase        duration   total  confirmed  failed");
     for phase in &report.status.reports {
@@ -125,16 +140,18 @@ fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64) {
     }
     let _ = writeln!(
         out,
-        "\nnode                  post/s get/s   sent     ok   errors            ok/s  p50      p90      p99      p99.9    max      confirmed conf/s missed"
+        "\n{:<21} post/s get/s   sent     ok   errors            ok/s  p50      p90      p99      p99.9    max      confirmed conf/s missed",
+        format!("node ({}s)", direction.as_str())
     );
     for node in &report.pool.nodes {
         let Some(s) = stats.node(node.id) else {
             continue;
         };
-        let p = s.post.latency;
+        let requests = s.direction(direction);
+        let p = requests.latency;
         let missed = node
             .counters
-            .direction(Direction::Post)
+            .direction(direction)
             .missed
             .load(std::sync::atomic::Ordering::Relaxed);
         let _ = writeln!(
@@ -143,10 +160,10 @@ fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64) {
             node.label,
             node.rates.post,
             node.rates.get,
-            s.post.count,
-            s.post.ok,
-            errors_text(&s.post),
-            s.post.ok as f64 / secs,
+            requests.count,
+            requests.ok,
+            errors_text(requests),
+            requests.ok as f64 / secs,
             fmt_micros(p.p50),
             fmt_micros(p.p90),
             fmt_micros(p.p99),

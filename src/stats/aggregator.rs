@@ -81,6 +81,7 @@ struct NodeStats {
     get: OpStats,
     current: SecondSample,
     current_post_latency: LatencyHistogram,
+    current_get_latency: LatencyHistogram,
     history: VecDeque<SecondSample>,
 }
 
@@ -94,9 +95,9 @@ pub struct Interval {
     pub histograms: Vec<(NodeId, Op, LatencyHistogram)>,
     /// Where [`Interval::recycle`] returns the histograms.
     pub pool: HistogramPool,
-    /// POST latency of all nodes together, per second that had POSTs (node rows have theirs in
-    /// [`SecondSample::post_latency`]).
-    pub total_post_latency: Vec<(u64, Percentiles)>,
+    /// Latency of all nodes together per second that had requests, POSTs and GETs apart
+    /// (indexed by `Direction as usize`; node rows have theirs in [`SecondSample`]).
+    pub total_latency: [Vec<(u64, Percentiles)>; 2],
     /// Every node's per-second counts for the seconds this interval closes (at the end of the
     /// run: the last, partial second too).
     pub seconds: Vec<(NodeId, SecondSample)>,
@@ -113,15 +114,15 @@ impl Interval {
     }
 }
 
-/// POST latency of all nodes in the open second, and the closed seconds not yet handed over.
+/// Latency of all nodes in the open second, and the closed seconds not yet handed over.
 #[derive(Default)]
-struct TotalPostLatency {
+struct TotalLatency {
     second: u64,
     open: LatencyHistogram,
     closed: Vec<(u64, Percentiles)>,
 }
 
-impl TotalPostLatency {
+impl TotalLatency {
     fn roll_to(&mut self, second: u64) {
         if self.second < second {
             if !self.open.is_empty() {
@@ -140,7 +141,7 @@ struct Aggregator {
     interval_start: Duration,
     interval: HashMap<(NodeId, Op), LatencyHistogram>,
     pool: HistogramPool,
-    total_post_latency: TotalPostLatency,
+    total_latency: [TotalLatency; 2],
     intervals: Option<mpsc::Sender<Interval>>,
     nodes: HashMap<NodeId, NodeStats>,
     error_codes: BTreeMap<String, u64>,
@@ -176,12 +177,15 @@ impl Aggregator {
         let latency = micros_between(sample.intended, sample.done);
         if sample.op.is_post() {
             node.current_post_latency.record(latency);
+        } else if sample.op.is_request() {
+            node.current_get_latency.record(latency);
         }
         // The per-second histograms only exist for a recorder to write.
         if self.intervals.is_some() {
-            if sample.op.is_post() {
-                self.total_post_latency.roll_to(second);
-                self.total_post_latency.open.record(latency);
+            if sample.op.is_request() {
+                let total = &mut self.total_latency[usize::from(!sample.op.is_post())];
+                total.roll_to(second);
+                total.open.record(latency);
             }
             let pool = &self.pool;
             self.interval
@@ -223,16 +227,19 @@ impl Aggregator {
             if last {
                 let mut open = node.current;
                 open.post_latency = node.current_post_latency.percentiles();
+                open.get_latency = node.current_get_latency.percentiles();
                 seconds.push((id, open));
             }
         }
         seconds.sort_by_key(|(id, s)| (s.second, *id));
-        self.total_post_latency.roll_to(boundary.as_secs());
-        let mut total_post_latency = std::mem::take(&mut self.total_post_latency.closed);
-        if last && !self.total_post_latency.open.is_empty() {
-            let open = &self.total_post_latency.open;
-            total_post_latency.push((self.total_post_latency.second, open.percentiles()));
-        }
+        let total_latency = self.total_latency.each_mut().map(|total| {
+            total.roll_to(boundary.as_secs());
+            let mut closed = std::mem::take(&mut total.closed);
+            if last && !total.open.is_empty() {
+                closed.push((total.second, total.open.percentiles()));
+            }
+            closed
+        });
         let histograms = self
             .interval
             .drain()
@@ -243,7 +250,7 @@ impl Aggregator {
             length: end.saturating_sub(self.interval_start),
             histograms,
             pool: self.pool.clone(),
-            total_post_latency,
+            total_latency,
             seconds,
             last,
         };
@@ -290,7 +297,9 @@ fn roll_to(node: &mut NodeStats, second: u64) {
     while node.current.second < second {
         let mut closed = node.current;
         closed.post_latency = node.current_post_latency.percentiles();
+        closed.get_latency = node.current_get_latency.percentiles();
         node.current_post_latency.reset();
+        node.current_get_latency.reset();
         node.history.push_back(closed);
         if node.history.len() > HISTORY_SECONDS {
             node.history.pop_front();
@@ -324,7 +333,7 @@ pub fn spawn_aggregator(
         interval_start: Duration::ZERO,
         interval: HashMap::new(),
         pool: HistogramPool::default(),
-        total_post_latency: TotalPostLatency::default(),
+        total_latency: Default::default(),
         intervals,
         nodes: HashMap::new(),
         error_codes: BTreeMap::new(),

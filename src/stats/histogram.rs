@@ -48,7 +48,9 @@ impl HistogramPool {
     }
 
     fn spares(&self) -> std::sync::MutexGuard<'_, Vec<LatencyHistogram>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -85,8 +87,12 @@ impl LatencyHistogram {
         self.0.is_empty()
     }
 
+    /// Empties the histogram (an empty one is left alone: resetting writes every count, which
+    /// would make all of its pages resident).
     pub fn reset(&mut self) {
-        self.0.reset();
+        if !self.0.is_empty() {
+            self.0.reset();
+        }
     }
 
     #[must_use]

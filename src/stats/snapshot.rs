@@ -45,6 +45,39 @@ pub struct SecondSample {
     pub errors: [u64; 6],
     /// POST latency (from intended send) of that second.
     pub post_latency: Percentiles,
+    /// GET latency (from intended send) of that second.
+    pub get_latency: Percentiles,
+}
+
+impl SecondSample {
+    /// Requests of one direction answered in that second (ok or not).
+    #[must_use]
+    pub fn answered(&self, direction: crate::engine::Direction) -> u64 {
+        match direction {
+            crate::engine::Direction::Post => self.post_ok + self.post_errors,
+            crate::engine::Direction::Get => self.get_ok + self.get_errors,
+        }
+    }
+
+    /// That second's latency of one direction.
+    #[must_use]
+    pub fn latency(&self, direction: crate::engine::Direction) -> Percentiles {
+        match direction {
+            crate::engine::Direction::Post => self.post_latency,
+            crate::engine::Direction::Get => self.get_latency,
+        }
+    }
+}
+
+impl NodeSnapshot {
+    /// Every operation of one direction merged.
+    #[must_use]
+    pub fn direction(&self, direction: crate::engine::Direction) -> &OpSnapshot {
+        match direction {
+            crate::engine::Direction::Post => &self.post,
+            crate::engine::Direction::Get => &self.get,
+        }
+    }
 }
 
 /// One node's measurements.

@@ -120,7 +120,15 @@ pub async fn run(handle: RunHandle) -> anyhow::Result<RunReport> {
     };
     let mut events = EventStream::new();
     let mut app = App::default();
-    let mut rates = RateTracker::default();
+    let read_only = handle.workload.status().read_only;
+    if read_only {
+        app.op = crate::stats::Op::Nonce;
+    }
+    let mut rates = RateTracker::new(if read_only {
+        crate::engine::Direction::Get
+    } else {
+        crate::engine::Direction::Post
+    });
     let (outcomes_tx, mut outcomes) = mpsc::channel::<(String, bool)>(16);
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -11,6 +11,7 @@
 
 mod book;
 pub mod plan;
+mod reads;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -31,6 +32,7 @@ use crate::protocol::{
 use crate::stats::{NodeId, Op, Outcome, Sample, StatsHandle};
 use book::{AccountBook, AccountId, Intent, IntentKind};
 pub use plan::{Phase, Wallets, WorkloadPlan};
+use reads::ReadCycle;
 
 /// First receipt check after submission, then every `RECEIPT_POLL` until found.
 const RECEIPT_FIRST_CHECK: Duration = Duration::from_millis(200);
@@ -69,6 +71,8 @@ pub struct VerifyTally {
 /// The workload's progress, for the faces and the summary.
 #[derive(Clone, Debug, Serialize)]
 pub struct WorkloadStatus {
+    /// The read-only workload (`--post-rate 0`): the faces show GETs where they show POSTs.
+    pub read_only: bool,
     pub phase: Phase,
     pub phase_done: u64,
     pub phase_total: u64,
@@ -143,7 +147,13 @@ struct State {
     failures_by_code: HashMap<String, u64>,
     started: Instant,
     phase_log: Vec<(Phase, Duration)>,
+    /// The read-only workload's next reads, and how many are unanswered.
+    read_cycle: Option<ReadCycle>,
+    reads_in_flight: u64,
 }
+
+/// The ticket of every read of the read-only workload: they need no bookkeeping of their own.
+const READ_TICKET: Ticket = Ticket::MAX;
 
 /// The workload; shared by every pacer.
 pub struct Workload {
@@ -193,6 +203,8 @@ impl Workload {
             failures_by_code: HashMap::new(),
             started: now,
             phase_log: Vec::new(),
+            read_cycle: None,
+            reads_in_flight: 0,
         };
         let workload = Self {
             plan,
@@ -203,7 +215,9 @@ impl Workload {
         };
         {
             let mut state = workload.lock();
-            let first = if token.is_some() {
+            let first = if workload.plan.read_only {
+                Phase::Reads
+            } else if token.is_some() {
                 Phase::Grant
             } else {
                 Phase::Issue
@@ -227,6 +241,7 @@ impl Workload {
     pub fn status(&self) -> WorkloadStatus {
         let state = self.lock();
         WorkloadStatus {
+            read_only: self.plan.read_only,
             phase: state.phase,
             phase_done: state.phase_done,
             phase_total: state.phase_total,
@@ -344,6 +359,21 @@ impl Workload {
                 state.sustained_until = plan.sustained.map(|d| now + d);
                 book.set_sustained(true);
             }
+            Phase::Reads => {
+                // Reads stop by themselves: a read-only plan always has a duration.
+                state.sustained_until = Some(now + plan.sustained.unwrap_or_default());
+                let token = plan
+                    .existing_token
+                    .unwrap_or_else(|| token_address(plan.master.address(), &plan.symbol));
+                let addresses = self
+                    .wallets
+                    .transfer
+                    .iter()
+                    .map(Signer::address)
+                    .chain(self.wallets.distribution.iter().copied())
+                    .collect();
+                state.read_cycle = Some(ReadCycle::new(addresses, token));
+            }
             Phase::Verify => {
                 let addresses = self
                     .wallets
@@ -393,7 +423,7 @@ impl Workload {
             Phase::Mint if self.plan.sustained.is_some() => Phase::Sustained,
             Phase::Mint => Phase::Transfer,
             Phase::Transfer | Phase::Sustained => Phase::Verify,
-            Phase::Verify | Phase::Done => Phase::Done,
+            Phase::Reads | Phase::Verify | Phase::Done => Phase::Done,
         }
     }
 
@@ -404,21 +434,25 @@ impl Workload {
             if phase == Phase::Done {
                 return;
             }
-            let tx_jobs = state
-                .jobs
-                .values()
-                .filter(|j| matches!(j, Job::Tx(_)))
-                .count();
+            // Counting transactions in flight walks every job: only once the cheap conditions hold
+            // (this runs after every answer).
+            let no_tx_jobs = |state: &State| !state.jobs.values().any(|j| matches!(j, Job::Tx(_)));
             let finished = match phase {
                 Phase::Sustained => {
                     let over = state.sustained_until.is_some_and(|until| now >= until);
                     if over {
                         state.book.set_sustained(false);
                     }
-                    over && tx_jobs == 0 && !state.book.has_pending_work()
+                    over && !state.book.has_pending_work() && no_tx_jobs(state)
+                }
+                Phase::Reads => {
+                    state.sustained_until.is_some_and(|until| now >= until)
+                        && state.reads_in_flight == 0
                 }
                 Phase::Verify => state.jobs.is_empty(),
-                _ => state.phase_done + state.phase_failed >= state.phase_total && tx_jobs == 0,
+                _ => {
+                    state.phase_done + state.phase_failed >= state.phase_total && no_tx_jobs(state)
+                }
             };
             if !finished {
                 return;
@@ -694,34 +728,32 @@ impl Workload {
         None
     }
 
+    /// Returns the decode failure of a 2xx body that was not what the endpoint answers.
     fn on_get_done(
         &self,
         state: &mut State,
         ticket: Ticket,
         result: Result<Bytes, CallError>,
         now: Instant,
-    ) {
-        let Some(job) = state.jobs.remove(&ticket) else {
-            return;
-        };
+    ) -> Option<CallError> {
+        let job = state.jobs.remove(&ticket)?;
         match job {
-            Job::Tx(job) => self.on_receipt(state, ticket, job, result, now),
-            Job::NonceRead(account) => match result
-                .ok()
-                .and_then(|b| serde_json::from_slice::<NonceResponse>(&b).ok())
-            {
-                Some(answer) => state.book.resynced(account, answer.nonce),
-                None => state.book.resync_failed(account),
+            Job::Tx(job) => return self.on_receipt(state, ticket, job, result, now),
+            Job::NonceRead(account) => match typed::<NonceResponse>(result) {
+                Ok(answer) => state.book.resynced(account, answer.nonce),
+                Err(e) => {
+                    state.book.resync_failed(account);
+                    return decode_failure(e);
+                }
             },
             Job::BalanceRead {
                 address,
                 expected,
                 attempt,
             } => {
-                let read = result
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<TokenAccountResponse>(&b).ok());
-                match read {
+                let read = typed::<TokenAccountResponse>(result);
+                let failure = read.as_ref().err().cloned().and_then(decode_failure);
+                match read.ok() {
                     Some(account) if account.balance == expected => {
                         state.verify.checked += 1;
                         state.verify.matched += 1;
@@ -745,15 +777,16 @@ impl Workload {
                         state.reads.push_back((now + VERIFY_RETRY_DELAY, ticket));
                     }
                 }
+                return failure;
             }
             Job::SupplyRead => {
-                let info = result.ok().and_then(|b| {
-                    serde_json::from_slice::<crate::protocol::wire::MintInfo>(&b).ok()
-                });
-                let Some(info) = info else {
-                    let ticket = Self::ticket(state, Job::SupplyRead);
-                    state.reads.push_back((now + VERIFY_RETRY_DELAY, ticket));
-                    return;
+                let info = match typed::<crate::protocol::wire::MintInfo>(result) {
+                    Ok(info) => info,
+                    Err(e) => {
+                        let ticket = Self::ticket(state, Job::SupplyRead);
+                        state.reads.push_back((now + VERIFY_RETRY_DELAY, ticket));
+                        return decode_failure(e);
+                    }
                 };
                 state.verify.reported_supply = Some(info.supply);
                 state.verify.expected_supply = state
@@ -773,6 +806,7 @@ impl Workload {
                 }
             }
         }
+        None
     }
 
     /// A lookup by hash after an unknown outcome: found means admitted, 404 means not.
@@ -783,11 +817,9 @@ impl Workload {
         mut job: TxJob,
         result: Result<Bytes, CallError>,
         now: Instant,
-    ) {
-        match result {
-            Ok(bytes)
-                if serde_json::from_slice::<crate::protocol::wire::Transaction>(&bytes).is_ok() =>
-            {
+    ) -> Option<CallError> {
+        match typed::<crate::protocol::wire::Transaction>(result) {
+            Ok(_) => {
                 state.recovered += 1;
                 job.lookup = false;
                 job.uncertain = false;
@@ -802,12 +834,14 @@ impl Workload {
                 state.book.after_release(job.account);
             }
             // The lookup itself failed: ask again.
-            _ => {
+            Err(e) => {
                 job.next_check = now + RECEIPT_POLL;
                 state.jobs.insert(ticket, Job::Tx(job));
                 state.receipt_checks.push_back(ticket);
+                return decode_failure(e);
             }
         }
+        None
     }
 
     fn on_receipt(
@@ -817,15 +851,14 @@ impl Workload {
         job: TxJob,
         result: Result<Bytes, CallError>,
         now: Instant,
-    ) {
+    ) -> Option<CallError> {
         if job.lookup {
-            self.on_lookup(state, ticket, job, result, now);
-            return;
+            return self.on_lookup(state, ticket, job, result, now);
         }
         let mut job = job;
-        let receipt = match result {
-            Ok(bytes) => serde_json::from_slice::<Receipt>(&bytes).ok(),
-            Err(_) => None,
+        let (receipt, failure) = match typed::<Receipt>(result) {
+            Ok(receipt) => (Some(receipt), None),
+            Err(e) => (None, decode_failure(e)),
         };
         if let Some(receipt) = receipt {
             state.book.confirmed(job.account);
@@ -844,13 +877,13 @@ impl Workload {
             } else {
                 Self::fail_intent(state, "receipt_failed");
             }
-            return;
+            return None;
         }
         if now < job.deadline {
             job.next_check = now + RECEIPT_POLL;
             state.jobs.insert(ticket, Job::Tx(job));
             state.receipt_checks.push_back(ticket);
-            return;
+            return failure;
         }
         if job.uncertain {
             // No receipt yet after an unknown outcome: look it up before sending anything again.
@@ -858,12 +891,33 @@ impl Workload {
             job.next_check = now;
             state.jobs.insert(ticket, Job::Tx(job));
             state.receipt_checks.push_back(ticket);
-            return;
+            return failure;
         }
         // Admitted but no receipt in time: count it, and resync (the nonce may or may not be used).
         state.book.confirmed(job.account);
         state.book.want_resync(job.account);
         Self::fail_intent(state, "unconfirmed");
+        failure
+    }
+
+    /// An answer of the read-only workload: any JSON body (or a 404) is an answer.
+    fn read_done(&self, result: Result<Bytes, CallError>, now: Instant) -> Option<CallError> {
+        let failure = match result {
+            Ok(body) => serde_json::from_slice::<serde::de::IgnoredAny>(&body)
+                .err()
+                .map(|e| CallError::Decode(e.to_string())),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => Some(e),
+        };
+        let mut state = self.lock();
+        state.reads_in_flight = state.reads_in_flight.saturating_sub(1);
+        if failure.is_some() {
+            state.phase_failed += 1;
+        } else {
+            state.phase_done += 1;
+        }
+        self.maybe_advance(&mut state, now);
+        failure.filter(|e| matches!(e, CallError::Decode(_)))
     }
 
     fn apply_expected(state: &mut State, job: &TxJob) {
@@ -912,18 +966,43 @@ impl WorkSource for Workload {
     fn next_get(&self, _node: NodeId) -> Option<GetJob> {
         let now = Instant::now();
         let mut state = self.lock();
-        if state.phase == Phase::Sustained {
+        if state.phase == Phase::Done {
+            return None;
+        }
+        if matches!(state.phase, Phase::Sustained | Phase::Reads) {
             self.maybe_advance(&mut state, now);
+        }
+        if state.phase == Phase::Reads {
+            if state.sustained_until.is_some_and(|until| now >= until) {
+                return None;
+            }
+            let (op, path) = state.read_cycle.as_mut()?.next_read();
+            state.phase_total += 1;
+            state.reads_in_flight += 1;
+            return Some(GetJob {
+                op,
+                path,
+                ticket: READ_TICKET,
+            });
         }
         let (op, path, ticket) = Self::reserve_get(&mut state, now)?;
         Some(GetJob { op, path, ticket })
     }
 
-    fn get_done(&self, ticket: Ticket, _node: NodeId, result: Result<Bytes, CallError>) {
+    fn get_done(
+        &self,
+        ticket: Ticket,
+        _node: NodeId,
+        result: Result<Bytes, CallError>,
+    ) -> Option<CallError> {
         let now = Instant::now();
+        if ticket == READ_TICKET {
+            return self.read_done(result, now);
+        }
         let mut state = self.lock();
-        self.on_get_done(&mut state, ticket, result, now);
+        let failure = self.on_get_done(&mut state, ticket, result, now);
         self.maybe_advance(&mut state, now);
+        failure
     }
 
     fn skip_phase(&self) {
@@ -931,7 +1010,7 @@ impl WorkSource for Workload {
         let mut state = self.lock();
         let skipped = state.book.clear_intents();
         state.phase_total = state.phase_total.saturating_sub(skipped);
-        if state.phase == Phase::Sustained {
+        if matches!(state.phase, Phase::Sustained | Phase::Reads) {
             state.sustained_until = Some(now);
         }
         if state.phase == Phase::Verify {
@@ -942,6 +1021,18 @@ impl WorkSource for Workload {
         }
         self.maybe_advance(&mut state, now);
     }
+}
+
+/// A 2xx body parsed as `T`; a body that is not a `T` is a decode failure of the request.
+fn typed<T: serde::de::DeserializeOwned>(result: Result<Bytes, CallError>) -> Result<T, CallError> {
+    let body = result?;
+    serde_json::from_slice(&body).map_err(|e| CallError::Decode(e.to_string()))
+}
+
+/// The error to count against the request: only a body that did not decode (other errors were
+/// already counted from the answer's status).
+fn decode_failure(error: CallError) -> Option<CallError> {
+    matches!(error, CallError::Decode(_)).then_some(error)
 }
 
 /// A shared workload, as the engine takes it.

@@ -18,6 +18,8 @@ pub enum Phase {
     Mint,
     Transfer,
     Sustained,
+    /// The read-only workload (`--post-rate 0`): GETs for `--duration`, nothing signed.
+    Reads,
     Verify,
     Done,
 }
@@ -31,6 +33,7 @@ impl Phase {
             Phase::Mint => "mint",
             Phase::Transfer => "transfer",
             Phase::Sustained => "sustained",
+            Phase::Reads => "reads",
             Phase::Verify => "verify",
             Phase::Done => "done",
         }
@@ -67,8 +70,11 @@ pub struct WorkloadPlan {
     pub seed: WalletSeed,
     /// Transactions an account may have unconfirmed at once (1 = the Go tool).
     pub in_flight_per_account: u32,
-    /// Sustained payments for this long instead of the one-off transfer phase.
+    /// Sustained payments for this long instead of the one-off transfer phase (with
+    /// `read_only`: how long the reads go on).
     pub sustained: Option<Duration>,
+    /// Only reads (nonce, balance, receipt) for `sustained`: no token, no transactions.
+    pub read_only: bool,
     /// How long an admitted transaction may take to show a receipt before it counts as
     /// unconfirmed.
     pub confirm_timeout: Duration,

@@ -106,7 +106,10 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
             ]),
             "listed twice",
         ),
-        case(base(&["--post-rate", "0"]), "--post-rate `0`"),
+        case(
+            base(&["--post-rate", "0"]),
+            "--post-rate 0 runs the read-only workload, which needs --duration",
+        ),
         case(base(&["--post-rate", "-5"]), "--post-rate `-5`"),
         case(base(&["--post-rate", "fast"]), "--post-rate `fast`"),
         case(base(&["--post-rate", "99999999"]), "--post-rate `99999999`"),

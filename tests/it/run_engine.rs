@@ -10,7 +10,7 @@ use stress_tui::config::parse_node;
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch};
 use stress_tui::engine::{Direction, NodeRates, SendLog};
 use stress_tui::run::{self, Ending, RunHandle};
-use stress_tui::stats::NodeId;
+use stress_tui::stats::{NodeId, Op};
 use stress_tui::workload::Phase;
 
 use crate::support::{run_config, set_down, wait_phase};
@@ -400,4 +400,82 @@ async fn a_node_going_down_does_not_slow_the_others() {
             > 0,
         "{errors:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_run_sends_only_reads_spread_over_nodes() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    // Half of node 2's answers are garbage: counted as decode failures of that node only.
+    devnet
+        .set_knobs(
+            1,
+            &KnobsPatch {
+                garbage_ratio: Some(0.5),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let requests_before = devnet.requests();
+    let flags = ["--post-rate", "0", "--get-rate", "400", "--duration", "3s"];
+    let handle = run::start(run_config(&devnet.urls(), "reads", &flags))
+        .await
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(30), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert!(report.status.read_only);
+    let phases: Vec<Phase> = report.status.reports.iter().map(|r| r.phase).collect();
+    assert_eq!(phases, [Phase::Reads]);
+    let reads = &report.status.reports[0];
+    assert!((1_150..=1_210).contains(&reads.total), "{reads:?}");
+    assert_eq!(reads.confirmed + reads.failed, reads.total);
+    // Nothing signed, nothing admitted; every request the devnet saw was one of ours (plus the
+    // chain id reads at start and the probes).
+    assert_eq!(devnet.stats().admitted, 0);
+    assert_eq!(report.status.submitted, 0);
+    let seen = devnet.requests() - requests_before;
+    assert!(
+        (reads.total..=reads.total + 10).contains(&seen),
+        "devnet saw {seen}, run read {}",
+        reads.total
+    );
+    // Nonce, balance and receipt reads in equal parts.
+    let ops: Vec<(Op, u64)> = report
+        .stats
+        .ops
+        .iter()
+        .map(|(op, s)| (*op, s.count))
+        .collect();
+    assert_eq!(
+        ops.iter().map(|(op, _)| *op).collect::<Vec<_>>(),
+        [Op::Receipt, Op::Nonce, Op::Balance]
+    );
+    for (op, count) in &ops {
+        assert!(count.abs_diff(reads.total / 3) <= 2, "{op:?}: {count}");
+    }
+    // Each node its half, no POSTs; the garbage only on node 2.
+    let nodes = &report.stats.nodes;
+    for node in nodes {
+        assert_eq!(node.post.count, 0);
+        assert!(node.get.count.abs_diff(reads.total / 2) <= 10, "{node:?}");
+    }
+    let decode = |i: usize| {
+        nodes[i]
+            .get
+            .errors
+            .get(&stress_tui::client::ErrorClass::Decode)
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(decode(0), 0);
+    let share = decode(1) as f64 / nodes[1].get.count as f64;
+    assert!((0.35..=0.65).contains(&share), "garbage share {share}");
+    assert_eq!(reads.failed, decode(1));
 }

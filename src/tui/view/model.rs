@@ -55,6 +55,8 @@ pub struct View {
     pub failure: Option<String>,
     pub nodes: Vec<NodeRow>,
     pub total: NodeRow,
+    /// Whose figures the node rows and the TPS chart show: POSTs, or GETs in a read-only run.
+    pub focus: Direction,
     /// POST successes a second over the last minute: (label, points (second, value)).
     pub tps: Vec<(String, Vec<(f64, f64)>)>,
     /// Latency of the histogram's node and operation.
@@ -71,15 +73,26 @@ pub struct View {
 /// Turns cumulative pacer counters into per-second rates between frames.
 #[derive(Debug, Default)]
 pub struct RateTracker {
+    /// Whose counters: POSTs, or GETs in a read-only run.
+    direction: Direction,
     last: HashMap<NodeId, (Instant, u64, u64)>,
     rates: HashMap<NodeId, (f64, f64)>,
 }
 
 impl RateTracker {
+    /// Rates of the pacers of one direction.
+    #[must_use]
+    pub fn new(direction: Direction) -> Self {
+        Self {
+            direction,
+            ..Self::default()
+        }
+    }
+
     /// Samples the counters; rates update at most once a second so the numbers are readable.
     pub fn sample(&mut self, pool: &PoolView, now: Instant) {
         for node in &pool.nodes {
-            let counters = node.counters.direction(Direction::Post);
+            let counters = node.counters.direction(self.direction);
             let offered = counters.offered.load(Ordering::Relaxed);
             let sent = counters.sent.load(Ordering::Relaxed);
             match self.last.get(&node.id) {
@@ -124,8 +137,13 @@ impl View {
         histogram: (Option<NodeId>, Op),
         finished: bool,
     ) -> Self {
-        let (nodes, total) = Self::node_rows(stats, pool, rates);
-        let tps = Self::tps_series(stats, pool);
+        let focus = if status.read_only {
+            Direction::Get
+        } else {
+            Direction::Post
+        };
+        let (nodes, total) = Self::node_rows(stats, pool, rates, focus);
+        let tps = Self::tps_series(stats, pool, focus);
         let (histogram_node, op) = histogram;
         let (histogram_title, histogram) =
             match histogram_node.and_then(|id| pool.nodes.iter().find(|n| n.id == id)) {
@@ -172,6 +190,7 @@ impl View {
             failure: status.failure.clone(),
             nodes,
             total,
+            focus,
             tps,
             histogram_title,
             histogram,
@@ -190,6 +209,7 @@ impl View {
         stats: &StatsSnapshot,
         pool: &PoolView,
         rates: &RateTracker,
+        focus: Direction,
     ) -> (Vec<NodeRow>, NodeRow) {
         let mut nodes = Vec::with_capacity(pool.nodes.len());
         let mut total = NodeRow {
@@ -200,7 +220,8 @@ impl View {
             let snapshot = stats.node(node.id);
             let (offered, sent) = rates.rates(node.id);
             let second = snapshot.map(|s| s.last_second).unwrap_or_default();
-            let counters = node.counters.direction(Direction::Post);
+            let counters = node.counters.direction(focus);
+            let requests = snapshot.map(|s| s.direction(focus));
             let row = NodeRow {
                 id: node.id,
                 label: node.label.clone(),
@@ -209,10 +230,13 @@ impl View {
                 effective: node.effective,
                 offered,
                 sent,
-                ok: second.post_ok as f64,
+                ok: match focus {
+                    Direction::Post => second.post_ok as f64,
+                    Direction::Get => second.get_ok as f64,
+                },
                 confirmed: second.confirmed as f64,
-                p50_us: snapshot.map_or(0, |s| s.post.latency.p50),
-                p99_us: snapshot.map_or(0, |s| s.post.latency.p99),
+                p50_us: requests.map_or(0, |r| r.latency.p50),
+                p99_us: requests.map_or(0, |r| r.latency.p99),
                 errors: snapshot.map_or(0, |s| post_errors(&s.post) + s.get.error_count()),
                 in_flight: u64::from(counters.in_flight.load(Ordering::Relaxed)),
                 lag_us: counters.lag_us.load(Ordering::Relaxed),
@@ -235,7 +259,11 @@ impl View {
         (nodes, total)
     }
 
-    fn tps_series(stats: &StatsSnapshot, pool: &PoolView) -> Vec<(String, Vec<(f64, f64)>)> {
+    fn tps_series(
+        stats: &StatsSnapshot,
+        pool: &PoolView,
+        focus: Direction,
+    ) -> Vec<(String, Vec<(f64, f64)>)> {
         let mut tps: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
         let mut sums: std::collections::BTreeMap<u64, f64> = std::collections::BTreeMap::new();
         for node in &pool.nodes {
@@ -246,7 +274,7 @@ impl View {
                     .rev()
                     .take(60)
                     .rev()
-                    .map(|s| (s.second as f64, (s.post_ok + s.post_errors) as f64))
+                    .map(|s| (s.second as f64, s.answered(focus) as f64))
                     .collect();
                 for (second, value) in &points {
                     *sums.entry(second.to_bits()).or_default() += value;

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 
 use super::{NodeRow, View, node_color};
-use crate::engine::Health;
+use crate::engine::{Direction, Health};
 use crate::report::fmt_micros;
 use crate::tui::app::App;
 
@@ -98,7 +98,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &View) {
         .header(Row::new(header).style(Style::default().add_modifier(Modifier::UNDERLINED)))
         .block(
             Block::bordered()
-                .title(format!(" Nodes (↑↓ select, +/- POST, ]/[ GET, r rate, a add, d remove; a down node's share: {}) ", view.policy)),
+                .title(format!(
+                    " Nodes{} (↑↓ select, +/- POST, ]/[ GET, r rate, a add, d remove; a down node's share: {}) ",
+                    if view.focus == Direction::Get { ": GETs (read-only run)" } else { "" },
+                    view.policy
+                )),
         )
         .row_highlight_style(
             Style::default()

@@ -67,6 +67,7 @@ fn fixture() -> View {
             .collect::<Vec<_>>()
     };
     View {
+        focus: crate::engine::Direction::Post,
         elapsed_s: 95,
         phase: "transfer".to_owned(),
         phase_done: 5_120,
@@ -223,6 +224,27 @@ fn nodes_pane_narrow_and_wide() {
     insta::assert_snapshot!(
         "nodes_wide",
         pane(140, 7, |f, a| nodes::draw(f, a, &app, &fixture())).backend()
+    );
+}
+
+#[test]
+fn read_only_run_labels_nodes_and_tps_as_gets() {
+    let view = View {
+        focus: crate::engine::Direction::Get,
+        ..fixture()
+    };
+    insta::assert_snapshot!(
+        "read_only_nodes_and_tps",
+        render(140, 20, |f| {
+            let [top, bottom] = ratatui::layout::Layout::vertical([
+                ratatui::layout::Constraint::Length(7),
+                ratatui::layout::Constraint::Fill(1),
+            ])
+            .areas(f.area());
+            nodes::draw(f, top, &App::default(), &view);
+            tps::draw(f, bottom, &view);
+        })
+        .backend()
     );
 }
 

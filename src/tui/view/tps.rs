@@ -1,4 +1,5 @@
-//! TPS over the last minute: POST requests completed a second, per node and in total.
+//! TPS over the last minute: POST requests (GETs in a read-only run) completed a second, per
+//! node and in total.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -41,7 +42,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
         .collect();
     let top = (top * 1.15).ceil();
     let chart = Chart::new(datasets)
-        .block(Block::bordered().title(" POST TPS, last 60 s "))
+        .block(Block::bordered().title(format!(
+            " {} TPS, last 60 s ",
+            view.focus.as_str().to_uppercase()
+        )))
         .x_axis(
             Axis::default()
                 .bounds([low, high])
