@@ -228,6 +228,9 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         Some(intervals_tx),
     );
     let workload = Arc::new(Workload::new(plan, wallets, stats.clone(), started));
+    workload
+        .start_signer()
+        .context("starting the signer thread")?;
     let cancel = CancellationToken::new();
     let quit = CancellationToken::new();
     let tracker = TaskTracker::new();

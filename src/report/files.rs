@@ -205,9 +205,9 @@ pub fn summary_json(
         .iter()
         .filter_map(|node| {
             let stats = report.stats.node(node.id)?;
-            let counters = |c: &crate::engine::DirectionCounters| {
+            let counters = |c: &crate::engine::DirectionCounters, send_error: &Percentiles| {
                 json!({ "offered": c.offered.load(Ordering::Relaxed), "sent": c.sent.load(Ordering::Relaxed),
-                        "missed": c.missed.load(Ordering::Relaxed) })
+                        "missed": c.missed.load(Ordering::Relaxed), "send_error": percentiles_json(send_error) })
             };
             let ops: serde_json::Map<String, Value> = stats.ops.iter().map(|(op, s)| (op.as_str().to_owned(), op_json(s))).collect();
             Some(json!({
@@ -215,7 +215,8 @@ pub fn summary_json(
                 "target_rates": { "post": node.rates.post, "get": node.rates.get },
                 "effective_rates": { "post": node.effective.post, "get": node.effective.get },
                 "post": op_json(&stats.post), "get": op_json(&stats.get),
-                "post_pacing": counters(&node.counters.post), "get_pacing": counters(&node.counters.get),
+                "post_pacing": counters(&node.counters.post, &stats.send_error[0]),
+                "get_pacing": counters(&node.counters.get, &stats.send_error[1]),
                 "confirmed": stats.confirmed, "operations": ops,
             }))
         })
@@ -252,12 +253,15 @@ pub fn summary_json(
         "phases": status.reports.iter().map(|p| json!({
             "phase": p.phase, "duration_s": p.duration.as_secs_f64(), "total": p.total,
             "confirmed": p.confirmed, "failed": p.failed })).collect::<Vec<_>>(),
-        "transactions": { "submitted": status.submitted, "confirmed": status.confirmed,
+        "transactions": { "submitted": status.submitted, "signed_ahead": status.signed_ahead,
+                          "confirmed": status.confirmed,
                           "failed": status.failed, "resyncs": status.resyncs, "recovered": status.recovered,
                           "failures_by_code": status.failures_by_code },
         "nodes": nodes,
         "operations": operations,
         "error_codes": report.stats.error_codes,
+        "send_error": { "post": percentiles_json(&report.stats.send_error[0]),
+                        "get": percentiles_json(&report.stats.send_error[1]) },
         "verify": {
             "checked": status.verify.checked, "matched": status.verify.matched,
             "mismatched": status.verify.mismatched,

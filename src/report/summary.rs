@@ -87,6 +87,7 @@ pub fn summary_text(report: &RunReport) -> String {
     for (label, actual, expected) in distribution_check(stats, &report.pool, direction) {
         let _ = writeln!(out, "  {label:<21} {actual:>5.1}% vs {expected:>5.1}%");
     }
+    send_error(&mut out, stats);
     let verify = report.status.verify;
     if verify.checked > 0 {
         let _ = writeln!(
@@ -118,8 +119,14 @@ pub fn summary_text(report: &RunReport) -> String {
     }
     let _ = writeln!(
         out,
-        "transactions: {} submitted, {} confirmed, {} failed, {} nonce resyncs, {} unknown outcomes found admitted; samples dropped {}",
-        s.submitted, s.confirmed, s.failed, s.resyncs, s.recovered, stats.dropped_samples
+        "transactions: {} submitted ({} signed ahead), {} confirmed, {} failed, {} nonce resyncs, {} unknown outcomes found admitted; samples dropped {}",
+        s.submitted,
+        s.signed_ahead,
+        s.confirmed,
+        s.failed,
+        s.resyncs,
+        s.recovered,
+        stats.dropped_samples
     );
     out
 }
@@ -172,6 +179,30 @@ fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: 
             s.confirmed,
             s.confirmed as f64 / secs,
             missed,
+        );
+    }
+}
+
+/// How precisely the pacers kept their schedules: actual send minus the slot's intended time.
+fn send_error(out: &mut String, stats: &StatsSnapshot) {
+    let parts: Vec<String> = [("POST", stats.send_error[0]), ("GET", stats.send_error[1])]
+        .into_iter()
+        .filter(|(_, p)| p.count > 0)
+        .map(|(name, p)| {
+            format!(
+                "{name} p50 {} p99 {} p99.9 {} max {}",
+                fmt_micros(p.p50),
+                fmt_micros(p.p99),
+                fmt_micros(p.p999),
+                fmt_micros(p.max)
+            )
+        })
+        .collect();
+    if !parts.is_empty() {
+        let _ = writeln!(
+            out,
+            "send-time error (sent minus scheduled): {}",
+            parts.join("; ")
         );
     }
 }

@@ -82,6 +82,9 @@ struct NodeStats {
     current: SecondSample,
     current_post_latency: LatencyHistogram,
     current_get_latency: LatencyHistogram,
+    /// Send-time error (actual send minus the slot's intended time), POSTs and GETs apart
+    /// (indexed by `Direction as usize`).
+    send_error: [LatencyHistogram; 2],
     history: VecDeque<SecondSample>,
 }
 
@@ -138,6 +141,8 @@ struct Aggregator {
     started: Instant,
     /// Per operation, all nodes, kept merged as samples arrive.
     op_totals: BTreeMap<Op, OpStats>,
+    /// Send-time error of all nodes, POSTs and GETs apart.
+    send_error: [LatencyHistogram; 2],
     interval_start: Duration,
     interval: HashMap<(NodeId, Op), LatencyHistogram>,
     pool: HistogramPool,
@@ -175,6 +180,12 @@ impl Aggregator {
             (_, false) => current.get_errors += 1,
         }
         let latency = micros_between(sample.intended, sample.done);
+        if sample.op.is_request() {
+            let direction = usize::from(!sample.op.is_post());
+            let send_error = micros_between(sample.intended, sample.sent);
+            node.send_error[direction].record(send_error);
+            self.send_error[direction].record(send_error);
+        }
         if sample.op.is_post() {
             node.current_post_latency.record(latency);
         } else if sample.op.is_request() {
@@ -274,6 +285,10 @@ impl Aggregator {
                 get: node.get.snapshot(),
                 confirmed: node.ops.get(&Op::Confirm).map_or(0, |c| c.ok),
                 last_second: node.history.back().copied().unwrap_or_default(),
+                send_error: node
+                    .send_error
+                    .each_ref()
+                    .map(LatencyHistogram::percentiles),
                 history: node.history.iter().copied().collect(),
             });
         }
@@ -287,6 +302,10 @@ impl Aggregator {
                 .map(|(op, s)| (*op, s.snapshot()))
                 .collect(),
             error_codes: self.error_codes.clone(),
+            send_error: self
+                .send_error
+                .each_ref()
+                .map(LatencyHistogram::percentiles),
             dropped_samples: self.dropped.load(Ordering::Relaxed),
         }
     }
@@ -330,6 +349,7 @@ pub fn spawn_aggregator(
     let mut aggregator = Aggregator {
         started,
         op_totals: BTreeMap::new(),
+        send_error: Default::default(),
         interval_start: Duration::ZERO,
         interval: HashMap::new(),
         pool: HistogramPool::default(),

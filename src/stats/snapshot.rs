@@ -91,6 +91,8 @@ pub struct NodeSnapshot {
     pub get: OpSnapshot,
     pub confirmed: u64,
     pub last_second: SecondSample,
+    /// Send-time error (actual send minus intended slot time), POSTs then GETs.
+    pub send_error: [Percentiles; 2],
     /// The last seconds, oldest first (bounded).
     pub history: Vec<SecondSample>,
 }
@@ -104,6 +106,8 @@ pub struct StatsSnapshot {
     pub ops: BTreeMap<Op, OpSnapshot>,
     /// Error counts by `error_code` (or class name when the node sent none), all nodes.
     pub error_codes: BTreeMap<String, u64>,
+    /// Send-time error of all nodes, POSTs then GETs.
+    pub send_error: [Percentiles; 2],
     /// Samples the workers could not hand over because the aggregator was behind.
     pub dropped_samples: u64,
 }

@@ -11,6 +11,7 @@
 
 mod book;
 pub mod plan;
+mod presign;
 mod reads;
 
 use std::collections::{HashMap, VecDeque};
@@ -78,6 +79,9 @@ pub struct WorkloadStatus {
     pub phase_total: u64,
     pub phase_failed: u64,
     pub submitted: u64,
+    /// Of `submitted`: signed ahead of their slot by the signer thread (the rest were signed in
+    /// the slot).
+    pub signed_ahead: u64,
     pub confirmed: u64,
     pub failed: u64,
     pub resyncs: u64,
@@ -162,6 +166,7 @@ pub struct Workload {
     state: Mutex<State>,
     stats: StatsHandle,
     finished: watch::Sender<bool>,
+    presigned: presign::Presigned,
 }
 
 /// What [`Workload::reserve_post`] hands to the signer, outside the lock.
@@ -212,6 +217,7 @@ impl Workload {
             state: Mutex::new(state),
             stats,
             finished: watch::Sender::new(false),
+            presigned: presign::Presigned::default(),
         };
         {
             let mut state = workload.lock();
@@ -247,6 +253,7 @@ impl Workload {
             phase_total: state.phase_total,
             phase_failed: state.phase_failed,
             submitted: state.submitted,
+            signed_ahead: self.presigned.taken_total(),
             confirmed: state.confirmed,
             failed: state.failed,
             resyncs: state.resyncs,
@@ -490,7 +497,8 @@ impl Workload {
 
     // ---- POST side ----
 
-    fn reserve_post(&self, state: &mut State, node: NodeId, now: Instant) -> Option<Reserved> {
+    /// Takes the next intent and its nonce; the node is set when a slot takes it.
+    fn reserve_post(&self, state: &mut State, now: Instant) -> Option<Reserved> {
         if state.phase == Phase::Sustained {
             self.maybe_advance(state, now);
         }
@@ -506,9 +514,6 @@ impl Workload {
                 .unwrap_or(Address::ZERO);
             Intent::new(IntentKind::Pay, to, U256::from(1))
         })?;
-        if state.phase == Phase::Sustained {
-            state.phase_total += 1;
-        }
         let nonce = state.book.assign_nonce(account);
         let signer = state.book.signer(account).clone();
         let job = TxJob {
@@ -516,7 +521,7 @@ impl Workload {
             nonce,
             intent: intent.clone(),
             hash: B256::ZERO,
-            node,
+            node: 0,
             submitted: now,
             next_check: now,
             deadline: now,
@@ -524,13 +529,37 @@ impl Workload {
             lookup: false,
         };
         let ticket = Self::ticket(state, Job::Tx(job));
-        state.submitted += 1;
         Some(Reserved {
             ticket,
             signer,
             nonce,
             intent,
         })
+    }
+
+    /// Signs a reserved intent (about 20 µs, outside the lock) and notes its hash.
+    fn sign_reserved(&self, reserved: &Reserved, token: Address) -> PostJob {
+        let (op, kind, body, hash) = self.build(reserved, token);
+        if let Some(Job::Tx(job)) = self.lock().jobs.get_mut(&reserved.ticket) {
+            job.hash = hash;
+        }
+        PostJob {
+            op,
+            kind,
+            body,
+            ticket: reserved.ticket,
+        }
+    }
+
+    /// A signed transaction leaves for `node`: from now on it counts as submitted.
+    fn hand_over(state: &mut State, ticket: Ticket, node: NodeId) {
+        if let Some(Job::Tx(tx)) = state.jobs.get_mut(&ticket) {
+            tx.node = node;
+        }
+        state.submitted += 1;
+        if state.phase == Phase::Sustained {
+            state.phase_total += 1;
+        }
     }
 
     fn build(&self, reserved: &Reserved, token: Address) -> (Op, TxKind, Vec<u8>, B256) {
@@ -937,23 +966,20 @@ impl Workload {
 
 impl WorkSource for Workload {
     fn next_post(&self, node: NodeId) -> Option<PostJob> {
+        if let Some(job) = self.take_presigned(node) {
+            return Some(job);
+        }
+        // Nothing signed ahead (funding phases, or the signer is behind): sign in the slot.
         let now = Instant::now();
         let (reserved, token) = {
             let mut state = self.lock();
             let token = state.token.unwrap_or(Address::ZERO);
-            (self.reserve_post(&mut state, node, now)?, token)
+            (self.reserve_post(&mut state, now)?, token)
         };
-        // Signing (about 20 µs) happens outside the lock.
-        let (op, kind, body, hash) = self.build(&reserved, token);
-        if let Some(Job::Tx(job)) = self.lock().jobs.get_mut(&reserved.ticket) {
-            job.hash = hash;
-        }
-        Some(PostJob {
-            op,
-            kind,
-            body,
-            ticket: reserved.ticket,
-        })
+        let job = self.sign_reserved(&reserved, token);
+        let mut state = self.lock();
+        Self::hand_over(&mut state, job.ticket, node);
+        Some(job)
     }
 
     fn post_done(&self, ticket: Ticket, _node: NodeId, result: Result<B256, CallError>) {
@@ -966,11 +992,11 @@ impl WorkSource for Workload {
     fn next_get(&self, _node: NodeId) -> Option<GetJob> {
         let now = Instant::now();
         let mut state = self.lock();
-        if state.phase == Phase::Done {
-            return None;
-        }
         if matches!(state.phase, Phase::Sustained | Phase::Reads) {
             self.maybe_advance(&mut state, now);
+        }
+        if state.phase == Phase::Done {
+            return None;
         }
         if state.phase == Phase::Reads {
             if state.sustained_until.is_some_and(|until| now >= until) {

@@ -50,6 +50,18 @@ async fn scaled_down_full_run_verifies_every_balance() {
         report.status.failure
     );
     let status = &report.status;
+    // The payments of the transfer phase leave signed ahead by the signer thread (the funding
+    // phases sign in their slots).
+    assert!(
+        status.signed_ahead > 0 && status.signed_ahead <= 120,
+        "signed ahead: {}",
+        status.signed_ahead
+    );
+    let send_error = report.stats.send_error[0];
+    assert_eq!(
+        send_error.count,
+        report.stats.nodes.iter().map(|n| n.post.count).sum::<u64>()
+    );
     let phases: Vec<Phase> = status.reports.iter().map(|r| r.phase).collect();
     assert_eq!(
         phases,
