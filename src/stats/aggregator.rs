@@ -137,7 +137,9 @@ impl TotalLatency {
     }
 }
 
-struct Aggregator {
+/// Every histogram and counter of a run; owned by the aggregator task (public for benchmarks of
+/// sample recording and snapshot building).
+pub struct Aggregator {
     started: Instant,
     /// Per operation, all nodes, kept merged as samples arrive.
     op_totals: BTreeMap<Op, OpStats>,
@@ -154,11 +156,35 @@ struct Aggregator {
 }
 
 impl Aggregator {
+    /// An empty aggregator of a run started at `started`; `intervals` receives each second's
+    /// histograms when given.
+    #[must_use]
+    pub fn new(
+        started: Instant,
+        intervals: Option<mpsc::Sender<Interval>>,
+        dropped: Arc<AtomicU64>,
+    ) -> Self {
+        Self {
+            started,
+            op_totals: BTreeMap::new(),
+            send_error: Default::default(),
+            interval_start: Duration::ZERO,
+            interval: HashMap::new(),
+            pool: HistogramPool::default(),
+            total_latency: Default::default(),
+            intervals,
+            nodes: HashMap::new(),
+            error_codes: BTreeMap::new(),
+            dropped,
+        }
+    }
+
     fn second_of(&self, at: Instant) -> u64 {
         at.saturating_duration_since(self.started).as_secs()
     }
 
-    fn record(&mut self, sample: &Sample) {
+    /// Adds one sample to every histogram and counter it belongs to.
+    pub fn record(&mut self, sample: &Sample) {
         let second = self.second_of(sample.done);
         let node = self.nodes.entry(sample.node).or_default();
         roll_to(node, second);
@@ -273,7 +299,8 @@ impl Aggregator {
         self.interval_start = end;
     }
 
-    fn snapshot(&mut self, now: Instant) -> StatsSnapshot {
+    /// Everything measured so far, as the faces read it.
+    pub fn snapshot(&mut self, now: Instant) -> StatsSnapshot {
         let second = self.second_of(now);
         let mut nodes: Vec<NodeSnapshot> = Vec::with_capacity(self.nodes.len());
         for (&id, node) in &mut self.nodes {
@@ -346,19 +373,7 @@ pub fn spawn_aggregator(
     let (tx, mut rx) = mpsc::channel::<Sample>(CHANNEL_CAPACITY);
     let dropped = Arc::new(AtomicU64::new(0));
     let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(StatsSnapshot::default()));
-    let mut aggregator = Aggregator {
-        started,
-        op_totals: BTreeMap::new(),
-        send_error: Default::default(),
-        interval_start: Duration::ZERO,
-        interval: HashMap::new(),
-        pool: HistogramPool::default(),
-        total_latency: Default::default(),
-        intervals,
-        nodes: HashMap::new(),
-        error_codes: BTreeMap::new(),
-        dropped: Arc::clone(&dropped),
-    };
+    let mut aggregator = Aggregator::new(started, intervals, Arc::clone(&dropped));
     let task = tokio::spawn(async move {
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

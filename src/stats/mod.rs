@@ -14,7 +14,7 @@ mod snapshot;
 
 use std::time::Instant;
 
-pub use aggregator::{Interval, StatsHandle, spawn_aggregator};
+pub use aggregator::{Aggregator, Interval, StatsHandle, spawn_aggregator};
 pub use histogram::{HistogramPool, LatencyHistogram, Percentiles};
 pub use snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
 
