@@ -364,11 +364,13 @@ impl RunConfig {
         Ok((devnet, nodes, post_rate, get_rate, node_rates))
     }
 
+    /// The operator and master keys. `stand_in` (a devnet run, or a read-only run, which signs
+    /// nothing) lets the devnet's well-known key stand in when none is given.
     fn keys_from_args(
         args: &RunArgs,
-        devnet: bool,
+        stand_in: bool,
     ) -> Result<(PrivateKey, PrivateKey), UsageError> {
-        let operator_key = match (&args.operator_key_file, devnet) {
+        let operator_key = match (&args.operator_key_file, stand_in) {
             (Some(path), _) => PrivateKey::from_file(path)
                 .map_err(|e| UsageError::new(format!("--operator-key-file: {e}")))?,
             (None, _) if std::env::var_os("OPERATOR_PRIVATE_KEY").is_some() => {
@@ -378,7 +380,7 @@ impl RunConfig {
             (None, true) => crate::devnet::operator_key(),
             (None, false) => {
                 return Err(UsageError::new(
-                    "no operator key: pass --operator-key-file PATH or set OPERATOR_PRIVATE_KEY (with --devnet the devnet key is used)",
+                    "no operator key: pass --operator-key-file PATH or set OPERATOR_PRIVATE_KEY (with --devnet, or --post-rate 0, none is needed)",
                 ));
             }
         };
@@ -397,7 +399,8 @@ impl RunConfig {
     /// Validates the run flags; every error names the flag and what would be valid.
     pub fn from_args(args: &RunArgs) -> Result<Self, UsageError> {
         let (devnet, nodes, post_rate, get_rate, node_rates) = Self::pool_from_args(args)?;
-        let (operator_key, master_key) = Self::keys_from_args(args, devnet.is_some())?;
+        let (operator_key, master_key) =
+            Self::keys_from_args(args, devnet.is_some() || post_rate == 0)?;
         let token = args.token.as_deref().map(parse_token).transpose()?;
         let duration = args
             .duration

@@ -39,6 +39,7 @@ pub mod report;
 pub mod run;
 pub mod stats;
 pub mod tui;
+pub mod usage;
 pub mod workload;
 
 use std::process::ExitCode;

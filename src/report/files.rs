@@ -252,7 +252,10 @@ pub fn summary_json(
         },
         "phases": status.reports.iter().map(|p| json!({
             "phase": p.phase, "duration_s": p.duration.as_secs_f64(), "total": p.total,
-            "confirmed": p.confirmed, "failed": p.failed })).collect::<Vec<_>>(),
+            "confirmed": p.confirmed, "failed": p.failed,
+            "cpu_s": p.cpu.map(|c| c.as_secs_f64()) })).collect::<Vec<_>>(),
+        "generator": { "cpu_s": crate::usage::process_cpu().map(|c| c.as_secs_f64()),
+                       "peak_rss_kib": crate::usage::peak_rss_kib() },
         "transactions": { "submitted": status.submitted, "signed_ahead": status.signed_ahead,
                           "confirmed": status.confirmed,
                           "failed": status.failed, "resyncs": status.resyncs, "recovered": status.recovered,
@@ -264,7 +267,7 @@ pub fn summary_json(
                         "get": percentiles_json(&report.stats.send_error[1]) },
         "verify": {
             "checked": status.verify.checked, "matched": status.verify.matched,
-            "mismatched": status.verify.mismatched,
+            "mismatched": status.verify.mismatched, "unread": status.verify.unread,
             "expected_supply": status.verify.expected_supply.to_string(),
             "reported_supply": status.verify.reported_supply.map(|s| s.to_string()),
         },

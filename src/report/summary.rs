@@ -89,13 +89,14 @@ pub fn summary_text(report: &RunReport) -> String {
     }
     send_error(&mut out, stats);
     let verify = report.status.verify;
-    if verify.checked > 0 {
+    if verify.checked + verify.unread > 0 {
         let _ = writeln!(
             out,
-            "\nverify: {} balances checked, {} match, {} differ; supply {} (expected {})",
+            "\nverify: {} balances checked, {} match, {} differ, {} unread; supply {} (expected {})",
             verify.checked,
             verify.matched,
             verify.mismatched,
+            verify.unread,
             verify
                 .reported_supply
                 .map_or_else(|| "unread".to_owned(), |s| s.to_string()),
@@ -133,16 +134,27 @@ pub fn summary_text(report: &RunReport) -> String {
 
 fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: Direction) {
     let stats = &report.stats;
-    let _ = writeln!(out, "\nphase        duration   total  confirmed  failed");
+    let _ = writeln!(
+        out,
+        "\nphase        duration   total  confirmed  failed  generator cpu"
+    );
     for phase in &report.status.reports {
         let _ = writeln!(
             out,
-            "{:<12} {:>7.1}s {:>7} {:>10} {:>7}",
+            "{:<12} {:>7.1}s {:>7} {:>10} {:>7}  {}",
             phase.phase.as_str(),
             phase.duration.as_secs_f64(),
             phase.total,
             phase.confirmed,
-            phase.failed
+            phase.failed,
+            phase.cpu.map_or_else(
+                || "-".to_owned(),
+                |cpu| format!(
+                    "{:.2}s ({:.0}% of a core)",
+                    cpu.as_secs_f64(),
+                    100.0 * cpu.as_secs_f64() / phase.duration.as_secs_f64().max(0.001)
+                )
+            ),
         );
     }
     let _ = writeln!(

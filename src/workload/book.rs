@@ -167,6 +167,11 @@ impl AccountBook {
         }
     }
 
+    /// Whether sustained payments are being made.
+    pub fn sustained(&self) -> bool {
+        self.sustained
+    }
+
     pub fn set_sustained(&mut self, sustained: bool) {
         self.sustained = sustained;
         self.refresh_ready();

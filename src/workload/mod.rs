@@ -46,6 +46,9 @@ const UNCERTAIN_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_ATTEMPTS: u32 = 20;
 /// A balance that disagrees is read again (read lag) this many times before it counts.
 const VERIFY_ATTEMPTS: u32 = 3;
+/// A read that fails (node trouble, garbage) is tried this many times before the account (or
+/// the supply) counts as unread: the verify phase always ends.
+const VERIFY_READ_ATTEMPTS: u32 = 20;
 const VERIFY_RETRY_DELAY: Duration = Duration::from_millis(500);
 
 /// What one phase did.
@@ -56,6 +59,8 @@ pub struct PhaseReport {
     pub total: u64,
     pub confirmed: u64,
     pub failed: u64,
+    /// CPU time this process spent in the phase (Linux; `None` elsewhere).
+    pub cpu: Option<Duration>,
 }
 
 /// Balance checks of the verify phase.
@@ -64,6 +69,8 @@ pub struct VerifyTally {
     pub checked: u64,
     pub matched: u64,
     pub mismatched: u64,
+    /// Balances (or the supply) no node answered readably in every attempt.
+    pub unread: u64,
     /// Expected token supply (sum of confirmed mints) and what a node reported.
     pub expected_supply: U256,
     pub reported_supply: Option<U256>,
@@ -106,7 +113,9 @@ enum Job {
         expected: U256,
         attempt: u32,
     },
-    SupplyRead,
+    SupplyRead {
+        attempt: u32,
+    },
 }
 
 struct TxJob {
@@ -126,6 +135,8 @@ struct TxJob {
 struct State {
     phase: Phase,
     phase_started: Instant,
+    /// This process's CPU time when the phase started.
+    phase_cpu: Option<Duration>,
     phase_total: u64,
     phase_done: u64,
     phase_failed: u64,
@@ -185,6 +196,7 @@ impl Workload {
         let state = State {
             phase: Phase::Issue,
             phase_started: now,
+            phase_cpu: None,
             phase_total: 0,
             phase_done: 0,
             phase_failed: 0,
@@ -317,6 +329,7 @@ impl Workload {
         state.phase_log.push((phase, at));
         state.phase = phase;
         state.phase_started = now;
+        state.phase_cpu = crate::usage::process_cpu();
         state.phase_done = 0;
         state.phase_failed = 0;
         let plan = &self.plan;
@@ -401,7 +414,7 @@ impl Workload {
                     state.reads.push_back((now, ticket));
                     total += 1;
                 }
-                let ticket = Self::ticket(state, Job::SupplyRead);
+                let ticket = Self::ticket(state, Job::SupplyRead { attempt: 0 });
                 state.reads.push_back((now, ticket));
                 total += 1;
             }
@@ -420,6 +433,9 @@ impl Workload {
             total: state.phase_total,
             confirmed: state.phase_done,
             failed: state.phase_failed,
+            cpu: crate::usage::process_cpu()
+                .zip(state.phase_cpu)
+                .map(|(now, start)| now.saturating_sub(start)),
         });
     }
 
@@ -447,8 +463,9 @@ impl Workload {
             let finished = match phase {
                 Phase::Sustained => {
                     let over = state.sustained_until.is_some_and(|until| now >= until);
-                    if over {
+                    if over && state.book.sustained() {
                         state.book.set_sustained(false);
+                        self.discard_presigned(state);
                     }
                     over && !state.book.has_pending_work() && no_tx_jobs(state)
                 }
@@ -484,6 +501,14 @@ impl Workload {
                     format!(
                         "verify phase: {} of {} balances differ from the confirmed transactions",
                         state.verify.mismatched, state.verify.checked
+                    )
+                });
+            }
+            if phase == Phase::Verify && state.verify.unread > 0 {
+                state.failure.get_or_insert_with(|| {
+                    format!(
+                        "verify phase: {} reads got no readable answer in {VERIFY_READ_ATTEMPTS} attempts",
+                        state.verify.unread
                     )
                 });
             }
@@ -732,7 +757,7 @@ impl Workload {
             state.resyncs += 1;
             return Some((
                 Op::Nonce,
-                format!("/v1/accounts/nonce?address={address}"),
+                format!("/v1/accounts/nonce?address={address:#x}"),
                 ticket,
             ));
         }
@@ -743,12 +768,12 @@ impl Workload {
             return match state.jobs.get(&ticket) {
                 Some(Job::BalanceRead { address, .. }) => Some((
                     Op::Balance,
-                    format!("/v1/accounts/token_account?address={address}&token={token}"),
+                    format!("/v1/accounts/token_account?address={address:#x}&token={token:#x}"),
                     ticket,
                 )),
-                Some(Job::SupplyRead) => Some((
+                Some(Job::SupplyRead { .. }) => Some((
                     Op::Balance,
-                    format!("/v1/tokens/token_metadata?token={token}"),
+                    format!("/v1/tokens/token_metadata?token={token:#x}"),
                     ticket,
                 )),
                 _ => None,
@@ -793,6 +818,10 @@ impl Workload {
                         state.verify.mismatched += 1;
                         state.phase_failed += 1;
                     }
+                    None if attempt + 1 >= VERIFY_READ_ATTEMPTS => {
+                        state.verify.unread += 1;
+                        state.phase_failed += 1;
+                    }
                     // A mismatch may be read lag; an error may be a node's trouble: read again.
                     _ => {
                         let ticket = Self::ticket(
@@ -808,11 +837,19 @@ impl Workload {
                 }
                 return failure;
             }
-            Job::SupplyRead => {
+            Job::SupplyRead { attempt } => {
                 let info = match typed::<crate::protocol::wire::MintInfo>(result) {
                     Ok(info) => info,
+                    Err(e) if attempt + 1 >= VERIFY_READ_ATTEMPTS => {
+                        state.verify.unread += 1;
+                        state.phase_failed += 1;
+                        return decode_failure(e);
+                    }
                     Err(e) => {
-                        let ticket = Self::ticket(state, Job::SupplyRead);
+                        let retry = Job::SupplyRead {
+                            attempt: attempt + 1,
+                        };
+                        let ticket = Self::ticket(state, retry);
                         state.reads.push_back((now + VERIFY_RETRY_DELAY, ticket));
                         return decode_failure(e);
                     }

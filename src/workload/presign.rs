@@ -27,8 +27,10 @@ const MAX_DEPTH: u64 = 4_096;
 const AHEAD: Duration = Duration::from_millis(25);
 /// The drain rate is re-estimated this often.
 const RATE_WINDOW: Duration = Duration::from_millis(200);
-/// The signer's longest sleep: how soon it notices a new phase or the end.
+/// The signer's longest sleep in a payment phase (a take wakes it sooner).
 const IDLE_WAIT: Duration = Duration::from_millis(5);
+/// Outside the payment phases: how soon it notices that one began, or the end.
+const PHASE_WAIT: Duration = Duration::from_millis(50);
 
 /// Signed transactions waiting for a slot, shared by the signer thread and the pacers.
 #[derive(Default)]
@@ -40,6 +42,9 @@ pub(super) struct Presigned {
     taken: AtomicU64,
     /// Transactions taken in the whole run.
     taken_total: AtomicU64,
+    /// The signer's current depth: a take wakes it only once the queue is below half of it, so
+    /// that it signs in batches instead of being woken (a thread switch) for every payment.
+    depth: AtomicU64,
 }
 
 impl Presigned {
@@ -49,10 +54,16 @@ impl Presigned {
 
     /// A signed transaction, if one is ready.
     pub(super) fn take(&self) -> Option<PostJob> {
-        let job = self.queue().pop_front()?;
+        let (job, left) = {
+            let mut queue = self.queue();
+            let job = queue.pop_front()?;
+            (job, queue.len() as u64)
+        };
         self.taken.fetch_add(1, Ordering::Relaxed);
         self.taken_total.fetch_add(1, Ordering::Relaxed);
-        self.wake.notify_one();
+        if left < self.depth.load(Ordering::Relaxed) / 2 {
+            self.wake.notify_one();
+        }
         Some(job)
     }
 
@@ -100,47 +111,77 @@ fn sign_ahead(weak: &Weak<Workload>) {
             let per_second =
                 u64::try_from(u128::from(taken) * 1_000 / window.as_millis().max(1)).unwrap_or(0);
             depth = depth_for(per_second);
+            presigned.depth.store(depth, Ordering::Relaxed);
             window_start = now;
         }
         let queued = presigned.len() as u64;
-        let signed = queued < depth && workload.sign_one_ahead(now);
-        if !signed {
-            // Full, or nothing to sign now (no ready account, not a payment phase): wait for a
-            // take or a little while.
-            let queue = presigned.queue();
-            drop(
-                presigned
-                    .wake
-                    .wait_timeout(queue, IDLE_WAIT)
-                    .unwrap_or_else(PoisonError::into_inner),
-            );
-        }
+        let outcome = if queued < depth {
+            workload.sign_one_ahead(now)
+        } else {
+            SignAhead::Full
+        };
+        let wait = match outcome {
+            SignAhead::Signed => continue,
+            SignAhead::Full | SignAhead::NothingReady => IDLE_WAIT,
+            SignAhead::NotPaying => PHASE_WAIT,
+        };
+        // Wait for a take, or a while.
+        let queue = presigned.queue();
+        drop(
+            presigned
+                .wake
+                .wait_timeout(queue, wait)
+                .unwrap_or_else(PoisonError::into_inner),
+        );
     }
 }
 
+/// What one attempt of the signer did.
+enum SignAhead {
+    Signed,
+    /// The queue holds enough.
+    Full,
+    /// A payment phase, but no account may send now.
+    NothingReady,
+    NotPaying,
+}
+
 impl Workload {
-    /// Reserves and signs the next payment into the queue; false when there is none to sign.
-    fn sign_one_ahead(&self, now: Instant) -> bool {
+    /// Reserves and signs the next payment into the queue.
+    fn sign_one_ahead(&self, now: Instant) -> SignAhead {
         let (reserved, token) = {
             let mut state = self.lock();
             if !matches!(state.phase, Phase::Transfer | Phase::Sustained) {
-                return false;
+                return SignAhead::NotPaying;
             }
             let token = state.token.unwrap_or(crate::protocol::Address::ZERO);
             match self.reserve_post(&mut state, now) {
                 Some(reserved) => (reserved, token),
-                None => return false,
+                None => return SignAhead::NothingReady,
             }
         };
         let job = self.sign_reserved(&reserved, token);
         self.presigned.queue().push_back(job);
-        true
+        SignAhead::Signed
     }
 
     /// Starts signing ahead of the slots (see the module docs); without it every slot signs its
     /// own transaction.
     pub fn start_signer(self: &Arc<Self>) -> std::io::Result<()> {
         spawn_signer(self)
+    }
+
+    /// When sustained payments end: the transactions signed ahead and not taken are not sent
+    /// (the run pays for exactly `--duration`); their nonces are released, newest first, and
+    /// an account with others in flight re-reads its nonce as after any refusal.
+    pub(super) fn discard_presigned(&self, state: &mut super::State) {
+        let waiting: Vec<PostJob> = self.presigned.queue().drain(..).collect();
+        for job in waiting.into_iter().rev() {
+            if let Some(super::Job::Tx(tx)) = state.jobs.remove(&job.ticket) {
+                state.book.release(tx.account, tx.nonce);
+                state.book.after_release(tx.account);
+            }
+        }
     }
 
     /// Hands a pre-signed transaction to `node`'s slot, if one is ready.

@@ -4,7 +4,8 @@
 //! read path can be loaded on its own.
 //!
 //! Nothing is signed and nothing is tracked per request: the paths are built as the slots come
-//! (no table of ten thousand strings in memory). Balances are of `--token` when given; without
+//! (no table of ten thousand strings in memory), with lowercase addresses (an EIP-55 checksum
+//! costs a keccak per request, and nodes take either). Balances are of `--token` when given; without
 //! it, of the token this run's symbol would have (usually unknown to the node: a 404, which is an
 //! ordinary answer). Receipts are asked for hashes derived from the wallet, which a node does not
 //! know: the answer is the 404 a receipt poll gets before finality, the most common read of a
@@ -42,11 +43,14 @@ impl ReadCycle {
         let index = usize::try_from((k / 3) % count).unwrap_or(0);
         let address = self.addresses.get(index).copied().unwrap_or(Address::ZERO);
         match k % 3 {
-            0 => (Op::Nonce, format!("/v1/accounts/nonce?address={address}")),
+            0 => (
+                Op::Nonce,
+                format!("/v1/accounts/nonce?address={address:#x}"),
+            ),
             1 => (
                 Op::Balance,
                 format!(
-                    "/v1/accounts/token_account?address={address}&token={}",
+                    "/v1/accounts/token_account?address={address:#x}&token={:#x}",
                     self.token
                 ),
             ),
@@ -88,10 +92,10 @@ mod tests {
                 Op::Nonce
             ]
         );
-        assert_eq!(reads[0].1, format!("/v1/accounts/nonce?address={a}"));
+        assert_eq!(reads[0].1, format!("/v1/accounts/nonce?address={a:#x}"));
         assert_eq!(
             reads[4].1,
-            format!("/v1/accounts/token_account?address={b}&token={token}")
+            format!("/v1/accounts/token_account?address={b:#x}&token={token:#x}")
         );
         assert!(
             reads[2]

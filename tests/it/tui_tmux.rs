@@ -70,6 +70,11 @@ impl Tmux {
         self.run(&["capture-pane", "-p", "-t", "main"])
     }
 
+    /// The screen and what scrolled off it (the summary is longer than the pane).
+    fn with_scrollback(&self) -> String {
+        self.run(&["capture-pane", "-p", "-S", "-200", "-t", "main"])
+    }
+
     /// Waits until `check` accepts the screen; panics with the last screen after `limit`.
     fn wait_for(&self, what: &str, limit: Duration, check: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
@@ -202,9 +207,10 @@ fn dashboard_steers_a_run_in_a_real_terminal() {
         Duration::from_secs(30),
         |s| s.contains("EXIT=1"),
     );
+    let printed = tmux.with_scrollback();
     assert!(
-        screen.contains("stress-tui summary: Interrupted"),
-        "{screen}"
+        printed.contains("stress-tui summary: Interrupted"),
+        "{printed}"
     );
     assert!(
         screen.trim_end().ends_with("PROMPT$"),
