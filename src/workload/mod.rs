@@ -33,7 +33,7 @@ use crate::protocol::{
 use crate::stats::{NodeId, Op, Outcome, Sample, StatsHandle};
 use book::{AccountBook, AccountId, Intent, IntentKind};
 pub use plan::{Phase, Wallets, WorkloadPlan};
-use reads::ReadCycle;
+use reads::{ReadCycle, ReadLoad};
 
 /// First receipt check after submission, then every `RECEIPT_POLL` until found.
 const RECEIPT_FIRST_CHECK: Duration = Duration::from_millis(200);
@@ -162,9 +162,6 @@ struct State {
     failures_by_code: HashMap<String, u64>,
     started: Instant,
     phase_log: Vec<(Phase, Duration)>,
-    /// The read-only workload's next reads, and how many are unanswered.
-    read_cycle: Option<ReadCycle>,
-    reads_in_flight: u64,
 }
 
 /// The ticket of every read of the read-only workload: they need no bookkeeping of their own.
@@ -178,6 +175,8 @@ pub struct Workload {
     stats: StatsHandle,
     finished: watch::Sender<bool>,
     presigned: presign::Presigned,
+    /// The read-only workload, when the plan is one (outside the lock, see `reads`).
+    reads: Option<ReadLoad>,
 }
 
 /// What [`Workload::reserve_post`] hands to the signer, outside the lock.
@@ -220,9 +219,21 @@ impl Workload {
             failures_by_code: HashMap::new(),
             started: now,
             phase_log: Vec::new(),
-            read_cycle: None,
-            reads_in_flight: 0,
         };
+        // Reads stop by themselves: a read-only plan always has a duration.
+        let reads = plan.read_only.then(|| {
+            let token = plan
+                .existing_token
+                .unwrap_or_else(|| token_address(plan.master.address(), &plan.symbol));
+            let addresses = wallets
+                .transfer
+                .iter()
+                .map(Signer::address)
+                .chain(wallets.distribution.iter().copied())
+                .collect();
+            let until = now + plan.sustained.unwrap_or_default();
+            ReadLoad::new(ReadCycle::new(addresses, token), until)
+        });
         let workload = Self {
             plan,
             wallets,
@@ -230,6 +241,7 @@ impl Workload {
             stats,
             finished: watch::Sender::new(false),
             presigned: presign::Presigned::default(),
+            reads,
         };
         {
             let mut state = workload.lock();
@@ -258,12 +270,16 @@ impl Workload {
     #[must_use]
     pub fn status(&self) -> WorkloadStatus {
         let state = self.lock();
+        let (phase_total, phase_done, phase_failed) = match &self.reads {
+            Some(reads) if state.phase == Phase::Reads => reads.counts(),
+            _ => (state.phase_total, state.phase_done, state.phase_failed),
+        };
         WorkloadStatus {
             read_only: self.plan.read_only,
             phase: state.phase,
-            phase_done: state.phase_done,
-            phase_total: state.phase_total,
-            phase_failed: state.phase_failed,
+            phase_done,
+            phase_total,
+            phase_failed,
             submitted: state.submitted,
             signed_ahead: self.presigned.taken_total(),
             confirmed: state.confirmed,
@@ -379,21 +395,8 @@ impl Workload {
                 state.sustained_until = plan.sustained.map(|d| now + d);
                 book.set_sustained(true);
             }
-            Phase::Reads => {
-                // Reads stop by themselves: a read-only plan always has a duration.
-                state.sustained_until = Some(now + plan.sustained.unwrap_or_default());
-                let token = plan
-                    .existing_token
-                    .unwrap_or_else(|| token_address(plan.master.address(), &plan.symbol));
-                let addresses = self
-                    .wallets
-                    .transfer
-                    .iter()
-                    .map(Signer::address)
-                    .chain(self.wallets.distribution.iter().copied())
-                    .collect();
-                state.read_cycle = Some(ReadCycle::new(addresses, token));
-            }
+            // Counted outside the lock (`self.reads`), ended by `finish_reads`.
+            Phase::Reads => {}
             Phase::Verify => {
                 let addresses = self
                     .wallets
@@ -470,8 +473,11 @@ impl Workload {
                     over && !state.book.has_pending_work() && no_tx_jobs(state)
                 }
                 Phase::Reads => {
-                    state.sustained_until.is_some_and(|until| now >= until)
-                        && state.reads_in_flight == 0
+                    let Some(reads) = &self.reads else { return };
+                    let (issued, ok, failed) = reads.counts();
+                    (state.phase_total, state.phase_done, state.phase_failed) =
+                        (issued, ok, failed);
+                    reads.finished(now)
                 }
                 Phase::Verify => state.jobs.is_empty(),
                 _ => {
@@ -975,15 +981,21 @@ impl Workload {
             Err(e) if e.is_not_found() => None,
             Err(e) => Some(e),
         };
-        let mut state = self.lock();
-        state.reads_in_flight = state.reads_in_flight.saturating_sub(1);
-        if failure.is_some() {
-            state.phase_failed += 1;
-        } else {
-            state.phase_done += 1;
+        if let Some(reads) = &self.reads {
+            reads.answered(failure.is_none());
+            if reads.finished(now) {
+                self.finish_reads(now);
+            }
         }
-        self.maybe_advance(&mut state, now);
         failure.filter(|e| matches!(e, CallError::Decode(_)))
+    }
+
+    /// Ends the reads phase once its time is over and every read answered.
+    fn finish_reads(&self, now: Instant) {
+        let mut state = self.lock();
+        if state.phase == Phase::Reads {
+            self.maybe_advance(&mut state, now);
+        }
     }
 
     fn apply_expected(state: &mut State, job: &TxJob) {
@@ -1028,25 +1040,24 @@ impl WorkSource for Workload {
 
     fn next_get(&self, _node: NodeId) -> Option<GetJob> {
         let now = Instant::now();
+        if let Some(reads) = &self.reads {
+            // The read-only workload takes no lock per read.
+            if let Some((op, path)) = reads.next(now) {
+                return Some(GetJob {
+                    op,
+                    path,
+                    ticket: READ_TICKET,
+                });
+            }
+            self.finish_reads(now);
+            return None;
+        }
         let mut state = self.lock();
-        if matches!(state.phase, Phase::Sustained | Phase::Reads) {
+        if state.phase == Phase::Sustained {
             self.maybe_advance(&mut state, now);
         }
         if state.phase == Phase::Done {
             return None;
-        }
-        if state.phase == Phase::Reads {
-            if state.sustained_until.is_some_and(|until| now >= until) {
-                return None;
-            }
-            let (op, path) = state.read_cycle.as_mut()?.next_read();
-            state.phase_total += 1;
-            state.reads_in_flight += 1;
-            return Some(GetJob {
-                op,
-                path,
-                ticket: READ_TICKET,
-            });
         }
         let (op, path, ticket) = Self::reserve_get(&mut state, now)?;
         Some(GetJob { op, path, ticket })
@@ -1073,8 +1084,11 @@ impl WorkSource for Workload {
         let mut state = self.lock();
         let skipped = state.book.clear_intents();
         state.phase_total = state.phase_total.saturating_sub(skipped);
-        if matches!(state.phase, Phase::Sustained | Phase::Reads) {
+        if state.phase == Phase::Sustained {
             state.sustained_until = Some(now);
+        }
+        if let Some(reads) = &self.reads {
+            reads.stop();
         }
         if state.phase == Phase::Verify {
             let reads: Vec<Ticket> = state.reads.drain(..).map(|(_, t)| t).collect();

@@ -11,6 +11,9 @@
 //! know: the answer is the 404 a receipt poll gets before finality, the most common read of a
 //! payment run. A 2xx body that is not JSON counts as a decode failure.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
 use sha2::{Digest, Sha256};
 
 use crate::protocol::Address;
@@ -21,24 +24,18 @@ use crate::stats::Op;
 pub struct ReadCycle {
     addresses: Vec<Address>,
     token: Address,
-    next: u64,
 }
 
 impl ReadCycle {
     /// Reads cycle over `addresses`, three reads each.
     #[must_use]
     pub fn new(addresses: Vec<Address>, token: Address) -> Self {
-        Self {
-            addresses,
-            token,
-            next: 0,
-        }
+        Self { addresses, token }
     }
 
-    /// The next read: its operation and path.
-    pub fn next_read(&mut self) -> (Op, String) {
-        let k = self.next;
-        self.next = self.next.wrapping_add(1);
+    /// Read number `k`: its operation and path.
+    #[must_use]
+    pub fn read(&self, k: u64) -> (Op, String) {
         let count = self.addresses.len().max(1) as u64;
         let index = usize::try_from((k / 3) % count).unwrap_or(0);
         let address = self.addresses.get(index).copied().unwrap_or(Address::ZERO);
@@ -68,6 +65,73 @@ impl ReadCycle {
     }
 }
 
+/// The read-only workload's state: counters only, no lock, so that a pacer taking its next
+/// read never waits for an answer being counted (on one core a pacer that blocked on the
+/// workload's mutex waited for the holder to be scheduled again, and its slots went late).
+#[derive(Debug)]
+pub struct ReadLoad {
+    cycle: ReadCycle,
+    until: Instant,
+    stopped: AtomicBool,
+    issued: AtomicU64,
+    ok: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// Reads so far: `(issued, answered ok, failed)`.
+pub type ReadCounts = (u64, u64, u64);
+
+impl ReadLoad {
+    #[must_use]
+    pub fn new(cycle: ReadCycle, until: Instant) -> Self {
+        Self {
+            cycle,
+            until,
+            stopped: AtomicBool::new(false),
+            issued: AtomicU64::new(0),
+            ok: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        }
+    }
+
+    /// The next read, or `None` once the duration is over (or the phase was skipped).
+    pub fn next(&self, now: Instant) -> Option<(Op, String)> {
+        if self.over(now) {
+            return None;
+        }
+        Some(self.cycle.read(self.issued.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    /// Counts an answer.
+    pub fn answered(&self, ok: bool) {
+        let counter = if ok { &self.ok } else { &self.failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Ends the reads now (the operator's skip).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    fn over(&self, now: Instant) -> bool {
+        now >= self.until || self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// Over, with every read answered.
+    pub fn finished(&self, now: Instant) -> bool {
+        let (issued, ok, failed) = self.counts();
+        self.over(now) && ok + failed >= issued
+    }
+
+    #[must_use]
+    pub fn counts(&self) -> ReadCounts {
+        // Answers before issues: an answer is never counted before its read.
+        let ok = self.ok.load(Ordering::Relaxed);
+        let failed = self.failed.load(Ordering::Relaxed);
+        (self.issued.load(Ordering::Relaxed), ok, failed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,8 +141,8 @@ mod tests {
         let a = Address::repeat_byte(0xaa);
         let b = Address::repeat_byte(0xbb);
         let token = Address::repeat_byte(0x11);
-        let mut cycle = ReadCycle::new(vec![a, b], token);
-        let reads: Vec<(Op, String)> = (0..7).map(|_| cycle.next_read()).collect();
+        let cycle = ReadCycle::new(vec![a, b], token);
+        let reads: Vec<(Op, String)> = (0..7).map(|k| cycle.read(k)).collect();
         let ops: Vec<Op> = reads.iter().map(|(op, _)| *op).collect();
         assert_eq!(
             ops,
@@ -108,5 +172,23 @@ mod tests {
         );
         assert_ne!(reads[2].1, reads[5].1, "each wallet its own hash");
         assert_eq!(reads[6].1, reads[0].1, "wraps around");
+    }
+
+    #[test]
+    fn a_read_load_ends_at_its_time_once_every_read_is_answered() {
+        let start = Instant::now();
+        let until = start + std::time::Duration::from_secs(1);
+        let load = ReadLoad::new(ReadCycle::new(vec![Address::ZERO], Address::ZERO), until);
+        assert!(load.next(start).is_some());
+        assert!(load.next(start).is_some());
+        load.answered(true);
+        assert!(load.next(until).is_none(), "no reads after the duration");
+        assert!(!load.finished(until), "one read unanswered");
+        load.answered(false);
+        assert!(load.finished(until));
+        assert_eq!(load.counts(), (2, 1, 1));
+        let skipped = ReadLoad::new(ReadCycle::new(vec![], Address::ZERO), until);
+        skipped.stop();
+        assert!(skipped.next(start).is_none() && skipped.finished(start));
     }
 }
