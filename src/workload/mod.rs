@@ -582,7 +582,8 @@ impl Workload {
         }
     }
 
-    /// A signed transaction leaves for `node`: from now on it counts as submitted.
+    /// A signed transaction went to `node` (noted with its answer, so that a slot takes a
+    /// signed transaction without the workload's lock): from now on it counts as submitted.
     fn hand_over(state: &mut State, ticket: Ticket, node: NodeId) {
         if let Some(Job::Tx(tx)) = state.jobs.get_mut(&ticket) {
             tx.node = node;
@@ -1014,8 +1015,8 @@ impl Workload {
 }
 
 impl WorkSource for Workload {
-    fn next_post(&self, node: NodeId) -> Option<PostJob> {
-        if let Some(job) = self.take_presigned(node) {
+    fn next_post(&self, _node: NodeId) -> Option<PostJob> {
+        if let Some(job) = self.take_presigned() {
             return Some(job);
         }
         // Nothing signed ahead (funding phases, or the signer is behind): sign in the slot.
@@ -1025,15 +1026,13 @@ impl WorkSource for Workload {
             let token = state.token.unwrap_or(Address::ZERO);
             (self.reserve_post(&mut state, now)?, token)
         };
-        let job = self.sign_reserved(&reserved, token);
-        let mut state = self.lock();
-        Self::hand_over(&mut state, job.ticket, node);
-        Some(job)
+        Some(self.sign_reserved(&reserved, token))
     }
 
-    fn post_done(&self, ticket: Ticket, _node: NodeId, result: Result<B256, CallError>) {
+    fn post_done(&self, ticket: Ticket, node: NodeId, result: Result<B256, CallError>) {
         let now = Instant::now();
         let mut state = self.lock();
+        Self::hand_over(&mut state, ticket, node);
         self.on_post_done(&mut state, ticket, result, now);
         self.maybe_advance(&mut state, now);
     }
@@ -1052,7 +1051,14 @@ impl WorkSource for Workload {
             self.finish_reads(now);
             return None;
         }
-        let mut state = self.lock();
+        // A busy lock skips this GET slot instead of waiting: on one core the holder may be
+        // descheduled, and the pacers' thread would wait a scheduler slice with every node's
+        // slots. GETs here are receipt polls and reads that the next slot takes instead.
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        };
         if state.phase == Phase::Sustained {
             self.maybe_advance(&mut state, now);
         }

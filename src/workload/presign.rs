@@ -184,11 +184,10 @@ impl Workload {
         }
     }
 
-    /// Hands a pre-signed transaction to `node`'s slot, if one is ready.
-    pub(super) fn take_presigned(&self, node: crate::stats::NodeId) -> Option<PostJob> {
-        let job = self.presigned.take()?;
-        Self::hand_over(&mut self.lock(), job.ticket, node);
-        Some(job)
+    /// Hands a pre-signed transaction to a slot, if one is ready (without the workload's lock:
+    /// the node is noted with the answer).
+    pub(super) fn take_presigned(&self) -> Option<PostJob> {
+        self.presigned.take()
     }
 }
 
