@@ -7,10 +7,12 @@
 //!  engine (one task; sole owner of the pool, target and effective rates, pause)
 //!    │ watch<Arc<PoolView>>: nodes, rates, live counters and health, recent events
 //!    ▼
-//!  per node: a POST pacer and a GET pacer (smooth schedule, burst window, in-flight cap)
-//!    pull work from the WorkSource ─► request on its own task ─► Sample (try_send)
-//!  workload (issue ─► grant ─► mint ─► transfer | sustained ─► verify): account book,
-//!    local nonces, receipts and lookups through the GET pacers, expected balances
+//!  per node: a POST pacer and a GET pacer (smooth schedule, burst window, in-flight cap),
+//!    on the pacers' own thread, woken by a timerfd; they pull work from the WorkSource
+//!    ─► request on its own task on the main runtime ─► Sample (try_send)
+//!  workload (issue ─► grant ─► mint ─► transfer | sustained ─► verify, or reads only):
+//!    account book, local nonces, a signer thread signing payments ahead of their slots,
+//!    receipts and lookups through the GET pacers, expected balances
 //!  stats (one task, every HDR histogram) ─► watch<Arc<StatsSnapshot>> 4 Hz
 //!    ─► dashboard frame | progress line | results recorder (timeseries, hlog, events)
 //!  run: wires it together, ends on done / q / signal / --max-outage, writes final files
@@ -28,6 +30,7 @@
 //! - [`report`]: progress line, summary, results folder, thresholds.
 //! - [`tui`]: the dashboard (keymap, app state, panes).
 //! - [`run`]: one stress run from start to report.
+//! - [`usage`]: what the generator itself costs (CPU, peak RSS).
 
 pub mod cli;
 pub mod client;
