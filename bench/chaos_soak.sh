@@ -45,20 +45,12 @@ chaos() {
 chaos &
 chaos_pid=$!
 
-started=$(date +%s)
-echo "seconds rss_mib phase" >"$work/rss.txt"
-while kill -0 "$run" 2>/dev/null; do
-  rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$run/status" 2>/dev/null || echo 0)
-  phase=$(tail -n 1 "$work/progress.log" 2>/dev/null | awk '{print $3}')
-  echo "$(( $(date +%s) - started )) $(( rss_kib / 1024 )) ${phase:-?}" >>"$work/rss.txt"
-  sleep 10
-done
+sample_rss "$run" "$work"
 status=0
 wait "$run" || status=$?
 wait "$chaos_pid" 2>/dev/null || true
 
-sustained_start=$(awk '$3 == "sustained" {print $1; exit}' "$work/rss.txt")
-minute2=$(awk -v s="${sustained_start:-0}" '$3 == "sustained" && $1 >= s + 120 {print $2; exit}' "$work/rss.txt")
+minute2=$(rss_at_sustained_minute2 "$work")
 peak=$(awk '$3 == "sustained" && $2 > m {m = $2} END {print m + 0}' "$work/rss.txt")
 changes=$(wc -l <"$work/chaos.log" 2>/dev/null || echo 0)
 echo "chaos changes: $changes; exit code: $status"

@@ -22,18 +22,10 @@ start_devnet "$port" "$work"
   --post-rate "$post_rate" --get-rate "$get_rate" --duration "$duration" --out "$work/results" \
   >"$work/summary.txt" 2>"$work/progress.log" &
 run=$!
-started=$(date +%s)
-echo "seconds rss_mib phase" >"$work/rss.txt"
-while kill -0 "$run" 2>/dev/null; do
-  rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$run/status" 2>/dev/null || echo 0)
-  phase=$(tail -n 1 "$work/progress.log" 2>/dev/null | awk '{print $3}')
-  echo "$(( $(date +%s) - started )) $(( rss_kib / 1024 )) ${phase:-?}" >>"$work/rss.txt"
-  sleep 10
-done
+sample_rss "$run" "$work"
 wait "$run" || true
 cat "$work/rss.txt"
-sustained_start=$(awk '$3 == "sustained" {print $1; exit}' "$work/rss.txt")
-minute2=$(awk -v s="${sustained_start:-0}" '$3 == "sustained" && $1 >= s + 120 {print $2; exit}' "$work/rss.txt")
+minute2=$(rss_at_sustained_minute2 "$work")
 last=$(awk '$3 == "sustained" {v=$2} END {print v}' "$work/rss.txt")
 echo "rss at sustained minute 2: ${minute2:-n/a} MiB; at the end of sustained: ${last:-n/a} MiB"
 grep -E "Completed|Failed|Interrupted|^payment|^confirm|transactions:" "$work/summary.txt" || true

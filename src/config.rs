@@ -276,6 +276,12 @@ fn utc_hhmmss() -> String {
 }
 
 impl RunConfig {
+    /// `--post-rate 0`: the read-only workload.
+    #[must_use]
+    pub fn read_only(&self) -> bool {
+        self.post_rate == 0
+    }
+
     #[allow(clippy::type_complexity)]
     fn pool_from_args(
         args: &RunArgs,

@@ -166,7 +166,7 @@ fn plan_from(config: &RunConfig, chain_id: u64) -> WorkloadPlan {
         seed: config.wallet_seed.clone(),
         in_flight_per_account: config.in_flight_per_account,
         sustained: config.duration,
-        read_only: config.post_rate == 0,
+        read_only: config.read_only(),
         confirm_timeout: config.confirm_timeout,
     }
 }
@@ -212,11 +212,7 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         .await
         .context("deriving wallets")??;
 
-    let latency_of = if config.post_rate == 0 {
-        crate::engine::Direction::Get
-    } else {
-        crate::engine::Direction::Post
-    };
+    let latency_of = crate::engine::Direction::shown(config.read_only());
     let recorder = Recorder::create(&out_dir, std::time::SystemTime::now(), latency_of)?;
     let started = Instant::now();
     let stop_stats = CancellationToken::new();

@@ -23,6 +23,16 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The direction a run's figures are about: GETs in a read-only run, POSTs otherwise.
+    #[must_use]
+    pub fn shown(read_only: bool) -> Self {
+        if read_only {
+            Direction::Get
+        } else {
+            Direction::Post
+        }
+    }
+
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

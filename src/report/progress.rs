@@ -12,11 +12,7 @@ use crate::workload::WorkloadStatus;
 pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadStatus) -> String {
     let second = stats.last_second_total();
     // The per-node figures are of POSTs, or of GETs in a read-only run.
-    let direction = if status.read_only {
-        Direction::Get
-    } else {
-        Direction::Post
-    };
+    let direction = Direction::shown(status.read_only);
     let p99 = stats
         .nodes
         .iter()

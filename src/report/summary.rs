@@ -72,11 +72,7 @@ pub fn summary_text(report: &RunReport) -> String {
         let _ = writeln!(out, "FAILED: {failure}");
     }
     // The node table and the distribution are of POSTs, or of GETs in a read-only run.
-    let direction = if report.status.read_only {
-        Direction::Get
-    } else {
-        Direction::Post
-    };
+    let direction = Direction::shown(report.status.read_only);
     phases_and_nodes(&mut out, report, secs, direction);
     operations(&mut out, stats, secs);
     let _ = writeln!(

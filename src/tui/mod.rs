@@ -124,11 +124,7 @@ pub async fn run(handle: RunHandle) -> anyhow::Result<RunReport> {
     if read_only {
         app.op = crate::stats::Op::Nonce;
     }
-    let mut rates = RateTracker::new(if read_only {
-        crate::engine::Direction::Get
-    } else {
-        crate::engine::Direction::Post
-    });
+    let mut rates = RateTracker::new(crate::engine::Direction::shown(read_only));
     let (outcomes_tx, mut outcomes) = mpsc::channel::<(String, bool)>(16);
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -137,11 +137,7 @@ impl View {
         histogram: (Option<NodeId>, Op),
         finished: bool,
     ) -> Self {
-        let focus = if status.read_only {
-            Direction::Get
-        } else {
-            Direction::Post
-        };
+        let focus = Direction::shown(status.read_only);
         let (nodes, total) = Self::node_rows(stats, pool, rates, focus);
         let tps = Self::tps_series(stats, pool, focus);
         let (histogram_node, op) = histogram;
