@@ -2,18 +2,18 @@
 //! typed response or a classified [`CallError`]. Per-request failures are data here, never
 //! panics: the caller counts them by [`ErrorClass`].
 //!
-//! Built on hyper's pooled client (HTTP/1.1 keep-alive, rustls for https) rather than a
-//! higher-level crate: the send path is the generator's hot loop.
+//! Built on hyper's HTTP/1.1 connection API with a small keep-alive pool of its own (rustls for
+//! https) rather than a higher-level crate: the send path is the generator's hot loop.
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::header::{CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER};
 use hyper::{Method, Request, StatusCode};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::wire::{
@@ -126,14 +126,34 @@ impl CallError {
     }
 }
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 /// A client for one node's base URL (`http://host:port` or `https://...`, no trailing slash).
-#[derive(Clone, Debug)]
+///
+/// Keeps its own pool of HTTP/1.1 keep-alive connections (hyper's connection API, not its
+/// pooled legacy client): a request takes an idle connection or opens one, and gives it back
+/// when its answer is read. The legacy client parsed a full URI, hashed a pool key, cloned
+/// the TLS connector and checked a connection out through a channel on every request; on
+/// the generator's hot path that was measurable (see BENCHMARKS.md).
+#[derive(Clone)]
 pub struct NodeClient {
     base: String,
-    client: HttpsClient,
+    /// `scheme://authority` as a URI, for connecting; `None` if the URL is not one.
+    origin: Option<hyper::Uri>,
+    host: Option<HeaderValue>,
+    connector: Connector,
+    idle: Arc<Mutex<VecDeque<Connection>>>,
     timeout: Duration,
+}
+
+impl std::fmt::Debug for NodeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeClient")
+            .field("base", &self.base)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NodeClient {
@@ -150,12 +170,18 @@ impl NodeClient {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+        let base = base_url.trim_end_matches('/').to_owned();
+        let origin = base.parse::<hyper::Uri>().ok();
+        let host = origin
+            .as_ref()
+            .and_then(hyper::Uri::authority)
+            .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok());
         Self {
-            base: base_url.trim_end_matches('/').to_owned(),
-            client,
+            base,
+            origin,
+            host,
+            connector,
+            idle: Arc::default(),
             timeout,
         }
     }
@@ -172,23 +198,22 @@ impl NodeClient {
         path_and_query: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Bytes, CallError> {
+        let (Some(origin), Some(host)) = (&self.origin, &self.host) else {
+            return Err(CallError::Connect(format!("bad node URL `{}`", self.base)));
+        };
+        // Origin-form request target (`/path?query`), as HTTP/1.1 sends it; Host names the node.
         let mut builder = Request::builder()
             .method(method)
-            .uri(format!("{}{path_and_query}", self.base));
+            .uri(path_and_query)
+            .header(HOST, host.clone());
         if body.is_some() {
             builder = builder.header(CONTENT_TYPE, "application/json");
         }
         let request = builder
             .body(Full::new(body.map(Bytes::from).unwrap_or_default()))
-            .map_err(|e| CallError::Connect(format!("bad request URI: {e}")))?;
+            .map_err(|e| CallError::Connect(format!("bad request path `{path_and_query}`: {e}")))?;
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| {
-                let mut source: &dyn std::error::Error = &e;
-                while let Some(next) = source.source() {
-                    source = next;
-                }
-                CallError::Connect(source.to_string())
-            })?;
+            let response = self.send(origin, request).await?;
             let status = response.status();
             let retry_after = response
                 .headers()
@@ -223,6 +248,72 @@ impl NodeClient {
             message,
             retry_after,
         })
+    }
+
+    /// Sends `request` on an idle connection (or a new one) and answers its response head; the
+    /// connection goes back to the pool once hyper has read the whole answer. A request that a
+    /// pooled connection closed before writing (the node dropped an idle keep-alive) is
+    /// retried once on a new connection: it never reached the node.
+    async fn send(
+        &self,
+        origin: &hyper::Uri,
+        request: Request<Full<Bytes>>,
+    ) -> Result<hyper::Response<Idle<hyper::body::Incoming>>, CallError> {
+        let mut connection = self.checkout(origin).await?;
+        let response = match connection.try_send_request(request).await {
+            Ok(response) => response,
+            Err(mut failed) => match failed.take_message() {
+                Some(request) if failed.error().is_canceled() => {
+                    connection = self.connect(origin).await?;
+                    connection
+                        .send_request(request)
+                        .await
+                        .map_err(|e| connect_error(&e))?
+                }
+                _ => return Err(connect_error(failed.error())),
+            },
+        };
+        let (head, body) = response.into_parts();
+        Ok(hyper::Response::from_parts(
+            head,
+            Idle {
+                body,
+                connection: Some(connection),
+                pool: Arc::clone(&self.idle),
+            },
+        ))
+    }
+
+    /// The oldest idle connection that is still open (oldest: it has had the longest to become
+    /// ready for its next request), or a new one.
+    async fn checkout(&self, origin: &hyper::Uri) -> Result<Connection, CallError> {
+        loop {
+            let idle = self
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop_front();
+            let Some(mut connection) = idle else {
+                return self.connect(origin).await;
+            };
+            if !connection.is_closed() && connection.ready().await.is_ok() {
+                return Ok(connection);
+            }
+        }
+    }
+
+    async fn connect(&self, origin: &hyper::Uri) -> Result<Connection, CallError> {
+        let stream = tower_service::Service::call(&mut self.connector.clone(), origin.clone())
+            .await
+            .map_err(|e| connect_error(&*e))?;
+        let (connection, driver) = hyper::client::conn::http1::handshake(stream)
+            .await
+            .map_err(|e| connect_error(&e))?;
+        // The connection's I/O runs on its own task until the connection closes or is dropped.
+        tokio::spawn(async move {
+            let _ = driver.await;
+        });
+        Ok(connection)
     }
 
     async fn get<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, CallError> {
@@ -301,6 +392,51 @@ impl NodeClient {
             .await?;
         decode::<IssueResponse>(&bytes).map(|r| (r.hash, r.token))
     }
+}
+
+/// A response body that returns its connection to the pool once it has been read to the end.
+struct Idle<B> {
+    body: B,
+    connection: Option<Connection>,
+    pool: Arc<Mutex<VecDeque<Connection>>>,
+}
+
+impl<B: hyper::body::Body + Unpin> hyper::body::Body for Idle<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let frame = std::pin::Pin::new(&mut self.body).poll_frame(cx);
+        if let std::task::Poll::Ready(None) = frame
+            && let Some(connection) = self.connection.take()
+        {
+            self.pool
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push_back(connection);
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A connection failure as the innermost cause says it ("Connection refused (os error 111)").
+fn connect_error(error: &(dyn std::error::Error + 'static)) -> CallError {
+    let mut source = error;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    CallError::Connect(source.to_string())
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {

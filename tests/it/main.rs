@@ -10,6 +10,7 @@
 )]
 
 mod cli_errors;
+mod client_pool;
 mod devnet_flow;
 mod devnet_knobs;
 mod devnet_rules;
