@@ -8,8 +8,9 @@
 //!    │ watch<Arc<PoolView>>: nodes, rates, live counters and health, recent events
 //!    ▼
 //!  per node: a POST pacer and a GET pacer (smooth schedule, burst window, in-flight cap),
-//!    on the pacers' own thread, woken by a timerfd; they pull work from the WorkSource
-//!    ─► request on its own task on the main runtime ─► Sample (try_send)
+//!    on the node's load thread (one per core), woken by a timerfd; they pull work from the
+//!    WorkSource ─► request on its own task, same thread, the node's keep-alive pool
+//!    ─► Sample (try_send; the aggregator drains every 10 ms)
 //!  workload (issue ─► grant ─► mint ─► transfer | sustained ─► verify, or reads only):
 //!    account book, local nonces, a signer thread signing payments ahead of their slots,
 //!    receipts and lookups through the GET pacers, expected balances

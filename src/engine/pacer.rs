@@ -3,9 +3,9 @@
 //! never delays the next slot. Missed slots, lag and in-flight requests are counted in the
 //! node's counters; every answer becomes a [`Sample`].
 //!
-//! Pacers run on a runtime of their own (one thread, see `engine::pacer_runtime`) and sleep on
-//! an [`Alarm`] (a timerfd), so that they wake within ~50 µs of a slot instead of tokio's
-//! 1-2 ms; their requests run on the main runtime. A busy pacer wakes at most every
+//! Pacers and their requests run on their node's load thread (see `engine::load_threads`) and
+//! sleep on an [`Alarm`] (a timerfd), so that they wake within ~50 µs of a slot instead of
+//! tokio's 1-2 ms. A busy pacer wakes at most every
 //! [`QUANTUM`] and sends what is due: the price of precision is thread wake-ups, and this
 //! bounds it (4,000 a second) while keeping the send-time error well under a millisecond.
 
@@ -32,8 +32,6 @@ pub struct PaceContext {
     pub tracker: TaskTracker,
     /// When set, every send's (node, direction, intended, actual) time is kept (tests, benches).
     pub send_log: Option<Arc<SendLog>>,
-    /// The runtime the requests run on (the pacers have their own).
-    pub requests: tokio::runtime::Handle,
 }
 
 /// One request's schedule slot and actual send time.
@@ -170,17 +168,14 @@ fn send_due(
             continue;
         }
         let sent = match direction {
+            // On the pacer's own thread: see `engine::load_threads`.
             Direction::Post => ctx.work.next_post(node.id).map(|job| {
-                ctx.tracker.spawn_on(
-                    send_post(job, intended, Arc::clone(node), Arc::clone(ctx)),
-                    &ctx.requests,
-                );
+                ctx.tracker
+                    .spawn(send_post(job, intended, Arc::clone(node), Arc::clone(ctx)));
             }),
             Direction::Get => ctx.work.next_get(node.id).map(|job| {
-                ctx.tracker.spawn_on(
-                    send_get(job, intended, Arc::clone(node), Arc::clone(ctx)),
-                    &ctx.requests,
-                );
+                ctx.tracker
+                    .spawn(send_get(job, intended, Arc::clone(node), Arc::clone(ctx)));
             }),
         };
         if sent.is_some() {

@@ -1052,7 +1052,7 @@ impl WorkSource for Workload {
             return None;
         }
         // A busy lock skips this GET slot instead of waiting: on one core the holder may be
-        // descheduled, and the pacers' thread would wait a scheduler slice with every node's
+        // descheduled, and the load thread would wait a scheduler slice with every node's
         // slots. GETs here are receipt polls and reads that the next slot takes instead.
         let mut state = match self.state.try_lock() {
             Ok(state) => state,

@@ -1,7 +1,7 @@
 //! Signing ahead of the slots: a signer thread keeps a short queue of signed payments so that a
 //! pacer's slot takes a ready transaction instead of spending ~20 µs signing it first. Without
 //! it, every payment leaves at least one signature late and, at a few thousand a second, the
-//! pacers' thread spends a third of its time in secp256k1.
+//! load thread spends a third of its time in secp256k1.
 //!
 //! The queue is sized from the rate it is drained at: 25 ms of demand plus a few, so that a rate
 //! change is followed within a fraction of a second and few transactions wait (each one holds
