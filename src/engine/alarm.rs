@@ -80,9 +80,13 @@ mod linux {
         unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }.map_err(Into::into)
     }
 
-    /// Arms the timer `after` from now and waits until it fires. Arming again resets the
-    /// expiration count, so an expiry left over from a dropped wait reads as "not yet" here.
+    /// Arms the timer `after` from now and waits until it fires. Arming resets the timer's
+    /// expiration count (the descriptor reads "not ready" again), and its expiry is a new edge
+    /// for the runtime's edge-triggered epoll; so readiness is trusted by the clock alone and
+    /// the expiration count is never read: one syscall a wake fewer (a busy pacer wakes up to
+    /// 4,000 times a second).
     pub async fn wait(timer: &AsyncFd<OwnedFd>, after: Duration) -> io::Result<()> {
+        let deadline = std::time::Instant::now() + after;
         let value = Timespec {
             tv_sec: i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
             tv_nsec: i64::from(after.subsec_nanos()).max(1),
@@ -101,19 +105,10 @@ mod linux {
         )?;
         loop {
             let mut ready = timer.readable().await?;
-            let mut expirations = [0u8; 8];
-            match ready.try_io(|fd| {
-                rustix::io::read(fd.get_ref(), &mut expirations).map_err(io::Error::from)
-            }) {
-                Ok(Ok(_)) => {
-                    // One read takes every expiration: the next wait must not find the timer
-                    // "ready" from this one (that cost an extra read returning EAGAIN a wait).
-                    ready.clear_ready();
-                    return Ok(());
-                }
-                Ok(Err(e)) => return Err(e),
-                // Readiness left from an earlier deadline: keep waiting for this one.
-                Err(_would_block) => {}
+            // Readiness left from an earlier, dropped wait is cleared and waited past.
+            ready.clear_ready();
+            if std::time::Instant::now() >= deadline {
+                return Ok(());
             }
         }
     }
