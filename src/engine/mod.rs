@@ -11,6 +11,7 @@
 //! (the total becomes the sum).
 
 mod alarm;
+mod load;
 mod node;
 pub mod pacer;
 pub mod schedule;
@@ -23,6 +24,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use load::LoadThreads;
 pub use node::{Direction, DirectionCounters, Health, NodeCounters, NodeRates, NodeSlot};
 pub use pacer::{PaceContext, SendLog, SendRecord};
 
@@ -260,52 +262,8 @@ struct Engine {
     events: std::collections::VecDeque<EngineEvent>,
     next_event: u64,
     policy: FailurePolicy,
-    /// Where the nodes' pacers and requests run (see [`load_threads`]).
-    load: Vec<tokio::runtime::Handle>,
-}
-
-/// The load threads: each a current-thread runtime that runs the pacers of its nodes, their
-/// requests and their connections, so that the hot path never crosses a thread and never
-/// waits behind the rest of the program. On the main runtime the pacers were woken late
-/// whenever it was busy (answers, the aggregator, the recorder, the dashboard's frames: up to
-/// 61 task polls before the I/O driver looks at a timer), and the burst rule lets a pacer
-/// catch up by only one slot per 10 ms, so every such delay stayed as schedule lag (a median
-/// send-time error of 15 ms at 20,000 GET/s on one core). With the pacers alone on a thread
-/// and their requests on the main runtime, every group of sends woke the main runtime from
-/// another thread; keeping the requests with their pacer costs 9 % less CPU a request at
-/// 20,000 GET/s (BENCHMARKS.md). One thread per core the process may use (its CPU affinity);
-/// node `i` runs on thread `i mod n`, so a node's load uses at most one core.
-///
-/// A thread runs until `cancel` fires and then until `tracker` is empty, so that the
-/// requests in flight at the end of a run are answered, not dropped. Falls back to the
-/// current runtime if no thread can be had.
-fn load_threads(cancel: &CancellationToken, tracker: &TaskTracker) -> Vec<tokio::runtime::Handle> {
-    let count = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let started: Vec<_> = (0..count)
-        .map_while(|index| {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            let handle = runtime.handle().clone();
-            let (cancel, tracker) = (cancel.clone(), tracker.clone());
-            std::thread::Builder::new()
-                .name(format!("stress-tui-load-{index}"))
-                .spawn(move || {
-                    runtime.block_on(async {
-                        cancel.cancelled().await;
-                        tracker.wait().await;
-                    });
-                })
-                .ok()
-                .map(|_| handle)
-        })
-        .collect();
-    if started.is_empty() {
-        vec![tokio::runtime::Handle::current()]
-    } else {
-        started
-    }
+    /// Where the nodes' pacers and requests run.
+    load: LoadThreads,
 }
 
 /// How the engine starts.
@@ -327,7 +285,7 @@ pub struct EngineSetup {
 /// Starts the engine task and every initial node's pacers.
 pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
     let (paused, paused_rx) = watch::channel(false);
-    let load = load_threads(&setup.cancel, &setup.tracker);
+    let load = LoadThreads::new(setup.cancel.clone(), setup.tracker.clone());
     let ctx = Arc::new(PaceContext {
         work: setup.work,
         stats: setup.stats,
@@ -397,17 +355,17 @@ impl Engine {
             rates,
             self.cancel.child_token(),
         ));
-        let thread = &self.load[usize::try_from(id).unwrap_or(0) % self.load.len()];
+        let thread = self.load.for_node(id);
         for direction in [Direction::Post, Direction::Get] {
             self.ctx.tracker.spawn_on(
                 pacer::pace(direction, Arc::clone(&slot), Arc::clone(&self.ctx)),
-                thread,
+                &thread,
             );
         }
         // On the node's thread too: the connections it opens join the node's pool.
         self.ctx
             .tracker
-            .spawn_on(pacer::probe(Arc::clone(&slot)), thread);
+            .spawn_on(pacer::probe(Arc::clone(&slot)), &thread);
         self.nodes.push(slot);
         id
     }

@@ -3,7 +3,7 @@
 //! never delays the next slot. Missed slots, lag and in-flight requests are counted in the
 //! node's counters; every answer becomes a [`Sample`].
 //!
-//! Pacers and their requests run on their node's load thread (see `engine::load_threads`) and
+//! Pacers and their requests run on their node's load thread (see [`super::LoadThreads`]) and
 //! sleep on an [`Alarm`] (a timerfd), so that they wake within ~50 µs of a slot instead of
 //! tokio's 1-2 ms. A busy pacer wakes at most every
 //! [`QUANTUM`] and sends what is due: the price of precision is thread wake-ups, and this
@@ -168,7 +168,7 @@ fn send_due(
             continue;
         }
         let sent = match direction {
-            // On the pacer's own thread: see `engine::load_threads`.
+            // On the pacer's own thread: see `LoadThreads`.
             Direction::Post => ctx.work.next_post(node.id).map(|job| {
                 ctx.tracker
                     .spawn(send_post(job, intended, Arc::clone(node), Arc::clone(ctx)));
