@@ -18,6 +18,8 @@ const CHAIN_ID_BODY: &str = r#"{"chain_id":1212101}"#;
 #[derive(Default)]
 struct Seen {
     connections: AtomicUsize,
+    /// Connections the client closed.
+    closed: AtomicUsize,
     requests: AtomicUsize,
     heads: std::sync::Mutex<Vec<String>>,
 }
@@ -54,9 +56,11 @@ async fn serve(mut stream: TcpStream, after: AfterAnswer, delay: Duration, seen:
     loop {
         let mut chunk = [0u8; 4096];
         let Ok(read) = stream.read(&mut chunk).await else {
+            seen.closed.fetch_add(1, Ordering::SeqCst);
             return;
         };
         if read == 0 {
+            seen.closed.fetch_add(1, Ordering::SeqCst);
             return;
         }
         buffer.extend_from_slice(&chunk[..read]);
@@ -180,4 +184,42 @@ async fn a_silent_server_is_a_timeout_and_the_pool_recovers() {
     let patient = NodeClient::new(&url, Duration::from_secs(5));
     assert_eq!(patient.chain_id().await.unwrap(), 1_212_101);
     assert_eq!(seen.requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn connections_idle_past_the_idle_timeout_are_closed() {
+    let (url, seen) = server(AfterAnswer::KeepAlive, Duration::from_millis(50)).await;
+    let node = client(&url).with_idle_timeout(Duration::from_secs(1));
+    // A burst of 8 concurrent requests leaves 8 idle connections.
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let node = node.clone();
+            tokio::spawn(async move { node.chain_id().await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 8);
+    // Steady load of one request at a time keeps reusing one connection; the other 7 idle
+    // past the timeout and are closed.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        node.chain_id().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        seen.connections.load(Ordering::SeqCst),
+        8,
+        "no connection was opened"
+    );
+    assert_eq!(
+        seen.closed.load(Ordering::SeqCst),
+        7,
+        "the 7 unused ones were closed"
+    );
+    // After a pause longer than the timeout the last one is not trusted either.
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    node.chain_id().await.unwrap();
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 9);
 }
