@@ -135,13 +135,19 @@ type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Idle connections, the most recently used last, each with when it was given back.
-#[derive(Default)]
 struct IdlePool {
     connections: VecDeque<(Instant, Connection)>,
     timeout: Duration,
 }
 
 impl IdlePool {
+    fn new(timeout: Duration) -> Mutex<Self> {
+        Mutex::new(Self {
+            connections: VecDeque::new(),
+            timeout,
+        })
+    }
+
     /// The most recently used connection that has not been idle too long; older ones are
     /// closed. Most recent first: the connections beyond what the load needs stay unused at
     /// the front and time out.
@@ -217,21 +223,15 @@ impl NodeClient {
             origin,
             host,
             connector,
-            idle: Arc::new(Mutex::new(IdlePool {
-                connections: VecDeque::new(),
-                timeout: IDLE_TIMEOUT,
-            })),
+            idle: Arc::new(IdlePool::new(IDLE_TIMEOUT)),
             timeout,
         }
     }
 
     /// Closes connections idle longer than `idle` instead of [`IDLE_TIMEOUT`].
     #[must_use]
-    pub fn with_idle_timeout(self, idle: Duration) -> Self {
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .timeout = idle;
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle = Arc::new(IdlePool::new(idle));
         self
     }
 
@@ -262,7 +262,7 @@ impl NodeClient {
             .body(Full::new(body.map(Bytes::from).unwrap_or_default()))
             .map_err(|e| CallError::Connect(format!("bad request path `{path_and_query}`: {e}")))?;
         let exchange = async {
-            let response = self.send(origin, request).await?;
+            let (response, connection) = self.send(origin, request).await?;
             let status = response.status();
             let retry_after = response
                 .headers()
@@ -276,6 +276,11 @@ impl NodeClient {
                 .await
                 .map_err(|e| CallError::Connect(format!("body: {e}")))?
                 .to_bytes();
+            // The answer is read to its end: the connection can take the next request.
+            self.idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .give_back(connection, Instant::now());
             Ok::<_, CallError>((status, retry_after, bytes))
         };
         let (status, retry_after, bytes) = tokio::time::timeout(self.timeout, exchange)
@@ -299,15 +304,15 @@ impl NodeClient {
         })
     }
 
-    /// Sends `request` on an idle connection (or a new one) and answers its response head; the
-    /// connection goes back to the pool once hyper has read the whole answer. A request that a
+    /// Sends `request` on an idle connection (or a new one) and answers its response head with
+    /// the connection, which the caller gives back once it has read the body. A request that a
     /// pooled connection closed before writing (the node dropped an idle keep-alive) is
     /// retried once on a new connection: it never reached the node.
     async fn send(
         &self,
         origin: &hyper::Uri,
         request: Request<Full<Bytes>>,
-    ) -> Result<hyper::Response<Idle<hyper::body::Incoming>>, CallError> {
+    ) -> Result<(hyper::Response<hyper::body::Incoming>, Connection), CallError> {
         let mut connection = self.checkout(origin).await?;
         let response = match connection.try_send_request(request).await {
             Ok(response) => response,
@@ -322,15 +327,7 @@ impl NodeClient {
                 _ => return Err(connect_error(failed.error())),
             },
         };
-        let (head, body) = response.into_parts();
-        Ok(hyper::Response::from_parts(
-            head,
-            Idle {
-                body,
-                connection: Some(connection),
-                pool: Arc::clone(&self.idle),
-            },
-        ))
+        Ok((response, connection))
     }
 
     /// A pooled connection that is still open (see [`IdlePool::take`]), or a new one.
@@ -439,42 +436,6 @@ impl NodeClient {
             .call(Method::POST, TxKind::Issue.path(), Some(tx.body(profile)))
             .await?;
         decode::<IssueResponse>(&bytes).map(|r| (r.hash, r.token))
-    }
-}
-
-/// A response body that returns its connection to the pool once it has been read to the end.
-struct Idle<B> {
-    body: B,
-    connection: Option<Connection>,
-    pool: Arc<Mutex<IdlePool>>,
-}
-
-impl<B: hyper::body::Body + Unpin> hyper::body::Body for Idle<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        let frame = std::pin::Pin::new(&mut self.body).poll_frame(cx);
-        if let std::task::Poll::Ready(None) = frame
-            && let Some(connection) = self.connection.take()
-        {
-            self.pool
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .give_back(connection, Instant::now());
-        }
-        frame
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        self.body.size_hint()
     }
 }
 

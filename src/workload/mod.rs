@@ -767,11 +767,9 @@ impl Workload {
         {
             state.reads.pop_front();
             return match state.jobs.get(&ticket) {
-                Some(Job::BalanceRead { address, .. }) => Some((
-                    Op::Balance,
-                    format!("/v1/accounts/token_account?address={address:#x}&token={token:#x}"),
-                    ticket,
-                )),
+                Some(Job::BalanceRead { address, .. }) => {
+                    Some((Op::Balance, balance_path(*address, token), ticket))
+                }
                 Some(Job::SupplyRead { .. }) => Some((
                     Op::Balance,
                     format!("/v1/tokens/token_metadata?token={token:#x}"),
@@ -790,11 +788,7 @@ impl Workload {
                     attempt: 0,
                 },
             );
-            return Some((
-                Op::Balance,
-                format!("/v1/accounts/token_account?address={address:#x}&token={token:#x}"),
-                ticket,
-            ));
+            return Some((Op::Balance, balance_path(address, token), ticket));
         }
         None
     }
@@ -1115,6 +1109,11 @@ impl WorkSource for Workload {
         }
         self.maybe_advance(&mut state, now);
     }
+}
+
+/// The balance read of `owner` in `token` (lowercase hex, as the read-only workload sends it).
+fn balance_path(owner: Address, token: Address) -> String {
+    format!("/v1/accounts/token_account?address={owner:#x}&token={token:#x}")
 }
 
 /// A 2xx body parsed as `T`; a body that is not a `T` is a decode failure of the request.

@@ -44,13 +44,7 @@ impl ReadCycle {
                 Op::Nonce,
                 format!("/v1/accounts/nonce?address={address:#x}"),
             ),
-            1 => (
-                Op::Balance,
-                format!(
-                    "/v1/accounts/token_account?address={address:#x}&token={:#x}",
-                    self.token
-                ),
-            ),
+            1 => (Op::Balance, super::balance_path(address, self.token)),
             _ => {
                 let hash = Sha256::digest(address.as_slice());
                 (
