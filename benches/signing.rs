@@ -1,6 +1,7 @@
 //! Signing cost: one signed payment body (RLP + keccak + secp256k1 sign + tx hash + JSON), and
 //! the secp256k1 choice behind it: libsecp256k1 (the `secp256k1` crate, what we ship) against
-//! pure-Rust `k256` for prehash signing and signer recovery.
+//! pure-Rust `k256` for prehash signing and signer recovery, and against the previous
+//! `secp256k1` 0.30 (libsecp256k1 0.4) as the same-run baseline of the 0.31 upgrade.
 //!
 //! `cargo bench --bench signing`
 
@@ -52,6 +53,26 @@ fn secp_backends(c: &mut Criterion) {
     });
     group.bench_function("libsecp256k1_recover", |b| {
         b.iter(|| black_box(recover_signer(black_box(&digest), &signature)));
+    });
+
+    let old_key = secp256k1_0_30::SecretKey::from_byte_array(&TEST_KEY).unwrap();
+    let old_message = secp256k1_0_30::Message::from_digest(digest.0);
+    group.bench_function("libsecp256k1_0_4_sign_prehash", |b| {
+        b.iter(|| {
+            black_box(
+                secp256k1_0_30::SECP256K1.sign_ecdsa_recoverable(black_box(&old_message), &old_key),
+            )
+        });
+    });
+    let old_signature = secp256k1_0_30::SECP256K1.sign_ecdsa_recoverable(&old_message, &old_key);
+    group.bench_function("libsecp256k1_0_4_recover", |b| {
+        b.iter(|| {
+            black_box(
+                secp256k1_0_30::SECP256K1
+                    .recover_ecdsa(black_box(&old_message), &old_signature)
+                    .unwrap(),
+            )
+        });
     });
 
     let k256_key = k256::ecdsa::SigningKey::from_bytes(&TEST_KEY.into()).unwrap();

@@ -51,7 +51,7 @@ impl fmt::Debug for PrivateKey {
 
 impl PrivateKey {
     pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, KeyError> {
-        SecretKey::from_byte_array(&bytes)
+        SecretKey::from_byte_array(bytes)
             .map(|secret| Self { secret })
             .map_err(|_| KeyError::OutOfRange)
     }
@@ -111,7 +111,7 @@ impl PrivateKey {
     #[must_use]
     pub fn sign_prehash(&self, digest: &B256) -> Signature {
         let recoverable: RecoverableSignature =
-            SECP256K1.sign_ecdsa_recoverable(&Message::from_digest(digest.0), &self.secret);
+            SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.secret);
         let (recovery_id, compact) = recoverable.serialize_compact();
         Signature {
             r: U256::from_be_slice(&compact[..32]),

@@ -112,7 +112,7 @@ pub fn recover_signer(digest: &B256, signature: &Signature) -> Result<Address, R
     let recoverable = RecoverableSignature::from_compact(&compact, recovery_id)
         .map_err(|_| RecoverError::Unrecoverable)?;
     let public_key = SECP256K1
-        .recover_ecdsa(&Message::from_digest(digest.0), &recoverable)
+        .recover_ecdsa(Message::from_digest(digest.0), &recoverable)
         .map_err(|_| RecoverError::Unrecoverable)?;
     Ok(address_of_public_key(&public_key))
 }
