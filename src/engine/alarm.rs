@@ -66,9 +66,9 @@ mod linux {
     use tokio::io::Interest;
     use tokio::io::unix::AsyncFd;
 
-    // The crate's only `unsafe`: tokio made registering a descriptor unsafe (its safe
-    // constructors are deprecated) because an arbitrary `AsRawFd` could close or swap its
-    // descriptor while registered.
+    // One of the crate's two `unsafe` blocks (the other is in `workload::presign`): tokio made
+    // registering a descriptor unsafe (its safe constructors are deprecated) because an
+    // arbitrary `AsRawFd` could close or swap its descriptor while registered.
     #[allow(unsafe_code)]
     pub fn timerfd() -> io::Result<AsyncFd<OwnedFd>> {
         let fd = timerfd_create(

@@ -89,8 +89,41 @@ pub(super) fn spawn_signer(workload: &Arc<Workload>) -> std::io::Result<()> {
     let weak = Arc::downgrade(workload);
     std::thread::Builder::new()
         .name("stress-tui-signer".to_owned())
-        .spawn(move || sign_ahead(&weak))
+        .spawn(move || {
+            yield_to_the_load_threads();
+            sign_ahead(&weak);
+        })
         .map(drop)
+}
+
+/// The signer's work is ahead of time by design; a pacer's is due now. On a busy core the
+/// kernel lets a running thread finish its slice (up to a few ms) before a woken one runs, which
+/// made slots late enough to be dropped: 5,000 payments/s on one core achieved 98.6 % with a
+/// send-time error p99 of 1.9 ms. As a `SCHED_IDLE` thread the signer is preempted the moment a
+/// load thread wakes and still gets every cycle nobody else wants (99.9 %, p99 0.85-1.0 ms);
+/// nice 19, the fallback where `SCHED_IDLE` is refused, gets half of that (99.8 %, 1.6 ms).
+/// Linux only; a refusal changes nothing but precision.
+fn yield_to_the_load_threads() {
+    #[cfg(target_os = "linux")]
+    if !linux::idle_policy_for_this_thread() {
+        const LOWEST_NICE: i32 = 19;
+        // On Linux a nice value is per thread: this lowers only the signer.
+        let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), LOWEST_NICE);
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    /// Puts the calling thread in the `SCHED_IDLE` class; false if the kernel refused.
+    // The second audited `unsafe` of the crate (see `engine::alarm` for the first): rustix has
+    // no safe `sched_setscheduler`.
+    #[allow(unsafe_code)]
+    pub(super) fn idle_policy_for_this_thread() -> bool {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 names the calling thread, and `param` is a valid `sched_param` that
+        // lives for the whole call; the kernel only reads it.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &raw const param) == 0 }
+    }
 }
 
 fn sign_ahead(weak: &Weak<Workload>) {
@@ -194,6 +227,39 @@ impl Workload {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_signer_thread_yields_to_every_other_thread_and_only_it_does() {
+        let policy_and_nice = || {
+            let stat = std::fs::read_to_string(format!(
+                "/proc/self/task/{}/stat",
+                rustix::thread::gettid().as_raw_nonzero()
+            ))
+            .unwrap();
+            // Fields after the command's closing parenthesis: nice is the 19th of stat, policy
+            // the 41st.
+            let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+            (fields[41 - 3].to_owned(), fields[19 - 3].to_owned())
+        };
+        let before = policy_and_nice();
+        let (policy, nice) = std::thread::spawn(move || {
+            yield_to_the_load_threads();
+            policy_and_nice()
+        })
+        .join()
+        .unwrap();
+        // SCHED_IDLE is policy 5; where it is refused, nice 19.
+        assert!(
+            policy == "5" || nice == "19",
+            "policy {policy}, nice {nice}"
+        );
+        assert_eq!(
+            policy_and_nice(),
+            before,
+            "only the signer's own thread yields"
+        );
+    }
 
     #[test]
     fn depth_follows_the_rate_within_bounds() {
