@@ -2,8 +2,12 @@
 //! typed response or a classified [`CallError`]. Per-request failures are data here, never
 //! panics: the caller counts them by [`ErrorClass`].
 //!
-//! Built on hyper's HTTP/1.1 connection API with a small keep-alive pool of its own (rustls for
-//! https) rather than a higher-level crate: the send path is the generator's hot loop.
+//! Plain `http://` nodes are spoken to by [`plain`]: the request task writes and parses its own
+//! HTTP/1.1 exchange on a pooled keep-alive connection. `https://` nodes go through hyper's
+//! HTTP/1.1 connection API (rustls) with a small keep-alive pool of the same kind. Neither is a
+//! higher-level crate: the send path is the generator's hot loop.
+
+mod plain;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -21,6 +25,7 @@ use crate::protocol::wire::{
     NonceResponse, Receipt, TokenAccountResponse, Transaction,
 };
 use crate::protocol::{Address, B256, Payload, PayloadProfile, SignedTx, TxKind};
+use plain::PlainPool;
 
 /// How a failed call failed, for counting and for deciding what to do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -186,6 +191,8 @@ pub struct NodeClient {
     host: Option<HeaderValue>,
     connector: Connector,
     idle: Arc<Mutex<IdlePool>>,
+    /// For `http://` nodes: the hot path without hyper (see [`plain`]).
+    plain: Option<Arc<PlainPool>>,
     timeout: Duration,
 }
 
@@ -218,12 +225,15 @@ impl NodeClient {
             .as_ref()
             .and_then(hyper::Uri::authority)
             .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok());
+        let plain = plain_authority(origin.as_ref())
+            .map(|authority| Arc::new(PlainPool::new(authority, IDLE_TIMEOUT)));
         Self {
             base,
             origin,
             host,
             connector,
             idle: Arc::new(IdlePool::new(IDLE_TIMEOUT)),
+            plain,
             timeout,
         }
     }
@@ -232,6 +242,8 @@ impl NodeClient {
     #[must_use]
     pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
         self.idle = Arc::new(IdlePool::new(idle));
+        self.plain = plain_authority(self.origin.as_ref())
+            .map(|authority| Arc::new(PlainPool::new(authority, idle)));
         self
     }
 
@@ -250,6 +262,16 @@ impl NodeClient {
         let (Some(origin), Some(host)) = (&self.origin, &self.host) else {
             return Err(CallError::Connect(format!("bad node URL `{}`", self.base)));
         };
+        if let Some(plain) = &self.plain
+            && (method == Method::GET || method == Method::POST)
+        {
+            let post_body = (method == Method::POST).then(|| body.as_deref().unwrap_or_default());
+            let answer =
+                tokio::time::timeout(self.timeout, plain.exchange(post_body, path_and_query))
+                    .await
+                    .map_err(|_| CallError::Timeout(self.timeout))??;
+            return answer_or_error(answer.status, answer.retry_after, answer.body);
+        }
         // Origin-form request target (`/path?query`), as HTTP/1.1 sends it; Host names the node.
         let mut builder = Request::builder()
             .method(method)
@@ -286,22 +308,7 @@ impl NodeClient {
         let (status, retry_after, bytes) = tokio::time::timeout(self.timeout, exchange)
             .await
             .map_err(|_| CallError::Timeout(self.timeout))??;
-        if status == StatusCode::OK {
-            return Ok(bytes);
-        }
-        let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => (body.error_code, body.message),
-            Err(_) => (
-                String::new(),
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
-            ),
-        };
-        Err(CallError::Status {
-            status: status.as_u16(),
-            code,
-            message,
-            retry_after,
-        })
+        answer_or_error(status.as_u16(), retry_after, bytes)
     }
 
     /// Sends `request` on an idle connection (or a new one) and answers its response head with
@@ -437,6 +444,39 @@ impl NodeClient {
             .await?;
         decode::<IssueResponse>(&bytes).map(|r| (r.hash, r.token))
     }
+}
+
+/// The `http://` authority (`host[:port]`) of a node's origin; `None` for https or no URL.
+fn plain_authority(origin: Option<&hyper::Uri>) -> Option<&str> {
+    let origin = origin?;
+    (origin.scheme_str() == Some("http"))
+        .then(|| origin.authority().map(hyper::http::uri::Authority::as_str))
+        .flatten()
+}
+
+/// A 200's body, or the node's error as a [`CallError`] (its `error_code` and message when the
+/// body is the protocol's error JSON).
+fn answer_or_error(
+    status: u16,
+    retry_after: Option<Duration>,
+    bytes: Bytes,
+) -> Result<Bytes, CallError> {
+    if status == StatusCode::OK.as_u16() {
+        return Ok(bytes);
+    }
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(body) => (body.error_code, body.message),
+        Err(_) => (
+            String::new(),
+            String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned(),
+        ),
+    };
+    Err(CallError::Status {
+        status,
+        code,
+        message,
+        retry_after,
+    })
 }
 
 /// A connection failure as the innermost cause says it ("Connection refused (os error 111)").
