@@ -27,7 +27,11 @@ const MAX_HEADERS: usize = 64;
 const MAX_HEAD: usize = 64 * 1024;
 /// Nor is a body larger than this (a full token's metadata is a few KiB).
 const MAX_BODY: usize = 64 * 1024 * 1024;
-const READ_CHUNK: usize = 8 * 1024;
+/// A connection's read buffer to begin with: a node's answers are a few hundred bytes, and a
+/// latency spike can leave hundreds of connections open (hyper started each at 8 KiB).
+const INITIAL_BUFFER: usize = 1024;
+/// A buffer a large answer grew past this is shrunk back when the answer has been read.
+const KEPT_BUFFER: usize = 16 * 1024;
 
 /// An answer read to its end.
 pub(super) struct Answer {
@@ -208,7 +212,7 @@ impl PlainPool {
             .map_err(|e| CallError::Connect(e.to_string()))?;
         Ok(Connection {
             stream,
-            buffer: Vec::with_capacity(READ_CHUNK),
+            buffer: Vec::with_capacity(INITIAL_BUFFER),
         })
     }
 }
@@ -261,8 +265,11 @@ async fn exchange_on(connection: &mut Connection, request: &[u8]) -> Result<Fram
 
 /// Reads more of the answer into the buffer; false at the connection's end.
 async fn fill(connection: &mut Connection) -> Result<bool, Failure> {
-    if connection.buffer.capacity() - connection.buffer.len() < READ_CHUNK / 2 {
-        connection.buffer.reserve(READ_CHUNK);
+    if connection.buffer.capacity() - connection.buffer.len() < INITIAL_BUFFER / 2 {
+        // Doubles: a large answer takes a few reads, not one per KiB.
+        connection
+            .buffer
+            .reserve(connection.buffer.len().max(INITIAL_BUFFER));
     }
     let started_empty = connection.buffer.is_empty();
     match connection.stream.read_buf(&mut connection.buffer).await {
@@ -356,6 +363,9 @@ async fn read_answer(connection: &mut Connection) -> Result<Framed, Failure> {
         }
     };
     connection.buffer.clear();
+    if connection.buffer.capacity() > KEPT_BUFFER {
+        connection.buffer.shrink_to(INITIAL_BUFFER);
+    }
     Ok(Framed {
         answer: Answer {
             status: head.status,
