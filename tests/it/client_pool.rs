@@ -14,6 +14,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 use stress_tui::client::{CallError, NodeClient};
 
+use crate::support::expect_rate_limited;
+
 const CHAIN_ID_BODY: &str = r#"{"chain_id":1212101}"#;
 
 /// What the server saw.
@@ -327,18 +329,7 @@ async fn answers_are_read_whatever_their_framing_and_connections_kept_only_when_
         2,
         "close was honoured"
     );
-    match node.chain_id().await {
-        Err(CallError::Status {
-            status: 429,
-            code,
-            retry_after,
-            ..
-        }) => {
-            assert_eq!(code, "rate_limit_exceeded");
-            assert_eq!(retry_after, Some(Duration::from_secs(3)));
-        }
-        other => panic!("expected a 429, got {other:?}"),
-    }
+    expect_rate_limited(node.chain_id().await, Duration::from_secs(3));
     assert_eq!(
         seen.connections.load(Ordering::SeqCst),
         3,

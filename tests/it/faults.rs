@@ -434,10 +434,13 @@ async fn every_node_down_waits_quietly_then_ends_after_max_outage() {
     let (cpu, wall) = (cpu_of(pid), Instant::now());
     tokio::time::sleep(Duration::from_secs(2)).await;
     let used = cpu_of(pid).saturating_sub(cpu);
-    // Under a tenth of a core (an unoptimised build; a run at these rates takes several times
-    // more): the pacers of down nodes check every 100 ms instead of every slot.
+    // Under a quarter of a core: the pacers of down nodes check every 100 ms instead of every
+    // slot, and a busy loop would take the whole core. What the run still does (snapshots 4
+    // times a second and progress lines, in an unoptimised build) measured 130 ms in these 2 s
+    // while the rest of the suite loaded both cores: a tenth of a core, the bound before
+    // 2026-11-29, failed once in five runs of the suite.
     assert!(
-        used < wall.elapsed() / 10,
+        used < wall.elapsed() / 4,
         "{used:?} of CPU in {:?} while every node was down",
         wall.elapsed()
     );

@@ -174,6 +174,22 @@ pub fn expect_status(
     }
 }
 
+/// Asserts a node's 429 `rate_limit_exceeded` answer asking to wait `retry_after`.
+pub fn expect_rate_limited(result: Result<impl std::fmt::Debug, CallError>, retry_after: Duration) {
+    match result {
+        Err(CallError::Status {
+            status: 429,
+            code,
+            retry_after: asked,
+            ..
+        }) => {
+            assert_eq!(code, "rate_limit_exceeded");
+            assert_eq!(asked, Some(retry_after));
+        }
+        other => panic!("expected a 429 asking to wait {retry_after:?}, got {other:?}"),
+    }
+}
+
 /// A file holding the devnet operator key, unique to this test process.
 pub fn key_file() -> std::path::PathBuf {
     let path =
