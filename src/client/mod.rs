@@ -7,10 +7,10 @@
 //! HTTP/1.1 connection API (rustls) with a small keep-alive pool of the same kind. Neither is a
 //! higher-level crate: the send path is the generator's hot loop.
 
+mod idle;
 mod plain;
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -25,6 +25,8 @@ use crate::protocol::wire::{
     NonceResponse, Receipt, TokenAccountResponse, Transaction,
 };
 use crate::protocol::{Address, B256, Payload, PayloadProfile, SignedTx, TxKind};
+pub use idle::IDLE_TIMEOUT;
+use idle::IdlePool;
 use plain::PlainPool;
 
 /// How a failed call failed, for counting and for deciding what to do next.
@@ -134,55 +136,13 @@ impl CallError {
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-/// A connection that is not used this long is closed: a burst of concurrent requests (a slow
-/// node, a latency spike) opens connections that would otherwise stay open, with their
-/// buffers, for the rest of the run (a 10-minute chaos soak grew 25 -> 34 MiB in steps).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Idle connections, the most recently used last, each with when it was given back.
-struct IdlePool {
-    connections: VecDeque<(Instant, Connection)>,
-    timeout: Duration,
-}
-
-impl IdlePool {
-    fn new(timeout: Duration) -> Mutex<Self> {
-        Mutex::new(Self {
-            connections: VecDeque::new(),
-            timeout,
-        })
-    }
-
-    /// The most recently used connection that has not been idle too long; older ones are
-    /// closed. Most recent first: the connections beyond what the load needs stay unused at
-    /// the front and time out.
-    fn take(&mut self, now: Instant) -> Option<Connection> {
-        let (given_back, connection) = self.connections.pop_back()?;
-        if now.saturating_duration_since(given_back) > self.timeout {
-            // Everything before it is older still.
-            self.connections.clear();
-            return None;
-        }
-        Some(connection)
-    }
-
-    fn give_back(&mut self, connection: Connection, now: Instant) {
-        while let Some((given_back, _)) = self.connections.front()
-            && now.saturating_duration_since(*given_back) > self.timeout
-        {
-            self.connections.pop_front();
-        }
-        self.connections.push_back((now, connection));
-    }
-}
-
 /// A client for one node's base URL (`http://host:port` or `https://...`, no trailing slash).
 ///
-/// Keeps its own pool of HTTP/1.1 keep-alive connections (hyper's connection API, not its
-/// pooled legacy client): a request takes an idle connection or opens one, and gives it back
-/// when its answer is read. The legacy client parsed a full URI, hashed a pool key, cloned
-/// the TLS connector and checked a connection out through a channel on every request; on
-/// the generator's hot path that was measurable (see BENCHMARKS.md).
+/// Keeps its own pool of HTTP/1.1 keep-alive connections: a request takes an idle connection
+/// or opens one, and gives it back when its answer is read. `http://` nodes go through
+/// [`plain`]; `https://` through hyper's connection API, not its pooled legacy client, which
+/// parsed a full URI, hashed a pool key, cloned the TLS connector and checked a connection out
+/// through a channel on every request (measurable on the hot path, see BENCHMARKS.md).
 #[derive(Clone)]
 pub struct NodeClient {
     base: String,
@@ -190,7 +150,7 @@ pub struct NodeClient {
     origin: Option<hyper::Uri>,
     host: Option<HeaderValue>,
     connector: Connector,
-    idle: Arc<Mutex<IdlePool>>,
+    idle: Arc<IdlePool<Connection>>,
     /// For `http://` nodes: the hot path without hyper (see [`plain`]).
     plain: Option<Arc<PlainPool>>,
     timeout: Duration,
@@ -299,10 +259,7 @@ impl NodeClient {
                 .map_err(|e| CallError::Connect(format!("body: {e}")))?
                 .to_bytes();
             // The answer is read to its end: the connection can take the next request.
-            self.idle
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .give_back(connection, Instant::now());
+            self.idle.give_back(connection, Instant::now());
             Ok::<_, CallError>((status, retry_after, bytes))
         };
         let (status, retry_after, bytes) = tokio::time::timeout(self.timeout, exchange)
@@ -340,12 +297,7 @@ impl NodeClient {
     /// A pooled connection that is still open (see [`IdlePool::take`]), or a new one.
     async fn checkout(&self, origin: &hyper::Uri) -> Result<Connection, CallError> {
         loop {
-            let idle = self
-                .idle
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take(Instant::now());
-            let Some(mut connection) = idle else {
+            let Some(mut connection) = self.idle.take(Instant::now()) else {
                 return self.connect(origin).await;
             };
             if !connection.is_closed() && connection.ready().await.is_ok() {

@@ -10,9 +10,7 @@
 //! framed by `Content-Length`, chunked transfer coding, or the connection's end. https nodes
 //! still go through hyper and rustls (`super::NodeClient`).
 
-use std::collections::VecDeque;
-use std::io;
-use std::sync::Mutex;
+use std::io::{self, Write as _};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -20,6 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::CallError;
+use super::idle::IdlePool;
 
 /// Most response headers a node may send (httparse needs a fixed array).
 const MAX_HEADERS: usize = 64;
@@ -56,47 +55,13 @@ impl Connection {
     }
 }
 
-/// Idle connections, the most recently used last, each with when it was given back.
-struct IdlePool {
-    connections: VecDeque<(Instant, Connection)>,
-    timeout: Duration,
-}
-
-impl IdlePool {
-    /// The most recently used open connection that has not been idle too long; older ones are
-    /// closed. Most recent first: the connections beyond what the load needs stay unused at
-    /// the front and time out.
-    fn take(&mut self, now: Instant) -> Option<Connection> {
-        while let Some((given_back, connection)) = self.connections.pop_back() {
-            if now.saturating_duration_since(given_back) > self.timeout {
-                // Everything before it is older still.
-                self.connections.clear();
-                return None;
-            }
-            if connection.still_open() {
-                return Some(connection);
-            }
-        }
-        None
-    }
-
-    fn give_back(&mut self, connection: Connection, now: Instant) {
-        while let Some((given_back, _)) = self.connections.front()
-            && now.saturating_duration_since(*given_back) > self.timeout
-        {
-            self.connections.pop_front();
-        }
-        self.connections.push_back((now, connection));
-    }
-}
-
 /// One node's plain-HTTP keep-alive pool.
 pub(super) struct PlainPool {
     /// What the Host header says: the URL's authority.
     authority: String,
     /// `host:port` to connect to (port 80 when the URL has none).
     address: String,
-    idle: Mutex<IdlePool>,
+    idle: IdlePool<Connection>,
 }
 
 impl PlainPool {
@@ -113,17 +78,15 @@ impl PlainPool {
         Self {
             authority: authority.to_owned(),
             address,
-            idle: Mutex::new(IdlePool {
-                connections: VecDeque::new(),
-                timeout: idle_timeout,
-            }),
+            idle: IdlePool::new(idle_timeout),
         }
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, IdlePool> {
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// An idle connection the node has not closed (see [`Connection::still_open`]); closed
+    /// ones are dropped.
+    fn take_open(&self) -> Option<Connection> {
+        let now = Instant::now();
+        std::iter::from_fn(|| self.idle.take(now)).find(Connection::still_open)
     }
 
     /// Sends one request and reads its answer. A pooled connection that the node closed while
@@ -137,7 +100,7 @@ impl PlainPool {
         path_and_query: &str,
     ) -> Result<Answer, CallError> {
         let request = self.request(post_body, path_and_query)?;
-        let pooled = self.idle().take(Instant::now());
+        let pooled = self.take_open();
         let reused = pooled.is_some();
         let mut connection = match pooled {
             Some(connection) => connection,
@@ -152,7 +115,7 @@ impl PlainPool {
             Err(failure) => return Err(failure.into_call_error()),
         };
         if answer.keep_alive {
-            self.idle().give_back(connection, Instant::now());
+            self.idle.give_back(connection, Instant::now());
         }
         Ok(answer.answer)
     }
@@ -194,7 +157,8 @@ impl PlainPool {
         request.extend_from_slice(self.authority.as_bytes());
         if let Some(body) = post_body {
             request.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
-            request.extend_from_slice(body.len().to_string().as_bytes());
+            // Writing into a Vec cannot fail.
+            let _ = write!(request, "{}", body.len());
             request.extend_from_slice(b"\r\n\r\n");
             request.extend_from_slice(body);
         } else {
