@@ -1,7 +1,8 @@
 //! Signing cost: one signed payment body (RLP + keccak + secp256k1 sign + tx hash + JSON), and
 //! the secp256k1 choice behind it: libsecp256k1 (the `secp256k1` crate, what we ship) against
 //! pure-Rust `k256` for prehash signing and signer recovery, and against the previous
-//! `secp256k1` 0.30 (libsecp256k1 0.4) as the same-run baseline of the 0.31 upgrade.
+//! `secp256k1` 0.30 (libsecp256k1 0.4) as the same-run baseline of the 0.31 upgrade; and our
+//! SHA-NI RFC 6979 nonce (`protocol::rfc6979`) against the library's own nonce function.
 //!
 //! `cargo bench --bench signing`
 
@@ -50,6 +51,15 @@ fn secp_backends(c: &mut Criterion) {
     let mut group = c.benchmark_group("secp256k1");
     group.bench_function("libsecp256k1_sign_prehash", |b| {
         b.iter(|| black_box(ours.sign_prehash(black_box(&digest))));
+    });
+    // The same library with its own (portable C SHA-256) RFC 6979 nonce: the same-run baseline
+    // of `protocol::rfc6979`'s SHA-NI nonce, which `sign_prehash` uses.
+    let library_key = secp256k1::SecretKey::from_byte_array(TEST_KEY).unwrap();
+    let message = secp256k1::Message::from_digest(digest.0);
+    group.bench_function("libsecp256k1_library_nonce_sign_prehash", |b| {
+        b.iter(|| {
+            black_box(secp256k1::SECP256K1.sign_ecdsa_recoverable(black_box(message), &library_key))
+        });
     });
     group.bench_function("libsecp256k1_recover", |b| {
         b.iter(|| black_box(recover_signer(black_box(&digest), &signature)));

@@ -66,7 +66,8 @@ mod linux {
     use tokio::io::Interest;
     use tokio::io::unix::AsyncFd;
 
-    // One of the crate's two `unsafe` blocks (the other is in `workload::presign`): tokio made
+    // One of the crate's audited `unsafe` blocks (the others: `workload::presign`,
+    // `protocol::rfc6979`; `unsafe_code` is denied everywhere else): tokio made
     // registering a descriptor unsafe (its safe constructors are deprecated) because an
     // arbitrary `AsRawFd` could close or swap its descriptor while registered.
     #[allow(unsafe_code)]

@@ -111,7 +111,9 @@ impl PrivateKey {
     #[must_use]
     pub fn sign_prehash(&self, digest: &B256) -> Signature {
         let recoverable: RecoverableSignature =
-            SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.secret);
+            super::rfc6979::sign_recoverable(&self.secret, &digest.0).unwrap_or_else(|| {
+                SECP256K1.sign_ecdsa_recoverable(Message::from_digest(digest.0), &self.secret)
+            });
         let (recovery_id, compact) = recoverable.serialize_compact();
         Signature {
             r: U256::from_be_slice(&compact[..32]),

@@ -12,6 +12,7 @@ mod keys;
 pub mod numbers;
 mod payload;
 mod profile;
+mod rfc6979;
 mod signature;
 mod signed;
 pub mod wallet;

@@ -115,7 +115,7 @@ fn yield_to_the_load_threads() {
 #[cfg(target_os = "linux")]
 mod linux {
     /// Puts the calling thread in the `SCHED_IDLE` class; false if the kernel refused.
-    // The second audited `unsafe` of the crate (see `engine::alarm` for the first): rustix has
+    // One of the crate's audited `unsafe` blocks (see `engine::alarm` for the list): rustix has
     // no safe `sched_setscheduler`.
     #[allow(unsafe_code)]
     pub(super) fn idle_policy_for_this_thread() -> bool {
