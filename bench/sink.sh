@@ -2,6 +2,9 @@
 # endpoint the stress run uses with a fixed, well-formed JSON body (nginx `return`, no body
 # read, no logging), so that a load generator is measured and not the server. It does not check
 # anything: a payment "succeeds" at once, every receipt says success, every hash is the same.
+# Its checkpoint head is the time in tenths of a second (a checkpoint every 100 ms), and every
+# checkpoint lists that one hash, so `--confirm checkpoints` confirms everything outstanding at
+# each checkpoint it reads.
 #   start_sink PORT WORKDIR CORE   -> nginx pinned to CPU CORE, killed when the script exits
 start_sink() {
   local port="$1" work="$2" core="$3"
@@ -25,11 +28,16 @@ http {
   uwsgi_temp_path $work/nginx;
   scgi_temp_path $work/nginx;
   default_type application/json;
+  map \$msec \$checkpoint { "~^(?<secs>[0-9]+)[.](?<tenths>[0-9])" "\$secs\$tenths"; }
   server {
     listen 127.0.0.1:$port backlog=4096;
     location = /v1/chains/chain_id { return 200 '{"chain_id":1212101}'; }
     location /v1/transactions/receipt/ {
       return 200 '{"success":true,"transaction_hash":"$hash","fee_used":"0","from":"0x$zero40"}';
+    }
+    location = /v1/checkpoints/number { return 200 '{"number":\$checkpoint}'; }
+    location = /v1/checkpoints/by_number {
+      return 200 '{"hash":"$hash","parent_hash":"$hash","state_root":"$hash","transactions_root":"$hash","receipts_root":"$hash","number":\$arg_number,"timestamp":0,"transactions":["$hash"]}';
     }
     location /v1/tokens/token_metadata {
       return 200 '{"symbol":"SINK","master_authority":"0x$zero40","master_mint_burn_authority":"0x$zero40","mint_burn_authorities":[],"pause_authorities":[],"list_authorities":[],"black_list":[],"white_list":[],"metadata_update_authorities":[],"clawback_enabled":true,"supply":"0","decimals":6,"is_paused":false,"is_private":false,"meta":null}';

@@ -109,6 +109,11 @@ pub struct RunArgs {
     /// How long an admitted transaction may take to show its receipt.
     #[arg(long, default_value = "30s")]
     pub confirm_timeout: String,
+    /// How transactions are confirmed: receipts (a GET each: each one's success) or
+    /// checkpoints (a GET per checkpoint: cheap at high rates; success shows in the verified
+    /// balances).
+    #[arg(long, value_enum, default_value_t = crate::workload::plan::ConfirmBy::Receipts)]
+    pub confirm: crate::workload::plan::ConfirmBy,
     /// A down node's share of the load: keep (not sent; the others keep their rates) or
     /// redistribute (spread over the healthy nodes while it is down).
     #[arg(long, value_enum, default_value_t = crate::engine::FailurePolicy::Keep)]

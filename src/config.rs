@@ -157,6 +157,7 @@ pub struct RunConfig {
     pub max_in_flight: u32,
     pub request_timeout: Duration,
     pub confirm_timeout: Duration,
+    pub confirm: crate::workload::plan::ConfirmBy,
     pub max_outage: Duration,
     pub on_node_failure: crate::engine::FailurePolicy,
     pub allow_mainnet: bool,
@@ -482,6 +483,7 @@ impl RunConfig {
             max_in_flight: count("--max-in-flight", &args.max_in_flight, 1_000_000)?,
             request_timeout: timeout("--request-timeout", &args.request_timeout)?,
             confirm_timeout: timeout("--confirm-timeout", &args.confirm_timeout)?,
+            confirm: args.confirm,
             max_outage: parse_duration(&args.max_outage)
                 .ok()
                 .filter(|d| *d >= Duration::from_secs(1))

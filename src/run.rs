@@ -168,6 +168,7 @@ fn plan_from(config: &RunConfig, chain_id: u64) -> WorkloadPlan {
         sustained: config.duration,
         read_only: config.read_only(),
         confirm_timeout: config.confirm_timeout,
+        confirm: config.confirm,
     }
 }
 

@@ -21,8 +21,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::wire::{
-    ChainIdResponse, CheckpointNumberResponse, ErrorBody, HashResponse, IssueResponse, MintInfo,
-    NonceResponse, Receipt, TokenAccountResponse, Transaction,
+    ChainIdResponse, CheckpointHashes, CheckpointNumberResponse, ErrorBody, HashResponse,
+    IssueResponse, MintInfo, NonceResponse, Receipt, TokenAccountResponse, Transaction,
+    checkpoint_path,
 };
 use crate::protocol::{Address, B256, Payload, PayloadProfile, SignedTx, TxKind};
 pub use idle::IDLE_TIMEOUT;
@@ -335,6 +336,11 @@ impl NodeClient {
         self.get::<CheckpointNumberResponse>("/v1/checkpoints/number")
             .await
             .map(|r| r.number)
+    }
+
+    /// The transaction hashes of checkpoint `number` (`full=false`).
+    pub async fn checkpoint_hashes(&self, number: u64) -> Result<CheckpointHashes, CallError> {
+        self.get(&checkpoint_path(number)).await
     }
 
     /// The next nonce of `account` (committed state).

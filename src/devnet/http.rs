@@ -19,10 +19,11 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
 use super::knobs::{CapacityBucket, NodeKnobs};
-use super::ledger::{Ledger, Reject, Tx, TxBody, transaction_view};
+use super::ledger::{Ledger, Reject, Tx, TxBody, checkpoint_hash, transaction_view};
 use crate::protocol::wire::{
-    ChainIdResponse, CheckpointNumberResponse, ErrorBody, FeeEstimateResponse, HashResponse,
-    IssueResponse, NonceResponse, SignedRequest, TokenAccountResponse, error_code,
+    ChainIdResponse, Checkpoint, CheckpointNumberResponse, CheckpointTransactions, ErrorBody,
+    FeeEstimateResponse, HashResponse, IssueResponse, NonceResponse, SignedRequest,
+    TokenAccountResponse, error_code,
 };
 use crate::protocol::{
     AuthorityPayload, IssuePayload, MintPayload, Payload, PayloadProfile, PaymentPayload, U256,
@@ -92,6 +93,7 @@ pub fn router(cluster: Arc<ClusterShared>, node: Arc<NodeShared>) -> Router {
         .route("/api/health", get(|| async { "UP" }))
         .route("/v1/chains/chain_id", get(chain_id))
         .route("/v1/checkpoints/number", get(checkpoint_number))
+        .route("/v1/checkpoints/by_number", get(checkpoint_by_number))
         .route("/v1/accounts/nonce", get(account_nonce))
         .route("/v1/accounts/token_account", get(token_account))
         .route("/v1/tokens/token_metadata", get(token_metadata))
@@ -243,6 +245,62 @@ async fn chain_id(State(state): State<NodeState>) -> Response {
 async fn checkpoint_number(State(state): State<NodeState>) -> Response {
     let number = state.cluster.ledger().checkpoint_number();
     ok_json(&CheckpointNumberResponse { number })
+}
+
+async fn checkpoint_by_number(
+    State(state): State<NodeState>,
+    params: Params,
+) -> Result<Response, Reject> {
+    let text = param(&params, "number")?;
+    let number: u64 = text.parse().map_err(|_| {
+        bad_request(
+            error_code::INVALID_PARAM,
+            format!("`number`: `{text}` is not an unsigned integer"),
+        )
+    })?;
+    let full = match params.get("full").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(bad_request(
+                error_code::INVALID_PARAM,
+                format!("`full`: `{other}` is not true or false"),
+            ));
+        }
+    };
+    let ledger = state.cluster.ledger();
+    let Some(hashes) = ledger.checkpoint(number) else {
+        return Err(Reject::new(
+            StatusCode::NOT_FOUND,
+            error_code::CHECKPOINT_NOT_FOUND,
+            format!("checkpoint {number} not found"),
+        ));
+    };
+    let transactions = if full {
+        CheckpointTransactions::Full(
+            hashes
+                .iter()
+                .filter_map(|hash| ledger.executed_any(hash))
+                .map(|executed| executed.transaction())
+                .collect(),
+        )
+    } else {
+        CheckpointTransactions::Hashes(hashes.to_vec())
+    };
+    let checkpoint = Checkpoint {
+        hash: checkpoint_hash(number),
+        parent_hash: number.checked_sub(1).map_or(B256::ZERO, checkpoint_hash),
+        // The devnet keeps no state tree: its roots are zero.
+        state_root: B256::ZERO,
+        transactions_root: B256::ZERO,
+        receipts_root: B256::ZERO,
+        number,
+        timestamp: ledger.checkpoint_timestamp(number),
+        transactions,
+        size: None,
+    };
+    drop(ledger);
+    Ok(ok_json(&checkpoint))
 }
 
 async fn account_nonce(State(state): State<NodeState>, params: Params) -> Result<Response, Reject> {

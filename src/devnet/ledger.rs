@@ -511,6 +511,12 @@ pub struct Ledger {
     replicas: HashMap<usize, Replica>,
     checkpoint_number: u64,
     index_in_checkpoint: u64,
+    /// The hashes each checkpoint holds, oldest first; checkpoints with none are absent.
+    checkpoints: VecDeque<(u64, Vec<B256>)>,
+    /// Checkpoints below this number were forgotten with their executed transactions.
+    forgotten_below: u64,
+    /// The wall clock at `started`, for checkpoint timestamps.
+    started_wall: std::time::SystemTime,
     stats: LedgerStats,
 }
 
@@ -530,6 +536,9 @@ impl Ledger {
             replicas: HashMap::new(),
             checkpoint_number: 0,
             index_in_checkpoint: 0,
+            checkpoints: VecDeque::new(),
+            forgotten_below: 0,
+            started_wall: std::time::SystemTime::now(),
             stats: LedgerStats::default(),
         }
     }
@@ -584,6 +593,14 @@ impl Ledger {
                 transaction_index: self.index_in_checkpoint,
             });
             self.index_in_checkpoint += 1;
+            match self.checkpoints.back_mut() {
+                Some((number, hashes)) if *number == self.checkpoint_number => {
+                    hashes.push(executed.tx.hash);
+                }
+                _ => self
+                    .checkpoints
+                    .push_back((self.checkpoint_number, vec![executed.tx.hash])),
+            }
             for replica in self.replicas.values_mut() {
                 replica.backlog.push_back(Arc::clone(&executed));
             }
@@ -594,11 +611,51 @@ impl Ledger {
         }
         while self.executed_order.len() > self.config.retain_executed {
             if let Some(old) = self.executed_order.pop_front() {
-                self.executed.remove(&old);
+                if let Some(gone) = self.executed.remove(&old) {
+                    // A checkpoint is forgotten with its last transaction, not its first.
+                    self.forgotten_below = self.forgotten_below.max(gone.checkpoint_number);
+                }
                 self.stats.evicted += 1;
             }
         }
+        while self
+            .checkpoints
+            .front()
+            .is_some_and(|(number, _)| *number < self.forgotten_below)
+        {
+            self.checkpoints.pop_front();
+        }
         count
+    }
+
+    /// The hashes of checkpoint `number` in execution order: `None` past the latest
+    /// checkpoint or below the retained ones. The latest may still gain transactions until the
+    /// next one starts.
+    pub fn checkpoint(&self, number: u64) -> Option<&[B256]> {
+        if number > self.checkpoint_number || number < self.forgotten_below {
+            return None;
+        }
+        let at = self.checkpoints.partition_point(|(n, _)| *n < number);
+        Some(match self.checkpoints.get(at) {
+            Some((n, hashes)) if *n == number => hashes,
+            _ => &[],
+        })
+    }
+
+    /// When checkpoint `number` started, in seconds since the Unix epoch.
+    pub fn checkpoint_timestamp(&self, number: u64) -> u64 {
+        let offset = self
+            .config
+            .checkpoint_interval
+            .saturating_mul(u32::try_from(number).unwrap_or(u32::MAX));
+        (self.started_wall + offset)
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    /// An executed transaction by hash, whatever the node's lag (checkpoint contents).
+    pub fn executed_any(&self, hash: &B256) -> Option<&Arc<Executed>> {
+        self.executed.get(hash)
     }
 
     fn advance_checkpoint(&mut self, now: Instant) {

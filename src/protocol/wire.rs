@@ -29,6 +29,45 @@ pub struct CheckpointNumberResponse {
     pub number: u64,
 }
 
+/// GET `/v1/checkpoints/by_number?number=N&full=false|true`: a checkpoint's header fields and
+/// its transactions (hashes, or full objects with `full=true`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub hash: B256,
+    pub parent_hash: B256,
+    pub state_root: B256,
+    pub transactions_root: B256,
+    pub receipts_root: B256,
+    pub number: u64,
+    /// Seconds since the Unix epoch (the node's clock).
+    pub timestamp: u64,
+    pub transactions: CheckpointTransactions,
+    /// Bytes, when the node reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// A checkpoint's transactions as `full` asked for them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CheckpointTransactions {
+    Hashes(Vec<B256>),
+    Full(Vec<Transaction>),
+}
+
+/// The path that reads checkpoint `number` with its transaction hashes only.
+#[must_use]
+pub fn checkpoint_path(number: u64) -> String {
+    format!("/v1/checkpoints/by_number?number={number}&full=false")
+}
+
+/// What the workload reads of a `full=false` checkpoint: its number and transaction hashes.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct CheckpointHashes {
+    pub number: u64,
+    pub transactions: Vec<B256>,
+}
+
 /// GET `/v1/accounts/nonce`: the next nonce to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NonceResponse {
@@ -190,6 +229,7 @@ pub struct ErrorBody {
 /// The `error_code` values the workload and the devnet use.
 pub mod error_code {
     pub const TX_NOT_FOUND: &str = "resource_transaction_not_found";
+    pub const CHECKPOINT_NOT_FOUND: &str = "resource_checkpoint_not_found";
     pub const TOKEN_NOT_FOUND_RESOURCE: &str = "resource_token_not_found";
     pub const TX_FAILED: &str = "business_transaction_failed";
     pub const INVALID_NONCE: &str = "business_invalid_nonce";

@@ -248,7 +248,7 @@ pub fn summary_json(
             "on_node_failure": config.on_node_failure, "max_outage_s": config.max_outage.as_secs_f64(),
             "in_flight_per_account": config.in_flight_per_account, "max_in_flight": config.max_in_flight,
             "request_timeout_s": config.request_timeout.as_secs_f64(),
-            "confirm_timeout_s": config.confirm_timeout.as_secs_f64(),
+            "confirm_timeout_s": config.confirm_timeout.as_secs_f64(), "confirm": config.confirm,
         },
         "phases": status.reports.iter().map(|p| json!({
             "phase": p.phase, "duration_s": p.duration.as_secs_f64(), "total": p.total,
@@ -259,6 +259,8 @@ pub fn summary_json(
         "transactions": { "submitted": status.submitted, "signed_ahead": status.signed_ahead,
                           "confirmed": status.confirmed,
                           "failed": status.failed, "resyncs": status.resyncs, "recovered": status.recovered,
+                          "confirmed_by_checkpoint": status.confirmed_by_checkpoint,
+                          "checkpoints_skipped": status.checkpoints_skipped,
                           "failures_by_code": status.failures_by_code },
         "nodes": nodes,
         "operations": operations,

@@ -125,6 +125,13 @@ pub fn summary_text(report: &RunReport) -> String {
         s.recovered,
         stats.dropped_samples
     );
+    if s.confirmed_by_checkpoint > 0 || s.checkpoints_skipped > 0 {
+        let _ = writeln!(
+            out,
+            "confirmed by checkpoint {} (the rest by receipt), checkpoints skipped {}",
+            s.confirmed_by_checkpoint, s.checkpoints_skipped
+        );
+    }
     out
 }
 

@@ -36,12 +36,14 @@ pub enum Op {
     Balance,
     /// Looking a transaction up by hash after an unknown outcome.
     Lookup,
+    /// Reading the checkpoint head or a checkpoint's hashes (`--confirm checkpoints`).
+    Checkpoint,
     /// Submit → receipt seen: one per confirmed transaction (not an HTTP request).
     Confirm,
 }
 
 impl Op {
-    pub const ALL: [Op; 8] = [
+    pub const ALL: [Op; 9] = [
         Op::Issue,
         Op::Grant,
         Op::Mint,
@@ -49,6 +51,7 @@ impl Op {
         Op::Receipt,
         Op::Nonce,
         Op::Balance,
+        Op::Checkpoint,
         Op::Confirm,
     ];
 
@@ -63,6 +66,7 @@ impl Op {
             Op::Nonce => "nonce",
             Op::Balance => "balance",
             Op::Lookup => "lookup",
+            Op::Checkpoint => "checkpoint",
             Op::Confirm => "confirm",
         }
     }

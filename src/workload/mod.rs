@@ -10,6 +10,7 @@
 //! nodes, and compares it with what the confirmed transactions imply.
 
 mod book;
+mod checkpoints;
 pub mod plan;
 mod presign;
 mod reads;
@@ -25,19 +26,26 @@ use tokio::sync::watch;
 
 use crate::client::{CallError, ErrorClass};
 use crate::engine::{GetJob, PostJob, Ticket, WorkSource};
-use crate::protocol::wire::{NonceResponse, Receipt, TokenAccountResponse, error_code};
+use crate::protocol::wire::{
+    CheckpointHashes, CheckpointNumberResponse, NonceResponse, Receipt, TokenAccountResponse,
+    checkpoint_path, error_code,
+};
 use crate::protocol::{
     Address, AuthorityAction, AuthorityPayload, AuthorityType, B256, IssuePayload, MintPayload,
     Payload, PaymentPayload, SignedTx, Signer, TxKind, U256, token_address,
 };
 use crate::stats::{NodeId, Op, Outcome, Sample, StatsHandle};
 use book::{AccountBook, AccountId, Intent, IntentKind};
-pub use plan::{Phase, Wallets, WorkloadPlan};
+use checkpoints::{CheckpointFollower, CheckpointRead};
+pub use plan::{ConfirmBy, Phase, Wallets, WorkloadPlan};
 use reads::{ReadCycle, ReadLoad};
 
 /// First receipt check after submission, then every `RECEIPT_POLL` until found.
 const RECEIPT_FIRST_CHECK: Duration = Duration::from_millis(200);
 const RECEIPT_POLL: Duration = Duration::from_millis(200);
+/// With `--confirm checkpoints`, a transaction no checkpoint listed this long after its
+/// submission is asked for by receipt instead (checkpoints skipped or not served).
+const CHECKPOINT_FALLBACK: Duration = Duration::from_secs(3);
 /// An unknown outcome (timeout, 5xx, garbage) is given this long to show a receipt; then the
 /// transaction is looked up by hash: found, it is awaited as admitted; unknown, its nonce is
 /// freed and the intent sent again. Nothing is sent twice.
@@ -94,6 +102,10 @@ pub struct WorkloadStatus {
     pub resyncs: u64,
     /// Unknown outcomes (timeouts, 5xx, garbage) that a lookup by hash found admitted.
     pub recovered: u64,
+    /// Of `confirmed`: found in a checkpoint (`--confirm checkpoints`; the rest by receipt).
+    pub confirmed_by_checkpoint: u64,
+    /// Checkpoints not read because the follower fell too far behind the head.
+    pub checkpoints_skipped: u64,
     pub token: Option<Address>,
     pub reports: Vec<PhaseReport>,
     pub verify: VerifyTally,
@@ -116,6 +128,8 @@ enum Job {
     SupplyRead {
         attempt: u32,
     },
+    CheckpointHead,
+    CheckpointRead(u64),
 }
 
 struct TxJob {
@@ -145,6 +159,13 @@ struct State {
     jobs: HashMap<Ticket, Job>,
     next_ticket: Ticket,
     receipt_checks: VecDeque<Ticket>,
+    /// `--confirm checkpoints`: submitted transactions by hash (a node that answers every
+    /// submission with the same hash, like `bench/sink.sh`, gets one entry for all of them).
+    awaiting: HashMap<B256, Vec<Ticket>>,
+    checkpoints: CheckpointFollower,
+    /// `--confirm checkpoints`: submitted transactions, for a receipt GET if no checkpoint
+    /// has listed them by `CHECKPOINT_FALLBACK`.
+    checkpoint_fallback: VecDeque<Ticket>,
     reads: VecDeque<(Instant, Ticket)>,
     /// Wallets whose balance the verify phase has still to read for the first time. Their
     /// jobs are made as GET slots take them: made all at once, 10,001 jobs grew the job map
@@ -162,6 +183,7 @@ struct State {
     resyncs: u64,
     /// Unknown outcomes that a lookup found admitted.
     recovered: u64,
+    confirmed_by_checkpoint: u64,
     failure: Option<String>,
     failures_by_code: HashMap<String, u64>,
     started: Instant,
@@ -208,6 +230,9 @@ impl Workload {
             jobs: HashMap::new(),
             next_ticket: 0,
             receipt_checks: VecDeque::new(),
+            awaiting: HashMap::new(),
+            checkpoints: CheckpointFollower::new(now),
+            checkpoint_fallback: VecDeque::new(),
             reads: VecDeque::new(),
             verify_queue: VecDeque::new(),
             expected: HashMap::new(),
@@ -220,6 +245,7 @@ impl Workload {
             failed: 0,
             resyncs: 0,
             recovered: 0,
+            confirmed_by_checkpoint: 0,
             failure: None,
             failures_by_code: HashMap::new(),
             started: now,
@@ -291,6 +317,8 @@ impl Workload {
             failed: state.failed,
             resyncs: state.resyncs,
             recovered: state.recovered,
+            confirmed_by_checkpoint: state.confirmed_by_checkpoint,
+            checkpoints_skipped: state.checkpoints.skipped(),
             token: state.token,
             reports: state.reports.clone(),
             verify: state.verify,
@@ -693,8 +721,18 @@ impl Workload {
                 job.submitted = now;
                 job.next_check = now + RECEIPT_FIRST_CHECK;
                 job.deadline = now + self.plan.confirm_timeout;
+                let checkpoints = self.plan.confirm == ConfirmBy::Checkpoints;
+                if checkpoints {
+                    job.next_check = now + CHECKPOINT_FALLBACK;
+                    state.awaiting.entry(job.hash).or_default().push(ticket);
+                }
                 state.jobs.insert(ticket, Job::Tx(job));
-                state.receipt_checks.push_back(ticket);
+                // A queue per delay keeps each in due order.
+                if checkpoints {
+                    state.checkpoint_fallback.push_back(ticket);
+                } else {
+                    state.receipt_checks.push_back(ticket);
+                }
             }
             Err(error) => {
                 let class = error.class();
@@ -726,30 +764,25 @@ impl Workload {
 
     // ---- GET side ----
 
-    fn reserve_get(state: &mut State, now: Instant) -> Option<(Op, String, Ticket)> {
+    fn reserve_get(&self, state: &mut State, now: Instant) -> Option<(Op, String, Ticket)> {
         let token = state.token.unwrap_or(Address::ZERO);
-        while let Some(&ticket) = state.receipt_checks.front() {
-            match state.jobs.get(&ticket) {
-                Some(Job::Tx(job)) if job.next_check <= now => {
-                    state.receipt_checks.pop_front();
-                    let (op, path) = if job.lookup {
-                        (
-                            Op::Lookup,
-                            format!("/v1/transactions/by_hash?hash={}", job.hash),
-                        )
-                    } else {
-                        (
-                            Op::Receipt,
-                            format!("/v1/transactions/receipt/by_hash?hash={}", job.hash),
-                        )
-                    };
-                    return Some((op, path, ticket));
+        if self.plan.confirm == ConfirmBy::Checkpoints {
+            let awaiting = !state.awaiting.is_empty();
+            match state.checkpoints.next_read(now, awaiting) {
+                Some(CheckpointRead::Head) => {
+                    let ticket = Self::ticket(state, Job::CheckpointHead);
+                    return Some((Op::Checkpoint, "/v1/checkpoints/number".to_owned(), ticket));
                 }
-                Some(Job::Tx(_)) => break,
-                // Stale entry (the job ended another way): drop it and look at the next.
-                _ => {
-                    state.receipt_checks.pop_front();
+                Some(CheckpointRead::Checkpoint(number)) => {
+                    let ticket = Self::ticket(state, Job::CheckpointRead(number));
+                    return Some((Op::Checkpoint, checkpoint_path(number), ticket));
                 }
+                None => {}
+            }
+        }
+        for queue in [&mut state.receipt_checks, &mut state.checkpoint_fallback] {
+            if let Some(check) = Self::due_check(queue, &state.jobs, now) {
+                return Some(check);
             }
         }
         if let Some(account) = state.book.take_resync() {
@@ -793,6 +826,39 @@ impl Workload {
         None
     }
 
+    /// The first due receipt (or lookup) GET of `queue`, whose tickets are in due order.
+    fn due_check(
+        queue: &mut VecDeque<Ticket>,
+        jobs: &HashMap<Ticket, Job>,
+        now: Instant,
+    ) -> Option<(Op, String, Ticket)> {
+        while let Some(&ticket) = queue.front() {
+            match jobs.get(&ticket) {
+                Some(Job::Tx(job)) if job.next_check <= now => {
+                    queue.pop_front();
+                    let (op, path) = if job.lookup {
+                        (
+                            Op::Lookup,
+                            format!("/v1/transactions/by_hash?hash={}", job.hash),
+                        )
+                    } else {
+                        (
+                            Op::Receipt,
+                            format!("/v1/transactions/receipt/by_hash?hash={}", job.hash),
+                        )
+                    };
+                    return Some((op, path, ticket));
+                }
+                Some(Job::Tx(_)) => return None,
+                // Stale entry (the job ended another way): drop it and look at the next.
+                _ => {
+                    queue.pop_front();
+                }
+            }
+        }
+        None
+    }
+
     /// Returns the decode failure of a 2xx body that was not what the endpoint answers.
     fn on_get_done(
         &self,
@@ -804,6 +870,14 @@ impl Workload {
         let job = state.jobs.remove(&ticket)?;
         match job {
             Job::Tx(job) => return self.on_receipt(state, ticket, job, result, now),
+            Job::CheckpointHead => match typed::<CheckpointNumberResponse>(result) {
+                Ok(head) => state.checkpoints.head_read(head.number),
+                Err(e) => {
+                    state.checkpoints.head_failed(now);
+                    return decode_failure(e);
+                }
+            },
+            Job::CheckpointRead(number) => return self.on_checkpoint(state, number, result, now),
             Job::NonceRead(account) => match typed::<NonceResponse>(result) {
                 Ok(answer) => state.book.resynced(account, answer.nonce),
                 Err(e) => {
@@ -938,20 +1012,11 @@ impl Workload {
             Err(e) => (None, decode_failure(e)),
         };
         if let Some(receipt) = receipt {
-            state.book.confirmed(job.account);
+            Self::forget_awaiting(state, job.hash, ticket);
             if receipt.success {
-                state.phase_done += 1;
-                state.confirmed += 1;
-                Self::apply_expected(state, &job);
-                self.stats.record(Sample {
-                    node: job.node,
-                    op: Op::Confirm,
-                    outcome: Outcome::Ok,
-                    intended: job.submitted,
-                    sent: job.submitted,
-                    done: now,
-                });
+                self.confirmed(state, &job, now);
             } else {
+                state.book.confirmed(job.account);
                 Self::fail_intent(state, "receipt_failed");
             }
             return None;
@@ -971,10 +1036,81 @@ impl Workload {
             return failure;
         }
         // Admitted but no receipt in time: count it, and resync (the nonce may or may not be used).
+        Self::forget_awaiting(state, job.hash, ticket);
         state.book.confirmed(job.account);
         state.book.want_resync(job.account);
         Self::fail_intent(state, "unconfirmed");
         failure
+    }
+
+    /// A checkpoint's hashes: each one awaited is confirmed.
+    fn on_checkpoint(
+        &self,
+        state: &mut State,
+        number: u64,
+        result: Result<Bytes, CallError>,
+        now: Instant,
+    ) -> Option<CallError> {
+        match typed::<CheckpointHashes>(result) {
+            Ok(checkpoint) if checkpoint.number == number => {
+                state.checkpoints.checkpoint_read(number);
+                for hash in checkpoint.transactions {
+                    self.confirm_listed(state, hash, now);
+                }
+                None
+            }
+            Ok(other) => {
+                state.checkpoints.checkpoint_failed(number, now);
+                Some(CallError::Decode(format!(
+                    "asked for checkpoint {number}, got {}",
+                    other.number
+                )))
+            }
+            Err(e) => {
+                state.checkpoints.checkpoint_failed(number, now);
+                decode_failure(e)
+            }
+        }
+    }
+
+    /// A transaction executed: its account may send again, and it counts.
+    fn confirmed(&self, state: &mut State, job: &TxJob, now: Instant) {
+        state.book.confirmed(job.account);
+        state.phase_done += 1;
+        state.confirmed += 1;
+        Self::apply_expected(state, job);
+        self.stats.record(Sample {
+            node: job.node,
+            op: Op::Confirm,
+            outcome: Outcome::Ok,
+            intended: job.submitted,
+            sent: job.submitted,
+            done: now,
+        });
+    }
+
+    /// A checkpoint listed `hash`: every transaction submitted with it is confirmed.
+    fn confirm_listed(&self, state: &mut State, hash: B256, now: Instant) {
+        let Some(tickets) = state.awaiting.remove(&hash) else {
+            return;
+        };
+        for ticket in tickets {
+            if let Some(Job::Tx(job)) = state.jobs.remove(&ticket) {
+                // Its entry in `checkpoint_fallback` is now stale and skipped.
+                state.confirmed_by_checkpoint += 1;
+                self.confirmed(state, &job, now);
+            }
+        }
+    }
+
+    /// A transaction ended another way than by a checkpoint: stop waiting for one.
+    fn forget_awaiting(state: &mut State, hash: B256, ticket: Ticket) {
+        if let Some(tickets) = state.awaiting.get_mut(&hash) {
+            tickets.retain(|t| *t != ticket);
+            if tickets.is_empty() {
+                state.awaiting.remove(&hash);
+            }
+        }
     }
 
     /// An answer of the read-only workload: any JSON body (or a 404) is an answer.
@@ -1069,7 +1205,7 @@ impl WorkSource for Workload {
         if state.phase == Phase::Done {
             return None;
         }
-        let (op, path, ticket) = Self::reserve_get(&mut state, now)?;
+        let (op, path, ticket) = self.reserve_get(&mut state, now)?;
         Some(GetJob { op, path, ticket })
     }
 

@@ -9,6 +9,21 @@ use serde::Serialize;
 use crate::protocol::wallet::{WalletSeed, WalletTier};
 use crate::protocol::{Address, KeyError, PayloadProfile, Signer, U256};
 
+/// How the workload learns that a submitted transaction executed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmBy {
+    /// A receipt GET per transaction (200 ms after submission, then every 200 ms): each
+    /// transaction's own success or failure, at one GET per transaction.
+    #[default]
+    Receipts,
+    /// Reading the chain's checkpoints (`/v1/checkpoints/by_number`): a transaction counts as
+    /// confirmed when a checkpoint lists it, at ~10 GETs a second whatever the rate. A
+    /// checkpoint does not say whether a transaction succeeded; the verify phase's balances
+    /// do. Transactions no checkpoint listed within 3 s fall back to receipts.
+    Checkpoints,
+}
+
 /// The phases of a run, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -78,6 +93,8 @@ pub struct WorkloadPlan {
     /// How long an admitted transaction may take to show a receipt before it counts as
     /// unconfirmed.
     pub confirm_timeout: Duration,
+    /// Receipts or checkpoints.
+    pub confirm: ConfirmBy,
 }
 
 impl WorkloadPlan {

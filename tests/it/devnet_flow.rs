@@ -230,3 +230,83 @@ async fn executed_transactions_are_evicted_beyond_the_cap() {
         U256::from(4)
     );
 }
+
+#[tokio::test]
+async fn checkpoints_list_each_transaction_where_its_receipt_places_it() {
+    let f = funded(DevnetConfig::ephemeral(2)).await;
+    let other = client(&f.devnet.urls()[1]);
+    let payee = signer(41).address();
+    let mut hashes = Vec::new();
+    for nonce in 0..12 {
+        let payment = pay(&f.holder, nonce, f.token, payee, 1);
+        hashes.push(f.node.submit(&payment, PROFILE).await.unwrap());
+        if nonce % 4 == 3 {
+            // Spread the payments over more than one checkpoint (200 ms apart).
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
+    let mut numbers = std::collections::BTreeSet::new();
+    for hash in &hashes {
+        let receipt = wait_receipt(&f.node, *hash).await;
+        let (number, index) = (
+            receipt.checkpoint_number.unwrap(),
+            receipt.transaction_index.unwrap(),
+        );
+        numbers.insert(number);
+        // Read from the other node: checkpoints are the cluster's, not a node's.
+        let checkpoint = other.checkpoint_hashes(number).await.unwrap();
+        assert_eq!(checkpoint.number, number);
+        assert_eq!(
+            checkpoint.transactions[usize::try_from(index).unwrap()],
+            *hash
+        );
+    }
+    assert!(numbers.len() >= 2, "payments landed in {numbers:?}");
+
+    // The official SDK parses both shapes, and they agree with each other and with ours.
+    let official = sdk::Client::custom(f.devnet.urls()[0].clone()).unwrap();
+    for &number in &numbers {
+        let ours = f.node.checkpoint_hashes(number).await.unwrap();
+        let hashes_only = official
+            .get_checkpoint_by_number(number, false)
+            .await
+            .unwrap();
+        let full = official
+            .get_checkpoint_by_number(number, true)
+            .await
+            .unwrap();
+        assert_eq!(hashes_only.number, number);
+        assert_eq!(hashes_only.transactions.len(), ours.transactions.len());
+        let sdk::CheckpointTransactions::Full(transactions) = full.transactions else {
+            panic!("full=true answered hashes");
+        };
+        let full_hashes: Vec<_> = transactions.iter().map(|t| t.hash).collect();
+        assert_eq!(full_hashes, ours.transactions);
+        assert_eq!(hashes_only.hash, full.hash);
+        if number > 0 {
+            let parent = official
+                .get_checkpoint_by_number(number - 1, false)
+                .await
+                .unwrap();
+            assert_eq!(hashes_only.parent_hash, parent.hash);
+        }
+    }
+
+    // A checkpoint that does not exist yet, and malformed queries.
+    let head = f.node.checkpoint_number().await.unwrap();
+    expect_status(
+        f.node.checkpoint_hashes(head + 1_000).await,
+        404,
+        "resource_checkpoint_not_found",
+    );
+    for (query, code) in [
+        ("number=abc", "validation_invalid_param"),
+        ("number=-1", "validation_invalid_param"),
+        ("full=true", "validation_missing_param"),
+        ("number=1&full=yes", "validation_invalid_param"),
+    ] {
+        let path = format!("/v1/checkpoints/by_number?{query}");
+        let answer = f.node.call(axum::http::Method::GET, &path, None).await;
+        expect_status(answer, 400, code);
+    }
+}

@@ -545,3 +545,49 @@ async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
         .join("\n");
     assert!(events.contains("carries +15 POST/s"), "{events}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirming_by_checkpoint_survives_garbage_and_loses_nothing() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    devnet
+        .set_knobs(
+            1,
+            &KnobsPatch {
+                garbage_ratio: Some(0.3),
+                ..KnobsPatch::default()
+            },
+        )
+        .unwrap();
+    let flags = [
+        "--post-rate",
+        "100",
+        "--get-rate",
+        "300",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "5",
+        "--confirm",
+        "checkpoints",
+    ];
+    let handle = run::start(run_config(&devnet.urls(), "faults-garbage-cp", &flags))
+        .await
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_exact(&report, &devnet, 1 + 2 + 10 + 40);
+    let checkpoint_reads = &report.stats.ops[&stress_tui::stats::Op::Checkpoint];
+    assert!(
+        checkpoint_reads.count > checkpoint_reads.ok,
+        "some checkpoint reads got garbage: {checkpoint_reads:?}"
+    );
+    // Garbage costs a retry, not the checkpoint: most transactions are still confirmed by one.
+    assert!(
+        report.status.confirmed_by_checkpoint * 2 > report.status.confirmed,
+        "{} of {} by checkpoint",
+        report.status.confirmed_by_checkpoint,
+        report.status.confirmed
+    );
+}

@@ -491,3 +491,73 @@ async fn read_only_run_sends_only_reads_spread_over_nodes() {
     assert!((0.35..=0.65).contains(&share), "garbage share {share}");
     assert_eq!(reads.failed, decode(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirming_by_checkpoint_reads_checkpoints_not_a_receipt_per_payment() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    let flags = [
+        "--post-rate",
+        "200",
+        "--get-rate",
+        "400",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "5",
+        "--in-flight-per-account",
+        "8",
+        "--duration",
+        "3s",
+        "--confirm",
+        "checkpoints",
+    ];
+    let handle = run::start(run_config(&devnet.urls(), "by-checkpoint", &flags))
+        .await
+        .unwrap();
+    let workload = Arc::clone(&handle.workload);
+    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    let status = &report.status;
+    assert_eq!(status.failed, 0);
+    assert_eq!(status.verify.mismatched, 0);
+    assert_eq!(status.verify.unread, 0);
+    let sustained = status
+        .reports
+        .iter()
+        .find(|r| r.phase == Phase::Sustained)
+        .unwrap();
+    assert!(sustained.confirmed > 300, "{sustained:?}");
+    // Nearly every transaction is confirmed by a checkpoint; a receipt only where a
+    // checkpoint was missed (none should be, on a healthy devnet).
+    assert!(
+        status.confirmed_by_checkpoint + 5 >= status.confirmed,
+        "{} of {} by checkpoint",
+        status.confirmed_by_checkpoint,
+        status.confirmed
+    );
+    assert_eq!(status.checkpoints_skipped, 0);
+    let count = |op| report.stats.ops.get(&op).map_or(0, |s| s.count);
+    let (receipts, checkpoints) = (count(Op::Receipt), count(Op::Checkpoint));
+    assert!(receipts <= 5, "{receipts} receipt GETs");
+    // The head every 100 ms, each 200 ms checkpoint once or twice: a few dozen a second.
+    let secs = report.elapsed.as_secs_f64();
+    assert!(
+        checkpoints > 0 && (checkpoints as f64) < 40.0 * secs,
+        "{checkpoints} checkpoint GETs in {secs:.1} s"
+    );
+    // The ledger agrees with what the tool believes.
+    let token = status.token.unwrap();
+    for (address, balance) in workload.expected_balances() {
+        assert_eq!(devnet.balance(token, address), balance, "{address}");
+    }
+    let summary = stress_tui::report::summary_text(&report);
+    assert!(summary.contains("confirmed by checkpoint"), "{summary}");
+}
