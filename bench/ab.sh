@@ -8,6 +8,9 @@
 #   MODE=get RATES="5000 20000" bench/ab.sh old new    # the read-only workload instead
 #   RUNS=5 SECS=10 RATES="5000 10000" bench/ab.sh a b
 #
+# A "binary" may be a wrapper script that adds flags, e.g. to set one build against itself
+# with `--confirm checkpoints`:  printf '#!/bin/sh\nexec %s "$@" --confirm checkpoints\n' BIN
+#
 # Prints, per rate and binary, the medians (and ranges) of achieved/target, CPU per request (per
 # payment in MODE=pay: the sustained phase's CPU from summary.json), the send-time error p99 and
 # the ratio of CPU to the first binary's. Raw outputs under target/bench-ab/. Every load is

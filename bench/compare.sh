@@ -10,9 +10,11 @@
 # Measures, per rate: achieved/target, CPU seconds per 1,000 requests, peak RSS and (stress-tui
 # only: oha does not report it) the p99 of the send-time error, for
 #   1. GETs at fixed rates (stress-tui --post-rate 0, the read-only workload; oha -q);
-#   2. signed payments at fixed rates (stress-tui's sustained phase; oha POSTing a payment body
-#      of the same size), CPU per payment against CPU per POST;
-#   3. the highest signed-payment rate stress-tui sustains on its core at >= 99 % of target;
+#   2. signed payments at fixed rates (stress-tui's sustained phase, confirmed by receipts and
+#      by checkpoints; oha POSTing a payment body of the same size), CPU per payment against
+#      CPU per POST;
+#   3. the highest signed-payment rate stress-tui sustains on its core at >= 99 % of target
+#      (confirmed by checkpoints; MAX_PAY_CONFIRM=receipts for the other way);
 # and the closed-loop ceiling of wrk and oha (50 connections) for context. Every load is bounded
 # (SECS each) and goes to 127.0.0.1 only. Writes the raw outputs under target/bench-compare/ and
 # the tables into BENCHMARKS.md (between the generated-section markers).
@@ -23,6 +25,7 @@ secs="${SECS:-10}"
 get_rates="${GET_RATES-1000 5000 20000}"
 pay_rates="${PAY_RATES-1000 5000}"
 max_pay_steps="${MAX_PAY_STEPS-5000 10000 15000 20000}"
+max_pay_confirm="${MAX_PAY_CONFIRM:-checkpoints}"
 port="${SINK_PORT:-48600}"
 gen_core=0
 sink_core=1
@@ -79,10 +82,12 @@ for rate in $get_rates; do
 done
 for rate in $pay_rates; do
   for i in $(seq "$runs"); do
-    echo "payments $rate/s, run $i: stress-tui, oha POST" >&2
-    stress "st-pay-$rate-$i" --operator-key-file "$raw/operator.key" --post-rate "$rate" \
-      --get-rate $((rate * 3 / 2 + 500)) --duration "${secs}s" \
-      --mint-wallets 20 --transfers-per-mint 10 --in-flight-per-account 64
+    echo "payments $rate/s, run $i: stress-tui (receipts, checkpoints), oha POST" >&2
+    for confirm in receipts checkpoints; do
+      stress "st-pay-$confirm-$rate-$i" --operator-key-file "$raw/operator.key" --post-rate "$rate" \
+        --get-rate $((rate * 3 / 2 + 500)) --duration "${secs}s" --confirm "$confirm" \
+        --mint-wallets 20 --transfers-per-mint 10 --in-flight-per-account 64
+    done
     timed "oha-post-$rate-$i" oha -z "${secs}s" -q "$rate" -c 50 --no-tui --output-format json \
       -m POST -T application/json -d "$payment_body" "$url/v1/transactions/payment"
   done
@@ -90,9 +95,10 @@ done
 for rate in $max_pay_steps; do
   echo "highest payment rate: trying $rate/s" >&2
   stress "st-max-$rate" --operator-key-file "$raw/operator.key" --post-rate "$rate" \
-    --get-rate $((rate * 3 / 2 + 500)) --duration "${secs}s" \
+    --get-rate $((rate * 3 / 2 + 500)) --duration "${secs}s" --confirm "$max_pay_confirm" \
     --mint-wallets 20 --transfers-per-mint 10 --in-flight-per-account 64
 done
+echo "$max_pay_confirm" >"$raw/max-pay-confirm" 
 for i in $(seq "$runs"); do
   echo "closed loop, run $i: wrk, oha" >&2
   timed "wrk-max-$i" wrk -t1 -c50 -d"${secs}s" "$url$read_path"

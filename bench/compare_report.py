@@ -135,16 +135,18 @@ out.append("|---|---|---|---|---|")
 for rate in rates_in("st-get"):
     out.append(rows(f"{rate}/s stress-tui", [st_get(rate, i) for i in range(1, runs + 1)]))
     out.append(rows(f"{rate}/s oha", [oha_run("oha-get", rate, i) for i in range(1, runs + 1)]))
-pay = rates_in("st-pay")
+pay = rates_in("st-pay-receipts")
 if pay:
     out.append("")
-    out.append("### 2. Signed payments at a fixed rate (stress-tui sustained phase, receipts polled; oha POSTs a payment-sized body)")
+    out.append("### 2. Signed payments at a fixed rate (stress-tui sustained phase, `--confirm receipts` and `--confirm checkpoints`; oha POSTs a payment-sized body)")
     out.append("")
     out.append("| rate, tool | achieved/target | CPU per 1,000 payments (oha: POSTs) | peak RSS | send-time error p99 |")
     out.append("|---|---|---|---|---|")
     for rate in pay:
-        st = [st_pay(f"st-pay-{rate}-{i}", rate) for i in range(1, runs + 1)]
-        out.append(rows(f"{rate}/s stress-tui", st))
+        st = [st_pay(f"st-pay-receipts-{rate}-{i}", rate) for i in range(1, runs + 1)]
+        out.append(rows(f"{rate}/s stress-tui, receipts", st))
+        by_checkpoint = [st_pay(f"st-pay-checkpoints-{rate}-{i}", rate) for i in range(1, runs + 1)]
+        out.append(rows(f"{rate}/s stress-tui, checkpoints", by_checkpoint))
         out.append(rows(f"{rate}/s oha POST", [oha_run("oha-post", rate, i) for i in range(1, runs + 1)]))
         ahead = [r["signed_ahead"] for r in st if r]
         if ahead:
@@ -152,7 +154,11 @@ if pay:
 steps = rates_in("st-max")
 if steps:
     out.append("")
-    out.append("### 3. Highest signed-payment rate on one generator core (one run per step)")
+    try:
+        confirm = open(os.path.join(raw, "max-pay-confirm")).read().strip()
+    except OSError:
+        confirm = "receipts"
+    out.append(f"### 3. Highest signed-payment rate on one generator core (one run per step, `--confirm {confirm}`)")
     out.append("")
     out.append("| target payments/s | achieved/target | generator CPU in the phase | send-time error p99 |")
     out.append("|---|---|---|---|")
