@@ -3,6 +3,7 @@
 # 4-node devnet running in its own process (so that the devnet's ledger does not count).
 #
 #   bench/sustained_rss.sh [DURATION=5m] [POST_RATE=1000] [GET_RATE=3000]
+#   STRESS_ARGS="--confirm checkpoints" bench/sustained_rss.sh 10m 2000 3000   # extra flags
 #
 # Prints the RSS samples (MiB), the value at minute 2 and at the end, and the run's summary.
 # Bounded: the run stops itself after DURATION (plus funding and verify); the devnet is killed
@@ -13,13 +14,14 @@ duration="${1:-5m}"
 post_rate="${2:-1000}"
 get_rate="${3:-3000}"
 port=38555
+read -ra extra <<<"${STRESS_ARGS:-}"
 
 work=$(mktemp -d)
 # shellcheck source=bench/devnet.sh
 source bench/devnet.sh
 start_devnet "$port" "$work"
 "$binary" --nodes "$nodes" --operator-key-file "$work/operator.key" --no-tui \
-  --post-rate "$post_rate" --get-rate "$get_rate" --duration "$duration" --out "$work/results" \
+  --post-rate "$post_rate" --get-rate "$get_rate" --duration "$duration" --out "$work/results" "${extra[@]}" \
   >"$work/summary.txt" 2>"$work/progress.log" &
 run=$!
 sample_rss "$run" "$work"
