@@ -26,7 +26,7 @@ use tokio_util::task::TaskTracker;
 
 pub use load::LoadThreads;
 pub use node::{Direction, DirectionCounters, Health, NodeCounters, NodeRates, NodeSlot};
-pub use pacer::{PaceContext, SendLog, SendRecord};
+pub use pacer::{IDLE_BACKOFF, PaceContext, SendLog, SendRecord};
 
 use crate::client::{CallError, NodeClient};
 use crate::config::NodeTarget;

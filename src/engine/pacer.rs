@@ -7,7 +7,8 @@
 //! sleep on an [`Alarm`] (a timerfd), so that they wake within ~50 µs of a slot instead of
 //! tokio's 1-2 ms. A busy pacer wakes at most every
 //! [`QUANTUM`] and sends what is due: the price of precision is thread wake-ups, and this
-//! bounds it (4,000 a second) while keeping the send-time error well under a millisecond.
+//! bounds it (4,000 a second) while keeping the send-time error well under a millisecond. A
+//! pacer whose work source has nothing sleeps [`IDLE_BACKOFF`] instead.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -77,6 +78,12 @@ impl SendLog {
 /// timer's slack) instead of one wake per slot.
 pub const QUANTUM: Duration = Duration::from_micros(250);
 
+/// A pacer whose work source had nothing for a slot sleeps this long instead of waking for
+/// every slot (4,000 times a second) to find nothing again: a GET budget is mostly idle when
+/// payments are confirmed by checkpoint. Slots that pass meanwhile are neither sent nor missed;
+/// work that appears waits at most this long.
+pub const IDLE_BACKOFF: Duration = Duration::from_millis(2);
+
 /// Runs until the node is removed or the run ends.
 pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
     let mut rates = node.effective.subscribe();
@@ -88,6 +95,8 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
     // Precise wake-ups (see `alarm`): tokio's 1 ms timer made slots late in groups.
     let mut alarm = Alarm::new();
     let mut last_wake = Instant::now();
+    // When the work source last had nothing for a slot.
+    let mut starved_at: Option<Instant> = None;
     loop {
         let rate = schedule.rate();
         if node.health() == Health::Down {
@@ -109,12 +118,11 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
             None
         } else {
             let now = Instant::now();
-            Some(
-                schedule
-                    .next_due()
-                    .max(window.free_at(rate, now))
-                    .max(last_wake + QUANTUM),
-            )
+            let due = match starved_at {
+                Some(at) => at + IDLE_BACKOFF,
+                None => schedule.next_due().max(window.free_at(rate, now)),
+            };
+            Some(due.max(last_wake + QUANTUM))
         };
         tokio::select! {
             biased;
@@ -134,11 +142,27 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
         }
         let now = Instant::now();
         last_wake = now;
-        send_due(direction, &node, &ctx, &mut schedule, &mut window, now);
+        if starved_at.take().is_some() {
+            // The slots that passed while there was nothing to send are not lateness.
+            schedule = Schedule::new(rate, now);
+        }
+        if send_due(direction, &node, &ctx, &mut schedule, &mut window, now) == Sent::Starved {
+            starved_at = Some(now);
+        }
     }
 }
 
-/// Sends every slot due at `now` that the burst rule allows, each on its own task.
+/// How a wake's sending ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sent {
+    /// Every due slot the burst rule allowed was sent (or missed).
+    Done,
+    /// The work source had nothing for a slot.
+    Starved,
+}
+
+/// Sends every slot due at `now` that the burst rule allows, each on its own task, until the
+/// work source has nothing.
 fn send_due(
     direction: Direction,
     node: &Arc<NodeSlot>,
@@ -146,7 +170,7 @@ fn send_due(
     schedule: &mut Schedule,
     window: &mut BurstWindow,
     now: Instant,
-) {
+) -> Sent {
     let rate = schedule.rate();
     let counters = node.counters.direction(direction);
     while window.free_at(rate, now) <= now {
@@ -178,24 +202,26 @@ fn send_due(
                     .spawn(send_get(job, intended, Arc::clone(node), Arc::clone(ctx)));
             }),
         };
-        if sent.is_some() {
-            if let Some(log) = &ctx.send_log {
-                log.push(SendRecord {
-                    node: node.id,
-                    direction,
-                    intended,
-                    sent: now,
-                });
-            }
-            counters.offered.fetch_add(1, Ordering::Relaxed);
-            counters.sent.fetch_add(1, Ordering::Relaxed);
-            counters.in_flight.fetch_add(1, Ordering::Relaxed);
-            counters
-                .lag_us
-                .store(micros_between(intended, Instant::now()), Ordering::Relaxed);
-            window.record(rate, now);
+        if sent.is_none() {
+            return Sent::Starved;
         }
+        if let Some(log) = &ctx.send_log {
+            log.push(SendRecord {
+                node: node.id,
+                direction,
+                intended,
+                sent: now,
+            });
+        }
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        counters.sent.fetch_add(1, Ordering::Relaxed);
+        counters.in_flight.fetch_add(1, Ordering::Relaxed);
+        counters
+            .lag_us
+            .store(micros_between(intended, Instant::now()), Ordering::Relaxed);
+        window.record(rate, now);
     }
+    Sent::Done
 }
 
 async fn wait_until(alarm: &mut Alarm, at: Option<Instant>) {

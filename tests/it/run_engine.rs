@@ -561,3 +561,91 @@ async fn confirming_by_checkpoint_reads_checkpoints_not_a_receipt_per_payment() 
     let summary = stress_tui::report::summary_text(&report);
     assert!(summary.contains("confirmed by checkpoint"), "{summary}");
 }
+
+/// A work source with nothing to send, counting how often the pacers ask.
+#[derive(Default)]
+struct NothingToSend {
+    asked: [std::sync::atomic::AtomicU64; 2],
+}
+
+impl stress_tui::engine::WorkSource for NothingToSend {
+    fn next_post(&self, _node: NodeId) -> Option<stress_tui::engine::PostJob> {
+        self.asked[0].fetch_add(1, Ordering::Relaxed);
+        None
+    }
+    fn post_done(
+        &self,
+        _ticket: u64,
+        _node: NodeId,
+        _result: Result<stress_tui::protocol::B256, stress_tui::client::CallError>,
+    ) {
+    }
+    fn next_get(&self, _node: NodeId) -> Option<stress_tui::engine::GetJob> {
+        self.asked[1].fetch_add(1, Ordering::Relaxed);
+        None
+    }
+    fn get_done(
+        &self,
+        _ticket: u64,
+        _node: NodeId,
+        _result: Result<bytes::Bytes, stress_tui::client::CallError>,
+    ) -> Option<stress_tui::client::CallError> {
+        None
+    }
+    fn skip_phase(&self) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pacer_with_nothing_to_send_backs_off_instead_of_waking_every_slot() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(1)).await.unwrap();
+    let source = Arc::new(NothingToSend::default());
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (stats, _snapshots, _stats_task) = stress_tui::stats::spawn_aggregator(
+        Instant::now(),
+        Duration::from_millis(250),
+        cancel.clone(),
+        None,
+    );
+    let engine = stress_tui::engine::spawn_engine(stress_tui::engine::EngineSetup {
+        targets: vec![(
+            parse_node(&devnet.urls()[0]).unwrap(),
+            NodeRates {
+                post: 8_000,
+                get: 8_000,
+            },
+        )],
+        work: Arc::clone(&source) as Arc<dyn stress_tui::engine::WorkSource>,
+        stats,
+        max_in_flight: 64,
+        request_timeout: Duration::from_secs(5),
+        cancel: cancel.clone(),
+        quit: tokio_util::sync::CancellationToken::new(),
+        tracker: tokio_util::task::TaskTracker::new(),
+        send_log: None,
+        on_node_failure: stress_tui::engine::FailurePolicy::Keep,
+    });
+    let window = Duration::from_millis(500);
+    tokio::time::sleep(window).await;
+    cancel.cancel();
+    // Waking for each slot, a pacer would ask ~4,000 times in 500 ms (one wake per 250 µs);
+    // backing off 2 ms, ~250 times.
+    let most = window.as_micros() / stress_tui::engine::IDLE_BACKOFF.as_micros() + 50;
+    for (direction, asked) in ["POST", "GET"].iter().zip(&source.asked) {
+        let asked = asked.load(Ordering::Relaxed);
+        assert!(
+            asked > 20 && u128::from(asked) <= most,
+            "{direction} pacer asked {asked} times in {window:?}"
+        );
+    }
+    let pool = engine.pool();
+    let counters = &pool.nodes[0].counters;
+    for direction in [Direction::Post, Direction::Get] {
+        let c = counters.direction(direction);
+        assert_eq!(c.sent.load(Ordering::Relaxed), 0);
+        assert_eq!(
+            c.missed.load(Ordering::Relaxed),
+            0,
+            "slots with nothing to send are not missed"
+        );
+    }
+}
