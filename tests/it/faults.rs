@@ -12,7 +12,7 @@ use stress_tui::engine::{Direction, Health};
 use stress_tui::run::{self, Ending, RunReport};
 use stress_tui::workload::Phase;
 
-use crate::support::{run_config, set_down, wait_phase};
+use crate::support::{run_config, run_to_end, set_down, wait_phase};
 
 fn errors(report: &RunReport, class: ErrorClass) -> u64 {
     report
@@ -112,8 +112,9 @@ async fn lost_answers_and_500s_are_looked_up_not_resent() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn garbage_bodies_are_decode_errors_and_nothing_is_lost() {
+/// A run of 53 transactions (1 issue, 2 grants, 10 mints, 40 payments), with `extra` flags,
+/// while node 1 answers 30 % of its requests with garbage.
+async fn run_with_garbage_on_node_1(name: &str, extra: &[&str]) -> (RunReport, Devnet) {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
     devnet
         .set_knobs(
@@ -124,7 +125,7 @@ async fn garbage_bodies_are_decode_errors_and_nothing_is_lost() {
             },
         )
         .unwrap();
-    let flags = [
+    let mut flags = vec![
         "--post-rate",
         "100",
         "--get-rate",
@@ -134,15 +135,16 @@ async fn garbage_bodies_are_decode_errors_and_nothing_is_lost() {
         "--transfers-per-mint",
         "5",
     ];
-    let handle = run::start(run_config(&devnet.urls(), "faults-garbage", &flags))
-        .await
-        .unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    flags.extend_from_slice(extra);
+    let (report, _) = run_to_end(&devnet.urls(), name, &flags, Duration::from_secs(120)).await;
     assert_exact(&report, &devnet, 1 + 2 + 10 + 40);
     assert!(errors(&report, ErrorClass::Decode) > 0);
+    (report, devnet)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_bodies_are_decode_errors_and_nothing_is_lost() {
+    run_with_garbage_on_node_1("faults-garbage", &[]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -548,36 +550,8 @@ async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn confirming_by_checkpoint_survives_garbage_and_loses_nothing() {
-    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
-    devnet
-        .set_knobs(
-            1,
-            &KnobsPatch {
-                garbage_ratio: Some(0.3),
-                ..KnobsPatch::default()
-            },
-        )
-        .unwrap();
-    let flags = [
-        "--post-rate",
-        "100",
-        "--get-rate",
-        "300",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "5",
-        "--confirm",
-        "checkpoints",
-    ];
-    let handle = run::start(run_config(&devnet.urls(), "faults-garbage-cp", &flags))
-        .await
-        .unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_exact(&report, &devnet, 1 + 2 + 10 + 40);
+    let (report, _devnet) =
+        run_with_garbage_on_node_1("faults-garbage-cp", &["--confirm", "checkpoints"]).await;
     let checkpoint_reads = &report.stats.ops[&stress_tui::stats::Op::Checkpoint];
     assert!(
         checkpoint_reads.count > checkpoint_reads.ok,

@@ -13,7 +13,7 @@ use stress_tui::run::{self, Ending, RunHandle};
 use stress_tui::stats::{NodeId, Op};
 use stress_tui::workload::Phase;
 
-use crate::support::{run_config, set_down, wait_phase};
+use crate::support::{run_config, run_to_end, set_down, wait_phase};
 
 fn sent(handle: &RunHandle, id: NodeId, direction: Direction) -> u64 {
     let pool = handle.engine.pool();
@@ -511,14 +511,13 @@ async fn confirming_by_checkpoint_reads_checkpoints_not_a_receipt_per_payment() 
         "--confirm",
         "checkpoints",
     ];
-    let handle = run::start(run_config(&devnet.urls(), "by-checkpoint", &flags))
-        .await
-        .unwrap();
-    let workload = Arc::clone(&handle.workload);
-    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let (report, workload) = run_to_end(
+        &devnet.urls(),
+        "by-checkpoint",
+        &flags,
+        Duration::from_secs(60),
+    )
+    .await;
     assert_eq!(
         report.ending,
         Ending::Completed,

@@ -248,3 +248,25 @@ pub fn set_down(devnet: &Devnet, node: usize, down: bool) {
         )
         .unwrap();
 }
+
+/// Runs the stress run with `flags` against `urls` to its end (at most `limit`): its report and
+/// its workload (for the balances it expects).
+pub async fn run_to_end(
+    urls: &[String],
+    name: &str,
+    flags: &[&str],
+    limit: Duration,
+) -> (
+    stress_tui::run::RunReport,
+    std::sync::Arc<stress_tui::workload::Workload>,
+) {
+    let handle = stress_tui::run::start(run_config(urls, name, flags))
+        .await
+        .unwrap();
+    let workload = std::sync::Arc::clone(&handle.workload);
+    let report = tokio::time::timeout(limit, handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    (report, workload)
+}
