@@ -128,6 +128,30 @@ async fn read_chain_id(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Resul
     )
 }
 
+/// `--confirm checkpoints` needs `/v1/checkpoints/by_number`: a node that answers the head but
+/// not the checkpoint before it (an older node) would leave every transaction to the receipt
+/// fallback 3 s later. Refused before any transaction (exit 2). A node that does not answer at
+/// all is left to the run's fault handling.
+async fn check_checkpoints_served(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Result<()> {
+    for node in nodes {
+        let client = NodeClient::new(&node.url, timeout);
+        let Ok(head) = client.checkpoint_number().await else {
+            continue;
+        };
+        match client.checkpoint_hashes(head.saturating_sub(1)).await {
+            Err(e) if e.is_not_found() || matches!(e, crate::client::CallError::Decode(_)) => {
+                return Err(crate::UsageError::new(format!(
+                    "--confirm checkpoints: {} does not serve /v1/checkpoints/by_number ({e}); use --confirm receipts",
+                    node.label
+                ))
+                .into());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<NodeRates> {
     let posts = split_evenly(config.post_rate, nodes);
     let gets = split_evenly(config.get_rate, nodes);
@@ -206,6 +230,9 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
             "the nodes are 1Money mainnet (chain id {MAINNET_CHAIN_ID}): refused without --allow-mainnet"
         ))
         .into());
+    }
+    if config.confirm == crate::workload::ConfirmBy::Checkpoints {
+        check_checkpoints_served(&config.nodes, config.request_timeout).await?;
     }
     let plan = plan_from(&config, chain_id);
     let derive_plan = plan.clone();

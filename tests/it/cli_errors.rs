@@ -246,6 +246,79 @@ async fn mainnet_is_refused_without_allow_mainnet() {
     assert!(devnet.requests() <= 1, "only the chain id was read");
 }
 
+/// A node of an older API: it answers the chain id and the checkpoint head but not
+/// `/v1/checkpoints/by_number`, nor anything else.
+async fn node_without_checkpoint_reads() -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use axum::routing::get;
+    let posts = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let seen = std::sync::Arc::clone(&posts);
+    let app = axum::Router::new()
+        .route(
+            "/v1/chains/chain_id",
+            get(|| async { r#"{"chain_id":1212101}"# }),
+        )
+        .route(
+            "/v1/checkpoints/number",
+            get(|| async { r#"{"number":7}"# }),
+        )
+        .fallback(move |method: axum::http::Method| {
+            if method == axum::http::Method::POST {
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            async {
+                (
+                    axum::http::StatusCode::NOT_FOUND,
+                    r#"{"error_code":"resource_not_found","message":"no such route"}"#,
+                )
+            }
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, posts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirming_by_checkpoint_is_refused_where_checkpoints_are_not_served() {
+    let (url, posts) = node_without_checkpoint_reads().await;
+    let key = std::env::temp_dir().join(format!("stress-tui-it-nocp-{}.key", std::process::id()));
+    std::fs::write(&key, OPERATOR_KEY_HEX).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stress-tui"))
+        .args(["--nodes", &url, "--no-tui", "--confirm", "checkpoints"])
+        .args(["--operator-key-file", key.to_str().unwrap()])
+        .args([
+            "--out",
+            std::env::temp_dir()
+                .join(format!("stress-tui-it-nocp-{}", std::process::id()))
+                .to_str()
+                .unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Without the check the run would go on against the node: bounded here, not by the run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the run was not refused within 30 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("--confirm checkpoints")
+            && stderr.contains("/v1/checkpoints/by_number")
+            && stderr.contains("--confirm receipts"),
+        "{stderr}"
+    );
+    assert_eq!(posts.load(std::sync::atomic::Ordering::Relaxed), 0);
+}
+
 /// Every file a run writes, and what it prints, carries no key unless `--export-keys`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_appear_nowhere_unless_exported() {
