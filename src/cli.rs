@@ -35,7 +35,7 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub post_rate: String,
-    /// Total GET (receipt, nonce, balance) rate per second, split evenly over the nodes.
+    /// Total GET (receipt, nonce, balance, checkpoint) rate per second, split evenly over the nodes.
     #[arg(
         long,
         default_value = "250",

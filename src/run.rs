@@ -129,8 +129,8 @@ async fn read_chain_id(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Resul
 }
 
 /// `--confirm checkpoints` needs `/v1/checkpoints/by_number`: a node that answers the head but
-/// not the checkpoint before it (an older node) would leave every transaction to the receipt
-/// fallback 3 s later. Refused before any transaction (exit 2). A node that does not answer at
+/// 404s (or 405s, 501s) the checkpoint before it (an older node) would leave every transaction
+/// to the receipt fallback 3 s later. Refused before any transaction (exit 2). A node that does not answer at
 /// all is left to the run's fault handling.
 async fn check_checkpoints_served(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Result<()> {
     for node in nodes {
@@ -138,15 +138,20 @@ async fn check_checkpoints_served(nodes: &[NodeTarget], timeout: Duration) -> an
         let Ok(head) = client.checkpoint_number().await else {
             continue;
         };
-        match client.checkpoint_hashes(head.saturating_sub(1)).await {
-            Err(e) if e.is_not_found() || matches!(e, crate::client::CallError::Decode(_)) => {
-                return Err(crate::UsageError::new(format!(
-                    "--confirm checkpoints: {} does not serve /v1/checkpoints/by_number ({e}); use --confirm receipts",
-                    node.label
-                ))
-                .into());
-            }
-            _ => {}
+        // Only an answer that says the route is not there refuses the run: garbage or a 5xx is
+        // a node's passing trouble, which the run counts and retries.
+        if let Err(
+            e @ crate::client::CallError::Status {
+                status: 404 | 405 | 501,
+                ..
+            },
+        ) = client.checkpoint_hashes(head.saturating_sub(1)).await
+        {
+            return Err(crate::UsageError::new(format!(
+                "--confirm checkpoints: {} does not serve /v1/checkpoints/by_number ({e}); use --confirm receipts",
+                node.label
+            ))
+            .into());
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 //! `127.0.0.1:18555/post.p99<100ms`, `payment.rate>=400`.
 //!
 //! Metrics: `<scope>.<stat>` where scope is an operation (issue, grant, mint, payment, receipt,
-//! nonce, balance, confirm) or `post`/`get` (all of them), and stat is a latency percentile
+//! nonce, balance, checkpoint, confirm) or `post`/`get` (all of them), and stat is a latency percentile
 //! (`p50`, `p90`, `p99`, `p999`, `max`, `mean`, from the intended send time), `errors` (a ratio
 //! with `%`, or a count), `rate` (successes a second) or `count`; plain `errors` means every
 //! request.
@@ -108,7 +108,7 @@ pub fn parse_threshold(text: &str) -> Result<Threshold, String> {
             .into_iter()
             .find(|op| op.as_str() == other)
             .map(Scope::Op)
-            .ok_or_else(|| bad(&format!("unknown scope `{other}` (operations: issue, grant, mint, payment, receipt, nonce, balance, confirm; or post, get)")))?,
+            .ok_or_else(|| bad(&format!("unknown scope `{other}` (operations: issue, grant, mint, payment, receipt, nonce, balance, checkpoint, confirm; or post, get)")))?,
     };
     let value = value.trim();
     let (stat, limit) = match stat_name {

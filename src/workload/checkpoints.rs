@@ -6,8 +6,8 @@
 //! (`/v1/checkpoints/number`) every [`HEAD_POLL`] while something awaits confirmation, then
 //! each checkpoint from where it started up to the head, a few at a time. A checkpoint below
 //! the head is read once; the head itself may still be filling (our devnet's is), so it is
-//! read again after every head poll until a newer head passes it. A failed read is retried
-//! after [`RETRY_DELAY`]. It never reads more than [`MAX_BEHIND`] checkpoints back: what it
+//! read again after every head poll until a newer head passes it. A failed read is retried at
+//! the next GET slot (often another node's), a second failure in a row after [`RETRY_DELAY`]. It never reads more than [`MAX_BEHIND`] checkpoints back: what it
 //! skips is confirmed by the receipt fallback of the workload.
 
 use std::collections::BTreeSet;
@@ -44,10 +44,14 @@ pub struct CheckpointFollower {
     head_in_flight: bool,
     /// The head checkpoint has been asked for since the last head answer.
     head_checkpoint_asked: bool,
-    /// A read of the checkpoint that was the head when asked for: its answer may be partial.
-    partial_in_flight: Option<u64>,
+    /// Reads of checkpoints that were the head when asked for: their answers may be partial.
+    /// (More than one when a newer head was asked for before an older one's answer came.)
+    partial_in_flight: Vec<u64>,
     next_head_poll: Instant,
     not_before: Instant,
+    /// Reads failed in a row: the first failure is retried at once (the next GET slot may go
+    /// to another node), the ones after it only after [`RETRY_DELAY`].
+    failures_in_a_row: u32,
     /// Checkpoints passed over because the follower fell more than [`MAX_BEHIND`] behind.
     skipped: u64,
 }
@@ -63,9 +67,10 @@ impl CheckpointFollower {
             in_flight: 0,
             head_in_flight: false,
             head_checkpoint_asked: false,
-            partial_in_flight: None,
+            partial_in_flight: Vec::new(),
             next_head_poll: now,
             not_before: now,
+            failures_in_a_row: 0,
             skipped: 0,
         }
     }
@@ -90,7 +95,7 @@ impl CheckpointFollower {
                 return None;
             }
             self.head_checkpoint_asked = true;
-            self.partial_in_flight = Some(head);
+            self.partial_in_flight.push(head);
         }
         let number = self.next;
         self.next += 1;
@@ -101,6 +106,7 @@ impl CheckpointFollower {
     /// A node reported `head` as its latest checkpoint.
     pub fn head_read(&mut self, head: u64) {
         self.head_in_flight = false;
+        self.failures_in_a_row = 0;
         if self.head.is_none() {
             self.cursor = head;
             self.next = head;
@@ -124,15 +130,24 @@ impl CheckpointFollower {
     /// The head could not be read.
     pub fn head_failed(&mut self, now: Instant) {
         self.head_in_flight = false;
-        self.not_before = now + RETRY_DELAY;
+        // Asked again at the next slot once, then only after the delay.
+        self.next_head_poll = now;
+        self.failed(now);
+    }
+
+    fn failed(&mut self, now: Instant) {
+        self.failures_in_a_row += 1;
+        if self.failures_in_a_row > 1 {
+            self.not_before = now + RETRY_DELAY;
+        }
     }
 
     /// Checkpoint `number` was read: asked for below the head, it counts as read in full;
     /// asked for as the head, it will be read again.
     pub fn checkpoint_read(&mut self, number: u64) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        if self.partial_in_flight == Some(number) {
-            self.partial_in_flight = None;
+        self.failures_in_a_row = 0;
+        if self.take_partial(number) {
             self.next = self.next.min(number);
         } else if number >= self.cursor {
             self.finished.insert(number);
@@ -145,16 +160,21 @@ impl CheckpointFollower {
     /// Checkpoint `number` could not be read (an error, or the node has not got it yet).
     pub fn checkpoint_failed(&mut self, number: u64, now: Instant) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        if self.partial_in_flight == Some(number) {
-            self.partial_in_flight = None;
-        }
+        self.take_partial(number);
         if number >= self.cursor {
             self.next = self.next.min(number);
             if self.head == Some(number) {
                 self.head_checkpoint_asked = false;
             }
         }
-        self.not_before = now + RETRY_DELAY;
+        self.failed(now);
+    }
+
+    /// Whether `number` was asked for as the head (and forgets that it was).
+    fn take_partial(&mut self, number: u64) -> bool {
+        let asked_as_head = self.partial_in_flight.contains(&number);
+        self.partial_in_flight.retain(|&n| n != number);
+        asked_as_head
     }
 
     /// Checkpoints passed over for being too far behind the head.
@@ -227,12 +247,34 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_read_is_retried_after_a_delay() {
+    fn a_head_read_answered_after_a_newer_head_was_asked_for_is_still_partial() {
+        let t0 = Instant::now();
+        let mut f = CheckpointFollower::new(t0);
+        f.next_read(t0, true);
+        f.head_read(4);
+        assert_eq!(f.next_read(t0, true), Some(CheckpointRead::Checkpoint(4)));
+        let t1 = t0 + HEAD_POLL;
+        assert_eq!(f.next_read(t1, true), Some(CheckpointRead::Head));
+        f.head_read(5);
+        assert_eq!(f.next_read(t1, true), Some(CheckpointRead::Checkpoint(5)));
+        // 4's answer (asked for as the head) arrives after 5 was asked for as the head.
+        f.checkpoint_read(4);
+        f.checkpoint_read(5);
+        assert_eq!(f.cursor, 4, "neither 4 nor 5 counts as read in full");
+        assert_eq!(f.next_read(t1, true), Some(CheckpointRead::Checkpoint(4)));
+    }
+
+    #[test]
+    fn a_failed_read_is_retried_at_once_then_after_a_delay() {
         let t0 = Instant::now();
         let mut f = CheckpointFollower::new(t0);
         f.next_read(t0, true);
         f.head_read(3);
         assert_eq!(f.next_read(t0, true), Some(CheckpointRead::Checkpoint(3)));
+        // A first failure: asked again at once.
+        f.checkpoint_failed(3, t0);
+        assert_eq!(f.next_read(t0, true), Some(CheckpointRead::Checkpoint(3)));
+        // A second in a row: only after the delay.
         f.checkpoint_failed(3, t0);
         assert_eq!(f.next_read(t0, true), None);
         let later = t0 + RETRY_DELAY;
@@ -242,7 +284,20 @@ mod tests {
             Some(CheckpointRead::Checkpoint(3))
         );
         f.head_failed(later);
-        assert_eq!(f.next_read(later, true), None);
+        assert_eq!(
+            f.next_read(later, true),
+            None,
+            "a third failure in a row waits"
+        );
+        f.checkpoint_read(3);
+        let after = later + RETRY_DELAY;
+        assert_eq!(f.next_read(after, true), Some(CheckpointRead::Head));
+        f.head_failed(after);
+        assert_eq!(
+            f.next_read(after, true),
+            Some(CheckpointRead::Head),
+            "after a success, a failure is retried at once"
+        );
     }
 
     #[test]

@@ -264,9 +264,19 @@ pub async fn run_to_end(
         .await
         .unwrap();
     let workload = std::sync::Arc::clone(&handle.workload);
-    let report = tokio::time::timeout(limit, handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    (report, workload)
+    let Ok(report) = tokio::time::timeout(limit, handle.wait()).await else {
+        let status = workload.status();
+        panic!(
+            "{name}: not done after {limit:?}: phase {} {}/{} ({} failed), {} submitted, {} confirmed ({} by checkpoint), {} resyncs",
+            status.phase,
+            status.phase_done,
+            status.phase_total,
+            status.phase_failed,
+            status.submitted,
+            status.confirmed,
+            status.confirmed_by_checkpoint,
+            status.resyncs
+        )
+    };
+    (report.unwrap(), workload)
 }
