@@ -721,18 +721,16 @@ impl Workload {
                 job.submitted = now;
                 job.next_check = now + RECEIPT_FIRST_CHECK;
                 job.deadline = now + self.plan.confirm_timeout;
-                let checkpoints = self.plan.confirm == ConfirmBy::Checkpoints;
-                if checkpoints {
+                // A queue per delay keeps each in due order.
+                let checks = if self.plan.confirm == ConfirmBy::Checkpoints {
                     job.next_check = now + CHECKPOINT_FALLBACK;
                     state.awaiting.entry(job.hash).or_default().push(ticket);
-                }
-                state.jobs.insert(ticket, Job::Tx(job));
-                // A queue per delay keeps each in due order.
-                if checkpoints {
-                    state.checkpoint_fallback.push_back(ticket);
+                    &mut state.checkpoint_fallback
                 } else {
-                    state.receipt_checks.push_back(ticket);
-                }
+                    &mut state.receipt_checks
+                };
+                checks.push_back(ticket);
+                state.jobs.insert(ticket, Job::Tx(job));
             }
             Err(error) => {
                 let class = error.class();
