@@ -233,6 +233,21 @@ impl NodeClient {
                     .map_err(|_| CallError::Timeout(self.timeout))??;
             return answer_or_error(answer.status, answer.retry_after, answer.body);
         }
+        // Boxed: hyper's exchange is a ~4 KiB future, and unboxed it made every request's
+        // future that big, copied several times over when each request task was spawned
+        // (`perf`: 5 % of the load thread at 5,000 payments/s in memcpy).
+        Box::pin(self.call_hyper(origin, host, method, path_and_query, body)).await
+    }
+
+    /// [`Self::call`] through hyper: `https://` nodes, and methods other than GET and POST.
+    async fn call_hyper(
+        &self,
+        origin: &hyper::Uri,
+        host: &HeaderValue,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<Bytes, CallError> {
         // Origin-form request target (`/path?query`), as HTTP/1.1 sends it; Host names the node.
         let mut builder = Request::builder()
             .method(method)
@@ -451,4 +466,21 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
         let shown = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]).into_owned();
         CallError::Decode(format!("{e} in `{shown}`"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each request runs as a spawned task that owns this future, and spawning copies it: it
+    /// was 4,400 bytes while hyper's exchange was inlined in it.
+    #[test]
+    fn a_request_future_stays_small() {
+        let client = NodeClient::new("http://127.0.0.1:1", Duration::from_secs(1));
+        let post = client.submit_body(TxKind::Payment, Vec::new());
+        let get = client.call(Method::GET, "/v1/checkpoints/number", None);
+        for size in [size_of_val(&post), size_of_val(&get)] {
+            assert!(size <= 1_024, "a request future of {size} bytes");
+        }
+    }
 }
