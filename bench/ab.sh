@@ -12,8 +12,10 @@
 # with `--confirm checkpoints`:  printf '#!/bin/sh\nexec %s "$@" --confirm checkpoints\n' BIN
 #
 # Prints, per rate and binary, the medians (and ranges) of achieved/target, CPU per request (per
-# payment in MODE=pay: the sustained phase's CPU from summary.json), the send-time error p99 and
-# the ratio of CPU to the first binary's. Raw outputs under target/bench-ab/. Every load is
+# payment in MODE=pay: the sustained phase's CPU from summary.json), the send-time error p99,
+# the ratio of CPU to the first binary's and, for payments, that CPU split into the signer
+# thread's (`signing_cpu_s`) and the rest (sending, answers, books), the part to set against
+# oha's POST. Raw outputs under target/bench-ab/. Every load is
 # bounded (SECS each) and goes to 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,12 +90,12 @@ def med(values, fmt):
 unit = "payment" if mode == "pay" else "request"
 print(f"bench/ab.sh MODE={mode} RUNS={runs} SECS={secs}: medians (range); generator on core 0")
 print()
-print(f"| rate | build | achieved/target | CPU per {unit} | x first build | send-time error p99 |")
-print("|---|---|---|---|---|---|")
+print(f"| rate | build | achieved/target | CPU per {unit} | x first build | send-time error p99 | signing | the rest |")
+print("|---|---|---|---|---|---|---|---|")
 for rate in rates:
     base = None
     for n, binary in enumerate(binaries, 1):
-        achieved, cpu, p99 = [], [], []
+        achieved, cpu, p99, signing, rest = [], [], [], [], []
         for i in range(1, runs + 1):
             try:
                 s = json.load(open(f"{raw}/b{n}-{rate}-{i}/summary.json"))
@@ -102,13 +104,17 @@ for rate in rates:
             p = next(p for p in s["phases"] if p["phase"] == phase)
             achieved.append(100 * p["total"] / (int(rate) * secs))
             cpu.append(1e6 * p["cpu_s"] / max(p["total"], 1))
+            if mode == "pay" and "signing_cpu_s" in p:
+                signing.append(1e6 * p["signing_cpu_s"] / max(p["total"], 1))
+                rest.append(cpu[-1] - signing[-1])
             direction = "post" if mode == "pay" else "get"
             p99.append(s["send_error"][direction]["p99_us"] / 1000)
         m = statistics.median(cpu) if cpu else None
         if base is None:
             base = m
         ratio = f"x{m / base:.2f}" if m and base else "n/a"
-        print(f"| {rate}/s | {n}: {binary} | {med(achieved, '{:.2f} %')} | {med(cpu, '{:.1f} µs')} | {ratio} | {med(p99, '{:.2f} ms')} |")
+        print(f"| {rate}/s | {n}: {binary} | {med(achieved, '{:.2f} %')} | {med(cpu, '{:.1f} µs')} | {ratio} | {med(p99, '{:.2f} ms')} "
+              f"| {med(signing, '{:.1f} µs')} | {med(rest, '{:.1f} µs')} |")
     oha_cpu, oha_done = [], []
     for i in range(1, runs + 1):
         try:
@@ -121,5 +127,5 @@ for rate in rates:
             oha_cpu.append(1e6 * (float(user) + float(sys_)) / done)
             oha_done.append(100 * done / (int(rate) * secs))
     what = "POST" if mode == "pay" else "GET"
-    print(f"| {rate}/s | oha {what} | {med(oha_done, '{:.2f} %')} | {med(oha_cpu, '{:.1f} µs')} | | n/a |")
+    print(f"| {rate}/s | oha {what} | {med(oha_done, '{:.2f} %')} | {med(oha_cpu, '{:.1f} µs')} | | n/a | | |")
 EOF

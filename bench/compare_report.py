@@ -102,6 +102,9 @@ def st_pay(name, rate):
         "rss": peak_rss_mib(s),
         "send_p99_ms": s["send_error"]["post"]["p99_us"] / 1000.0,
         "signed_ahead": 100.0 * s["transactions"]["signed_ahead"] / max(s["transactions"]["submitted"], 1),
+        # The signer thread's part (summary.json from 2026-12 on; absent before).
+        "signing_us": 1e6 * sustained["signing_cpu_s"] / max(sustained["total"], 1) if "signing_cpu_s" in sustained else None,
+        "cpu_us": 1e6 * sustained["cpu_s"] / max(sustained["total"], 1) if sustained["cpu_s"] is not None else None,
     }
 
 
@@ -151,6 +154,25 @@ if pay:
         ahead = [r["signed_ahead"] for r in st if r]
         if ahead:
             out.append(f"| {rate}/s: payments signed ahead | {fmt(ahead, 1, ' %')} | | | |")
+    # A payment's CPU split into the signer thread's and the rest (sending, reading answers,
+    # bookkeeping), the rest set against oha's whole POST in the same run: the signature's cost
+    # moves with the machine's speed, the rest is what a load generator can make as cheap as
+    # an HTTP tool.
+    out.append("")
+    out.append("Where a payment's CPU goes (per payment; signing = `signing_cpu_s`, the rest = all but signing):")
+    out.append("")
+    out.append("| rate, confirm | CPU a payment | signing | the rest | oha POST | the rest x oha POST |")
+    out.append("|---|---|---|---|---|---|")
+    for rate in pay:
+        oha_us = [1000.0 * r["cpu_per_k"] for r in (oha_run("oha-post", rate, i) for i in range(1, runs + 1)) if r and r["cpu_per_k"] is not None]
+        for confirm in ("receipts", "checkpoints"):
+            st = [r for r in (st_pay(f"st-pay-{confirm}-{rate}-{i}", rate) for i in range(1, runs + 1)) if r and r["signing_us"] is not None and r["cpu_us"] is not None]
+            if not st:
+                continue
+            rest = [r["cpu_us"] - r["signing_us"] for r in st]
+            ratio = f"x{statistics.median(rest) / statistics.median(oha_us):.2f}" if oha_us else "n/a"
+            out.append(f"| {rate}/s, {confirm} | {fmt([r['cpu_us'] for r in st], 1, ' µs')} | {fmt([r['signing_us'] for r in st], 1, ' µs')} "
+                       f"| {fmt(rest, 1, ' µs')} | {fmt(oha_us, 1, ' µs')} | {ratio} |")
 steps = rates_in("st-max")
 if steps:
     out.append("")

@@ -253,7 +253,8 @@ pub fn summary_json(
         "phases": status.reports.iter().map(|p| json!({
             "phase": p.phase, "duration_s": p.duration.as_secs_f64(), "total": p.total,
             "confirmed": p.confirmed, "failed": p.failed,
-            "cpu_s": p.cpu.map(|c| c.as_secs_f64()) })).collect::<Vec<_>>(),
+            "cpu_s": p.cpu.map(|c| c.as_secs_f64()),
+            "signing_cpu_s": p.signing_cpu.as_secs_f64() })).collect::<Vec<_>>(),
         "generator": { "cpu_s": crate::usage::process_cpu().map(|c| c.as_secs_f64()),
                        "peak_rss_kib": crate::usage::peak_rss_kib() },
         "transactions": { "submitted": status.submitted, "signed_ahead": status.signed_ahead,

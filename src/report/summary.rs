@@ -152,11 +152,18 @@ fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: 
             phase.failed,
             phase.cpu.map_or_else(
                 || "-".to_owned(),
-                |cpu| format!(
-                    "{:.2}s ({:.0}% of a core)",
-                    cpu.as_secs_f64(),
-                    100.0 * cpu.as_secs_f64() / phase.duration.as_secs_f64().max(0.001)
-                )
+                |cpu| {
+                    let signing = if phase.signing_cpu < std::time::Duration::from_millis(10) {
+                        String::new()
+                    } else {
+                        format!(", {:.2}s signing", phase.signing_cpu.as_secs_f64())
+                    };
+                    format!(
+                        "{:.2}s ({:.0}% of a core{signing})",
+                        cpu.as_secs_f64(),
+                        100.0 * cpu.as_secs_f64() / phase.duration.as_secs_f64().max(0.001)
+                    )
+                }
             ),
         );
     }

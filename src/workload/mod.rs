@@ -69,6 +69,10 @@ pub struct PhaseReport {
     pub failed: u64,
     /// CPU time this process spent in the phase (Linux; `None` elsewhere).
     pub cpu: Option<Duration>,
+    /// The part of `cpu` spent signing: the signer thread's (payments signed ahead of their
+    /// slots) and the signatures made in slots (funding phases, or when none was ready). What
+    /// is left is the cost of sending, reading answers and keeping the books.
+    pub signing_cpu: Duration,
 }
 
 /// Balance checks of the verify phase.
@@ -151,6 +155,8 @@ struct State {
     phase_started: Instant,
     /// This process's CPU time when the phase started.
     phase_cpu: Option<Duration>,
+    /// CPU time spent signing when the phase began.
+    phase_signing_cpu: Duration,
     phase_total: u64,
     phase_done: u64,
     phase_failed: u64,
@@ -222,6 +228,7 @@ impl Workload {
             phase: Phase::Issue,
             phase_started: now,
             phase_cpu: None,
+            phase_signing_cpu: Duration::ZERO,
             phase_total: 0,
             phase_done: 0,
             phase_failed: 0,
@@ -356,7 +363,7 @@ impl Workload {
         if state.phase != Phase::Done {
             state.failure.get_or_insert_with(|| reason.to_owned());
             let now = Instant::now();
-            Self::finish_phase(&mut state, now);
+            self.finish_phase(&mut state, now);
             let at = now.saturating_duration_since(state.started);
             state.phase_log.push((Phase::Done, at));
             state.phase = Phase::Done;
@@ -379,6 +386,7 @@ impl Workload {
         state.phase = phase;
         state.phase_started = now;
         state.phase_cpu = crate::usage::process_cpu();
+        state.phase_signing_cpu = self.presigned.signing_cpu();
         state.phase_done = 0;
         state.phase_failed = 0;
         let plan = &self.plan;
@@ -451,7 +459,7 @@ impl Workload {
         state.book.refresh_ready();
     }
 
-    fn finish_phase(state: &mut State, now: Instant) {
+    fn finish_phase(&self, state: &mut State, now: Instant) {
         state.reports.push(PhaseReport {
             phase: state.phase,
             duration: now.saturating_duration_since(state.phase_started),
@@ -461,6 +469,10 @@ impl Workload {
             cpu: crate::usage::process_cpu()
                 .zip(state.phase_cpu)
                 .map(|(now, start)| now.saturating_sub(start)),
+            signing_cpu: self
+                .presigned
+                .signing_cpu()
+                .saturating_sub(state.phase_signing_cpu),
         });
     }
 
@@ -509,7 +521,7 @@ impl Workload {
             if !finished {
                 return;
             }
-            Self::finish_phase(state, now);
+            self.finish_phase(state, now);
             if state.phase_failed > 0 && matches!(phase, Phase::Issue | Phase::Grant | Phase::Mint)
             {
                 state.failure.get_or_insert_with(|| {
@@ -1164,7 +1176,10 @@ impl WorkSource for Workload {
             let token = state.token.unwrap_or(Address::ZERO);
             (self.reserve_post(&mut state, now)?, token)
         };
-        Some(self.sign_reserved(&reserved, token))
+        Some(
+            self.presigned
+                .sign_inline(|| self.sign_reserved(&reserved, token)),
+        )
     }
 
     fn post_done(&self, ticket: Ticket, node: NodeId, result: Result<B256, CallError>) {

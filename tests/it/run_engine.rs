@@ -57,6 +57,21 @@ async fn scaled_down_full_run_verifies_every_balance() {
         "signed ahead: {}",
         status.signed_ahead
     );
+    // Signing CPU is counted in the phase it signed for, as part of the process's: every
+    // phase but verify signs (the funding phases in their slots).
+    for phase in &status.reports {
+        let signing = phase.signing_cpu;
+        if phase.phase == Phase::Verify {
+            // The signer only waits.
+            assert!(signing < phase.duration / 20, "{phase:?}");
+        } else {
+            assert!(signing > Duration::ZERO, "{phase:?}");
+        }
+        // `cpu` has 10 ms ticks; the thread clocks are exact.
+        if let Some(cpu) = phase.cpu {
+            assert!(signing <= cpu + Duration::from_millis(20), "{phase:?}");
+        }
+    }
     let send_error = report.stats.send_error[0];
     assert_eq!(
         send_error.count,
