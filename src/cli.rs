@@ -132,7 +132,8 @@ pub struct RunArgs {
     /// fails.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
-    /// Write wallet private keys into `accounts_detail.csv` (they are secrets).
+    /// Write wallet private keys into `accounts_detail.csv` (they are secrets: the file is
+    /// created readable by its owner only).
     #[arg(long)]
     pub export_keys: bool,
 }

@@ -49,6 +49,8 @@ pub struct RunReport {
     pub thresholds: Vec<ThresholdResult>,
     /// Problems writing results (the run itself is unaffected).
     pub write_errors: Vec<String>,
+    /// `accounts_detail.csv` holds the wallets' private keys (`--export-keys`).
+    pub keys_exported: bool,
 }
 
 impl RunReport {
@@ -400,6 +402,7 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
         out_dir: d.out_dir,
         thresholds: Vec::new(),
         write_errors,
+        keys_exported: d.config.export_keys,
     };
     report.thresholds = evaluate(&d.config.thresholds, &report);
     if let Err(e) = write_final_files(

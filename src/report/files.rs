@@ -300,7 +300,24 @@ pub fn write_final_files(
     let mut operations = open("operations.csv")?;
     write_operations_csv(&mut operations, report)?;
     operations.flush()?;
-    let mut accounts = open("accounts_detail.csv")?;
+    let mut accounts = if config.export_keys {
+        // Private keys: the file is its owner's alone from the moment it exists.
+        let path = dir.join("accounts_detail.csv");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        // (A file left by an earlier run into the same folder keeps its mode on open.)
+        #[cfg(unix)]
+        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|e| anyhow::anyhow!("cannot restrict {}: {e}", path.display()))?;
+        std::io::BufWriter::new(file)
+    } else {
+        open("accounts_detail.csv")?
+    };
     write_accounts_csv(&mut accounts, workload, config.export_keys)?;
     accounts.flush()?;
     // summary.json last: its presence marks a complete results folder.

@@ -109,6 +109,12 @@ pub fn summary_text(report: &RunReport) -> String {
         let _ = writeln!(out, "results: {error}");
     }
     let _ = writeln!(out, "results in {}", report.out_dir.display());
+    if report.keys_exported {
+        let _ = writeln!(
+            out,
+            "accounts_detail.csv holds the wallets' private keys (--export-keys): readable by its owner only; keep it so"
+        );
+    }
     let s = &report.status;
     if s.read_only {
         let _ = writeln!(out, "samples dropped {}", stats.dropped_samples);

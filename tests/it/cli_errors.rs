@@ -381,6 +381,20 @@ async fn keys_appear_nowhere_unless_exported() {
             export,
             "wallet keys only with --export-keys"
         );
+        // Exported keys are their owner's alone, and the summary says where they are.
+        #[cfg(unix)]
+        if export {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(out.join("accounts_detail.csv"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "accounts_detail.csv mode {mode:o}");
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout).contains("holds the wallets' private keys"),
+            export
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
