@@ -128,8 +128,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,
     /// A pass/fail threshold checked at the end (repeatable), e.g. 'payment.p99<250ms',
-    /// 'errors<1%', '127.0.0.1:18555/post.p99<100ms', 'payment.rate>=400'. Exit code 3 when any
-    /// fails.
+    /// 'errors<1%', '127.0.0.1:18555/post.p99<100ms', 'node1/post.p99<100ms' (a node by its
+    /// position), 'payment.rate>=400'. Exit code 3 when any fails.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
     /// Write wallet private keys into `accounts_detail.csv` (they are secrets: the file is

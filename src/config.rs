@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::cli::RunArgs;
 use crate::protocol::wallet::WalletSeed;
 use crate::protocol::{Address, PayloadProfile, PrivateKey, U256, parse_u256};
+use crate::report::thresholds::{Threshold, node_position, parse_threshold};
 
 /// A command-line mistake: printed as one line, exit code 2, before any traffic is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +163,7 @@ pub struct RunConfig {
     pub on_node_failure: crate::engine::FailurePolicy,
     pub allow_mainnet: bool,
     pub out: Option<std::path::PathBuf>,
-    pub thresholds: Vec<crate::report::thresholds::Threshold>,
+    pub thresholds: Vec<Threshold>,
     pub export_keys: bool,
     /// Keep every send's times (tests and benches; not a flag).
     pub send_log: Option<std::sync::Arc<crate::engine::SendLog>>,
@@ -403,9 +404,51 @@ impl RunConfig {
         Ok((operator_key, master_key))
     }
 
+    /// Parses `--threshold`s; a node one names must be in the run (by address from `--nodes`,
+    /// or by position, `node1`), so that a typo fails before any traffic, not after the run.
+    fn thresholds_from_args(
+        args: &RunArgs,
+        devnet: Option<usize>,
+        nodes: &[NodeTarget],
+    ) -> Result<Vec<Threshold>, UsageError> {
+        let count = devnet.unwrap_or(nodes.len());
+        let mut thresholds = Vec::new();
+        for text in &args.thresholds {
+            let threshold = parse_threshold(text).map_err(UsageError::new)?;
+            if let Some(name) = &threshold.node {
+                let bad = |why: String| UsageError::new(format!("--threshold `{text}`: {why}"));
+                match node_position(name) {
+                    Some(position) if position > count => {
+                        return Err(bad(format!("the run has {count} node(s), not {position}")));
+                    }
+                    Some(_) => {}
+                    None if devnet.is_some() => {
+                        return Err(bad(format!(
+                            "--devnet picks its nodes' ports at start; name a node by position, e.g. node1/{}",
+                            text.rsplit_once('/')
+                                .map_or(text.as_str(), |(_, metric)| metric)
+                        )));
+                    }
+                    None => {
+                        let target = parse_node(name).map_err(&bad)?;
+                        if !nodes.iter().any(|n| n.url == target.url) {
+                            return Err(bad(format!(
+                                "{} is not in --nodes (or name a node by position: node1..node{count})",
+                                target.label
+                            )));
+                        }
+                    }
+                }
+            }
+            thresholds.push(threshold);
+        }
+        Ok(thresholds)
+    }
+
     /// Validates the run flags; every error names the flag and what would be valid.
     pub fn from_args(args: &RunArgs) -> Result<Self, UsageError> {
         let (devnet, nodes, post_rate, get_rate, node_rates) = Self::pool_from_args(args)?;
+        let thresholds = Self::thresholds_from_args(args, devnet, &nodes)?;
         let (operator_key, master_key) =
             Self::keys_from_args(args, devnet.is_some() || post_rate == 0)?;
         let token = args.token.as_deref().map(parse_token).transpose()?;
@@ -496,11 +539,7 @@ impl RunConfig {
             on_node_failure: args.on_node_failure,
             allow_mainnet: args.allow_mainnet,
             out: args.out.clone(),
-            thresholds: args
-                .thresholds
-                .iter()
-                .map(|t| crate::report::thresholds::parse_threshold(t).map_err(UsageError::new))
-                .collect::<Result<_, _>>()?,
+            thresholds,
             export_keys: args.export_keys,
             send_log: None,
         })

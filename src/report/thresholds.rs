@@ -1,6 +1,6 @@
 //! Pass/fail thresholds, k6-style, checked at the end of a run:
 //! `[NODE/]METRIC OP VALUE`, e.g. `payment.p99<250ms`, `errors<1%`, `confirm.p50<=1s`,
-//! `127.0.0.1:18555/post.p99<100ms`, `payment.rate>=400`.
+//! `127.0.0.1:18555/post.p99<100ms` (or `node1/...` by position), `payment.rate>=400`.
 //!
 //! Metrics: `<scope>.<stat>` where scope is an operation (issue, grant, mint, payment, receipt,
 //! nonce, balance, checkpoint, confirm) or `post`/`get` (all of them), and stat is a latency percentile
@@ -74,8 +74,14 @@ impl fmt::Display for ThresholdResult {
     }
 }
 
-const VALID: &str =
-    "[NODE/]METRIC<VALUE, e.g. payment.p99<250ms, errors<1%, confirm.p50<=1s, payment.rate>=400";
+const VALID: &str = "[NODE/]METRIC<VALUE, e.g. payment.p99<250ms, errors<1%, confirm.p50<=1s, payment.rate>=400, node1/post.p99<100ms";
+
+/// The 1-based position of a threshold's node named `node<N>` (the run's N-th node: in
+/// `--nodes` order, or the devnet's N-th), if it is named so.
+#[must_use]
+pub fn node_position(name: &str) -> Option<usize> {
+    name.strip_prefix("node")?.parse().ok().filter(|n| *n >= 1)
+}
 
 /// Parses a threshold, or explains what is wrong with it.
 pub fn parse_threshold(text: &str) -> Result<Threshold, String> {
@@ -194,7 +200,11 @@ fn evaluate_one(threshold: &Threshold, report: &RunReport) -> ThresholdResult {
             .pool
             .nodes
             .iter()
-            .find(|n| &n.label == label || n.url == *label)
+            .find(|n| match node_position(label) {
+                // The run's first nodes have ids 0, 1, ... in their order.
+                Some(position) => usize::try_from(n.id).is_ok_and(|id| id + 1 == position),
+                None => &n.label == label || n.url == *label,
+            })
             .and_then(|n| stats.node(n.id))
             .map(|n| &n.ops),
     };
@@ -279,6 +289,11 @@ mod tests {
         let t = parse_threshold("127.0.0.1:18555/post.p99<=100ms").unwrap();
         assert_eq!(t.node.as_deref(), Some("127.0.0.1:18555"));
         assert_eq!((t.scope, t.compare), (Scope::Post, Compare::LessOrEqual));
+        let t = parse_threshold("node12/get.p50<1s").unwrap();
+        assert_eq!(t.node.as_deref().and_then(node_position), Some(12));
+        for not_a_position in ["node0", "node", "nodes1", "127.0.0.1:18555"] {
+            assert_eq!(node_position(not_a_position), None, "{not_a_position}");
+        }
         let t = parse_threshold("payment.rate>=400").unwrap();
         assert_eq!(
             (t.stat, t.compare, t.limit),

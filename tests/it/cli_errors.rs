@@ -147,6 +147,25 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
             "--threshold `payment.p99`",
         ),
         case(base(&["--threshold", "pay.p99<1s"]), "unknown scope `pay`"),
+        // A node a threshold names must be in the run: refused before the run, not failed after.
+        case(
+            base(&["--threshold", "127.0.0.1:9/post.p99<100ms"]),
+            "127.0.0.1:9 is not in --nodes",
+        ),
+        case(
+            base(&["--threshold", "node2/post.p99<100ms"]),
+            "the run has 1 node(s), not 2",
+        ),
+        case(
+            raw(&[
+                "--devnet",
+                "2",
+                "--no-tui",
+                "--threshold",
+                "127.0.0.1:18555/post.p99<100ms",
+            ]),
+            "name a node by position, e.g. node1/post.p99<100ms",
+        ),
         case(
             raw(&["--devnet", "2", "--nodes", &node, "--no-tui"]),
             "--nodes and --devnet",

@@ -365,6 +365,11 @@ async fn thresholds_decide_the_exit_code() {
             "payment.p99<80ms",
             "--threshold",
             "errors<1%",
+            // Nodes by position: node2 is the one slowed below.
+            "--threshold",
+            "node1/post.p99<80ms",
+            "--threshold",
+            "node2/post.p99<80ms",
             "--out",
             out.to_str().unwrap(),
         ]);
@@ -401,6 +406,8 @@ async fn thresholds_decide_the_exit_code() {
     assert_eq!(slow.status.code(), Some(3), "{stdout}");
     assert!(stdout.contains("FAIL  payment.p99<80ms"), "{stdout}");
     assert!(stdout.contains("pass  errors<1%"), "{stdout}");
+    assert!(stdout.contains("pass  node1/post.p99<80ms"), "{stdout}");
+    assert!(stdout.contains("FAIL  node2/post.p99<80ms"), "{stdout}");
 }
 
 #[test]
