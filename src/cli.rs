@@ -47,7 +47,7 @@ pub struct RunArgs {
     #[arg(long = "node-rate", value_name = "NODE=POST[/GET]")]
     pub node_rates: Vec<String>,
     /// Start an embedded devnet of N nodes on 127.0.0.1 and load it (ignores --nodes).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub devnet: Option<String>,
     /// Run headless: progress lines on stderr, a summary on stdout.
     #[arg(long)]
@@ -68,25 +68,29 @@ pub struct RunArgs {
     pub profile: PayloadProfile,
     /// Sustained mode: after funding, keep payments flowing this long (e.g. 90s, 10m, 1h); with
     /// --post-rate 0, how long the reads go on.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<String>,
     /// Mint wallets (each gets a mint allowance; at most 20 per token).
-    #[arg(long, default_value = "20")]
+    #[arg(long, default_value = "20", allow_hyphen_values = true)]
     pub mint_wallets: String,
     /// Transfer wallets per mint wallet.
-    #[arg(long, default_value = "100")]
+    #[arg(long, default_value = "100", allow_hyphen_values = true)]
     pub transfers_per_mint: String,
     /// Distribution wallets per transfer wallet.
-    #[arg(long, default_value = "4")]
+    #[arg(long, default_value = "4", allow_hyphen_values = true)]
     pub distributions_per_transfer: String,
     /// Base units minted to each transfer wallet.
-    #[arg(long, default_value = "1000000000")]
+    #[arg(long, default_value = "1000000000", allow_hyphen_values = true)]
     pub mint_amount: String,
     /// Mint allowance granted to each mint wallet, in base units.
-    #[arg(long, default_value = "1000000000000000000")]
+    #[arg(
+        long,
+        default_value = "1000000000000000000",
+        allow_hyphen_values = true
+    )]
     pub allowance: String,
     /// Token decimals (0 to 18).
-    #[arg(long, default_value = "6")]
+    #[arg(long, default_value = "6", allow_hyphen_values = true)]
     pub decimals: String,
     /// Token symbol [default: 1USD + the UTC time as HHMMSS].
     #[arg(long)]
@@ -98,16 +102,16 @@ pub struct RunArgs {
     #[arg(long, default_value = crate::protocol::wallet::DEFAULT_SEED_PREFIX)]
     pub wallet_seed: String,
     /// Unconfirmed transactions an account may have at once (1 = the Go tool's behaviour).
-    #[arg(long, default_value = "1")]
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
     pub in_flight_per_account: String,
     /// Outstanding requests per node and direction before its slots are missed.
-    #[arg(long, default_value = "1024")]
+    #[arg(long, default_value = "1024", allow_hyphen_values = true)]
     pub max_in_flight: String,
     /// Request timeout (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s")]
+    #[arg(long, default_value = "10s", allow_hyphen_values = true)]
     pub request_timeout: String,
     /// How long an admitted transaction may take to show its receipt.
-    #[arg(long, default_value = "30s")]
+    #[arg(long, default_value = "30s", allow_hyphen_values = true)]
     pub confirm_timeout: String,
     /// How transactions are confirmed: receipts (a GET each: each one's success) or
     /// checkpoints (a GET per checkpoint: cheap at high rates; success shows in the verified
@@ -119,7 +123,12 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = crate::engine::FailurePolicy::Keep)]
     pub on_node_failure: crate::engine::FailurePolicy,
     /// End the run (results written, exit 1) when every node has been down this long.
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    #[arg(
+        long,
+        default_value = "5m",
+        value_name = "DURATION",
+        allow_hyphen_values = true
+    )]
     pub max_outage: String,
     /// Allow a run against mainnet (chain id 21210).
     #[arg(long)]

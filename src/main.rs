@@ -6,18 +6,19 @@ use std::process::ExitCode;
 use clap::Parser;
 use stress_tui::{UsageError, cli::Cli, exit, run_cli};
 
-/// Clap's error as one line: the error and its tip, without the usage block.
+/// Clap's error as one line: the error, the valid values and the tip, without the usage block.
 fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines
+    let mut line = lines
         .next()
         .unwrap_or("error: invalid command line")
         .to_owned();
-    match lines.find(|l| l.starts_with("tip:")) {
-        Some(tip) => format!("{first}; {tip}"),
-        None => first,
+    for extra in lines.filter(|l| l.starts_with("[possible values:") || l.starts_with("tip:")) {
+        line.push_str("; ");
+        line.push_str(extra);
     }
+    line
 }
 
 fn main() -> ExitCode {

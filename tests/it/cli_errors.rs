@@ -176,6 +176,14 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
             "--out /proc/stress-tui/out",
         ),
         case(base(&["--duration", "5"]), "--duration"),
+        // A value that starts with a hyphen is the flag's value, refused by its own check.
+        case(base(&["--duration", "-3s"]), "--duration: `-3s`"),
+        case(base(&["--mint-wallets", "-1"]), "--mint-wallets"),
+        // Enumerated values list the valid ones.
+        case(
+            base(&["--confirm", "blocks"]),
+            "[possible values: receipts, checkpoints]",
+        ),
         case(base(&["--duration", "0s"]), "--duration"),
         case(base(&["--mint-wallets", "21"]), "--mint-wallets `21`"),
         case(base(&["--decimals", "19"]), "--decimals `19`"),
