@@ -82,6 +82,9 @@ pub struct DirectionCounters {
     /// Slots dropped: late beyond the schedule's max lag, node down, or in-flight cap reached.
     pub missed: AtomicU64,
     pub in_flight: AtomicU32,
+    /// Slots that found no work for this node (and those that passed while its pacer waited
+    /// for some): the workload, not the node, held the rate back. Not in `offered`.
+    pub unfilled: AtomicU64,
     /// Lateness of the last slot sent, microseconds.
     pub lag_us: AtomicU64,
 }

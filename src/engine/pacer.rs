@@ -97,6 +97,8 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
     let mut last_wake = Instant::now();
     // When the work source last had nothing for a slot.
     let mut starved_at: Option<Instant> = None;
+    // Unfilled slots not yet counted, in slot-nanoseconds (rate x starved time).
+    let mut unfilled_nanos: u128 = 0;
     loop {
         let rate = schedule.rate();
         if node.health() == Health::Down {
@@ -142,8 +144,16 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
         }
         let now = Instant::now();
         last_wake = now;
-        if starved_at.take().is_some() {
-            // The slots that passed while there was nothing to send are not lateness.
+        if let Some(at) = starved_at.take() {
+            // The slots that passed while there was nothing to send are not lateness: they
+            // are unfilled (counted by time: a starved pacer looks again every IDLE_BACKOFF,
+            // which at low rates is a fraction of a slot).
+            unfilled_nanos += u128::from(rate) * now.saturating_duration_since(at).as_nanos();
+            let whole = unfilled_nanos / 1_000_000_000;
+            unfilled_nanos %= 1_000_000_000;
+            counters
+                .unfilled
+                .fetch_add(u64::try_from(whole).unwrap_or(u64::MAX), Ordering::Relaxed);
             schedule = Schedule::new(rate, now);
         }
         if send_due(direction, &node, &ctx, &mut schedule, &mut window, now) == Sent::Starved {

@@ -207,7 +207,8 @@ pub fn summary_json(
             let stats = report.stats.node(node.id)?;
             let counters = |c: &crate::engine::DirectionCounters, send_error: &Percentiles| {
                 json!({ "offered": c.offered.load(Ordering::Relaxed), "sent": c.sent.load(Ordering::Relaxed),
-                        "missed": c.missed.load(Ordering::Relaxed), "send_error": percentiles_json(send_error) })
+                        "missed": c.missed.load(Ordering::Relaxed), "unfilled": c.unfilled.load(Ordering::Relaxed),
+                        "send_error": percentiles_json(send_error) })
             };
             let ops: serde_json::Map<String, Value> = stats.ops.iter().map(|(op, s)| (op.as_str().to_owned(), op_json(s))).collect();
             Some(json!({

@@ -172,6 +172,9 @@ async fn rates_are_accurate_per_node_and_never_burst() {
         "{:?}",
         report.status.failure
     );
+    // The asked rate was sent: no note that the workload held it back.
+    let summary = stress_tui::report::summary_text(&report);
+    assert!(!summary.contains("held the rate back"), "{summary}");
 
     // The burst rule over every recorded send: at most ceil(rate x 0.01) + 1 per 10 ms.
     let records = log.records();
@@ -663,4 +666,53 @@ async fn a_pacer_with_nothing_to_send_backs_off_instead_of_waking_every_slot() {
             "slots with nothing to send are not missed"
         );
     }
+}
+
+/// Two wallets with one transaction in flight each cannot pay 200 a second: the slots that find
+/// no account ready are counted as unfilled (not missed, not sent), and the summary says that
+/// the workload, not the node, held the rate back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rate_the_wallets_cannot_fill_is_reported_as_workload_bound() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(1)).await.unwrap();
+    let flags = [
+        "--post-rate",
+        "200",
+        "--get-rate",
+        "400",
+        "--mint-wallets",
+        "1",
+        "--transfers-per-mint",
+        "2",
+        "--in-flight-per-account",
+        "1",
+        "--duration",
+        "3s",
+    ];
+    let (report, _) = run_to_end(&devnet.urls(), "unfilled", &flags, Duration::from_secs(60)).await;
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    let post = &report.pool.nodes[0].counters.post;
+    let (offered, unfilled, missed) = (
+        post.offered.load(Ordering::Relaxed),
+        post.unfilled.load(Ordering::Relaxed),
+        post.missed.load(Ordering::Relaxed),
+    );
+    // About 200 slots a second over the run: nearly all unfilled, none missed.
+    let slots = 200.0 * report.elapsed.as_secs_f64();
+    let counted = (offered + unfilled) as f64;
+    assert!(
+        (0.8 * slots..=1.05 * slots).contains(&counted),
+        "{offered} offered + {unfilled} unfilled against {slots:.0} slots"
+    );
+    assert!(unfilled > offered, "{offered} offered, {unfilled} unfilled");
+    assert_eq!(missed, 0);
+    let summary = stress_tui::report::summary_text(&report);
+    assert!(
+        summary.contains("of the 200/s asked: the workload, not the nodes, held the rate back"),
+        "{summary}"
+    );
 }
