@@ -47,6 +47,7 @@ pub mod usage;
 pub mod workload;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub use config::UsageError;
 
@@ -79,16 +80,23 @@ async fn run_stress(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(finish(&report));
     }
     let handle = run::start(config).await?;
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.tick().await;
+    // A line for each second of the run, when the statistics of that second are out (a timer
+    // of its own drifted against them: seconds printed twice or skipped).
+    let mut stats = handle.stats.clone();
+    let mut printed_second = 0;
     let mut finished = handle.workload.finished();
     let signal = shutdown_signal();
     tokio::pin!(signal);
     loop {
         tokio::select! {
-            _ = tick.tick() => {
-                let line = report::progress_line(&handle.stats.borrow(), &handle.engine.pool(), &handle.workload.status());
-                eprintln!("{line}");
+            Ok(()) = stats.changed() => {
+                let snapshot = Arc::clone(&stats.borrow_and_update());
+                let second = snapshot.elapsed.as_secs();
+                if second > printed_second {
+                    printed_second = second;
+                    let line = report::progress_line(&snapshot, &handle.engine.pool(), &handle.workload.status());
+                    eprintln!("{line}");
+                }
             }
             () = &mut signal => {
                 eprintln!("interrupted: stopping and writing the summary");

@@ -433,7 +433,7 @@ fn sigterm_and_sigint_end_the_run_with_every_file_written() {
                 out.to_str().unwrap(),
             ])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_secs(4));
@@ -450,6 +450,14 @@ fn sigterm_and_sigint_end_the_run_with_every_file_written() {
         );
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(stdout.contains("summary: Interrupted"), "{stdout}");
+        // A progress line a second, each second once ("[    3s] ...").
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let seconds: Vec<u64> = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix('[')?.split_once("s]")?.0.trim().parse().ok())
+            .collect();
+        assert!(seconds.len() >= 2, "{stderr}");
+        assert!(seconds.windows(2).all(|w| w[0] < w[1]), "{seconds:?}");
         let summary: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
         assert_eq!(summary["ending"], "interrupted");
