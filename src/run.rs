@@ -223,11 +223,11 @@ async fn start_devnet(nodes: usize, config: &mut RunConfig) -> anyhow::Result<De
     Ok(devnet)
 }
 
-/// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
-pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
-    let out_dir = prepare_dir(config.out.as_deref())?;
+/// Before any traffic: the devnet started (with `--devnet`), the chain id read and not
+/// mainnet's (unless allowed), checkpoints served where they are to confirm.
+async fn preflight(config: &mut RunConfig) -> anyhow::Result<(Option<Devnet>, u64)> {
     let devnet = match config.devnet {
-        Some(nodes) => Some(start_devnet(nodes, &mut config).await?),
+        Some(nodes) => Some(start_devnet(nodes, config).await?),
         None => None,
     };
     let chain_id = read_chain_id(&config.nodes, config.request_timeout).await?;
@@ -241,6 +241,23 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
     if config.confirm == crate::workload::ConfirmBy::Checkpoints {
         check_checkpoints_served(&config.nodes, config.request_timeout).await?;
     }
+    Ok((devnet, chain_id))
+}
+
+/// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
+pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
+    let out_existed = config.out.as_deref().is_some_and(std::path::Path::exists);
+    let out_dir = prepare_dir(config.out.as_deref())?;
+    let (devnet, chain_id) = match preflight(&mut config).await {
+        Ok(ready) => ready,
+        Err(e) => {
+            // Nothing was sent: leave no empty results folder behind (one the user made stays).
+            if !out_existed {
+                let _ = std::fs::remove_dir(&out_dir);
+            }
+            return Err(e);
+        }
+    };
     let plan = plan_from(&config, chain_id);
     let derive_plan = plan.clone();
     let wallets = tokio::task::spawn_blocking(move || Wallets::derive(&derive_plan))

@@ -273,6 +273,31 @@ async fn mainnet_is_refused_without_allow_mainnet() {
     assert!(devnet.requests() <= 1, "only the chain id was read");
 }
 
+/// No node answers: the run fails before any traffic (exit 1: the command line was fine) and
+/// leaves no empty results folder behind.
+#[test]
+fn unreachable_nodes_fail_before_traffic_and_leave_no_results_folder() {
+    // A port nobody listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out =
+        std::env::temp_dir().join(format!("stress-tui-it-unreachable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let output = Command::new(env!("CARGO_BIN_EXE_stress-tui"))
+        .args(["--nodes", &format!("127.0.0.1:{port}"), "--no-tui"])
+        .args(["--out", out.to_str().unwrap()])
+        .env("OPERATOR_PRIVATE_KEY", OPERATOR_KEY_HEX)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no node answered the chain id"), "{stderr}");
+    assert!(!out.exists(), "{} was left behind", out.display());
+}
+
 /// A node of an older API: it answers the chain id and the checkpoint head but not
 /// `/v1/checkpoints/by_number`, nor anything else.
 async fn node_without_checkpoint_reads() -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
