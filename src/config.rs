@@ -414,7 +414,7 @@ impl RunConfig {
         let count = devnet.unwrap_or(nodes.len());
         let mut thresholds = Vec::new();
         for text in &args.thresholds {
-            let threshold = parse_threshold(text).map_err(UsageError::new)?;
+            let mut threshold = parse_threshold(text).map_err(UsageError::new)?;
             if let Some(name) = &threshold.node {
                 let bad = |why: String| UsageError::new(format!("--threshold `{text}`: {why}"));
                 match node_position(name) {
@@ -431,12 +431,15 @@ impl RunConfig {
                     }
                     None => {
                         let target = parse_node(name).map_err(&bad)?;
-                        if !nodes.iter().any(|n| n.url == target.url) {
+                        let Some(node) = nodes.iter().find(|n| n.url == target.url) else {
                             return Err(bad(format!(
                                 "{} is not in --nodes (or name a node by position: node1..node{count})",
                                 target.label
                             )));
-                        }
+                        };
+                        // As the run labels it (`localhost:1` and `http://localhost:1` alike),
+                        // so that the verdict finds the node this check found.
+                        threshold.node = Some(node.label.clone());
                     }
                 }
             }

@@ -289,40 +289,40 @@ pub fn write_final_files(
     chain_id: Option<u64>,
     thresholds: &[ThresholdResult],
 ) -> anyhow::Result<()> {
-    let open = |name: &str| -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+    // `secret`: the file holds private keys and is its owner's alone from the moment it
+    // exists (one left by an earlier run into the same folder keeps its mode on open, so the
+    // mode is also set).
+    let open = |name: &str, secret: bool| -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+        #[cfg(not(unix))]
+        let _ = secret;
         let path = dir.join(name);
-        let file = std::fs::File::create(&path)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-        Ok(std::io::BufWriter::new(file))
-    };
-    let mut nodes = open("nodes.csv")?;
-    write_nodes_csv(&mut nodes, report)?;
-    nodes.flush()?;
-    let mut operations = open("operations.csv")?;
-    write_operations_csv(&mut operations, report)?;
-    operations.flush()?;
-    let mut accounts = if config.export_keys {
-        // Private keys: the file is its owner's alone from the moment it exists.
-        let path = dir.join("accounts_detail.csv");
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        if secret {
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        }
         let file = options
             .open(&path)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-        // (A file left by an earlier run into the same folder keeps its mode on open.)
         #[cfg(unix)]
-        file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-            .map_err(|e| anyhow::anyhow!("cannot restrict {}: {e}", path.display()))?;
-        std::io::BufWriter::new(file)
-    } else {
-        open("accounts_detail.csv")?
+        if secret {
+            file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .map_err(|e| anyhow::anyhow!("cannot restrict {}: {e}", path.display()))?;
+        }
+        Ok(std::io::BufWriter::new(file))
     };
+    let mut nodes = open("nodes.csv", false)?;
+    write_nodes_csv(&mut nodes, report)?;
+    nodes.flush()?;
+    let mut operations = open("operations.csv", false)?;
+    write_operations_csv(&mut operations, report)?;
+    operations.flush()?;
+    let mut accounts = open("accounts_detail.csv", config.export_keys)?;
     write_accounts_csv(&mut accounts, workload, config.export_keys)?;
     accounts.flush()?;
     // summary.json last: its presence marks a complete results folder.
-    let mut summary = open("summary.json")?;
+    let mut summary = open("summary.json", false)?;
     serde_json::to_writer_pretty(
         &mut summary,
         &summary_json(report, config, chain_id, thresholds),
