@@ -1,13 +1,17 @@
 //! A signed transaction: payload, signature, transaction hash, and the JSON body a node
-//! admits.
+//! admits, on either write surface (PROTOCOL.md sections 3 and 8.4).
 
 use alloy_primitives::{B256, keccak256};
 use alloy_rlp::{Encodable, Header};
 
 use super::keys::Signer;
+use super::memo::Memo;
 use super::payload::Payload;
 use super::profile::PayloadProfile;
 use super::signature::Signature;
+use super::surface::{
+    SINGLE_SECP256K1, WriteSurface, v2_payload_rlp, v2_signing_hash, v2_transaction_hash,
+};
 
 /// A payload with its signature and transaction hash.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +22,7 @@ pub struct SignedTx<P> {
 }
 
 impl<P: Payload> SignedTx<P> {
-    /// Signs `payload` for `profile`: keccak256 of its RLP list, signed as a prehash.
+    /// Signs `payload` for `/v1` and `profile`: keccak256 of its RLP list, signed as a prehash.
     #[must_use]
     pub fn sign(payload: P, signer: &Signer, profile: PayloadProfile) -> Self {
         let signing_rlp = payload.signing_rlp(profile);
@@ -31,16 +35,63 @@ impl<P: Payload> SignedTx<P> {
         }
     }
 
-    /// The POST body: the payload's fields at the top level and a sibling `signature` object.
+    /// Signs `payload` for `/v2` with `memo`: the domain-separated hash of section 8.4.
+    #[must_use]
+    pub fn sign_v2(payload: P, signer: &Signer, profile: PayloadProfile, memo: &Memo) -> Self {
+        let payload_rlp = v2_payload_rlp(&payload, profile, memo);
+        let signature = signer.sign_prehash(&v2_signing_hash(P::KIND, &payload_rlp));
+        let hash = v2_transaction_hash(P::KIND, &payload_rlp, &signature);
+        Self {
+            payload,
+            signature,
+            hash,
+        }
+    }
+
+    /// Signs for `surface` (the memo only goes on `/v2`, which is the only surface that has one).
+    #[must_use]
+    pub fn sign_for(
+        payload: P,
+        signer: &Signer,
+        profile: PayloadProfile,
+        surface: WriteSurface,
+        memo: &Memo,
+    ) -> Self {
+        match surface {
+            WriteSurface::V1 => Self::sign(payload, signer, profile),
+            WriteSurface::V2 => Self::sign_v2(payload, signer, profile, memo),
+        }
+    }
+
+    /// The `/v1` POST body: the payload's fields at the top level and a sibling `signature`.
     #[must_use]
     pub fn body(&self, profile: PayloadProfile) -> Vec<u8> {
-        let mut out = Vec::with_capacity(384);
+        self.body_for(profile, WriteSurface::V1, &Memo::default())
+    }
+
+    /// The POST body for `surface`: on `/v2` the payload's fields, `memo` and
+    /// `authorization` (and no top-level `signature`).
+    #[must_use]
+    pub fn body_for(&self, profile: PayloadProfile, surface: WriteSurface, memo: &Memo) -> Vec<u8> {
+        let mut out = Vec::with_capacity(448);
         self.payload.write_json(profile, &mut out);
         debug_assert_eq!(out.last(), Some(&b'}'));
-        // Splice the signature in before the object's closing brace: one pass, no flatten.
+        // Splice the extra members in before the object's closing brace: one pass, no flatten.
         out.pop();
-        out.extend_from_slice(b",\"signature\":");
+        match surface {
+            WriteSurface::V1 => out.extend_from_slice(b",\"signature\":"),
+            WriteSurface::V2 => {
+                out.extend_from_slice(b",\"memo\":");
+                serde_json::to_writer(&mut out, memo).expect("memo serialises");
+                out.extend_from_slice(b",\"authorization\":{\"type\":\"");
+                out.extend_from_slice(SINGLE_SECP256K1.as_bytes());
+                out.extend_from_slice(b"\",\"signature\":");
+            }
+        }
         serde_json::to_writer(&mut out, &self.signature).expect("signature serialises");
+        if surface == WriteSurface::V2 {
+            out.push(b'}');
+        }
         out.push(b'}');
         out
     }

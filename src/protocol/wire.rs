@@ -5,8 +5,10 @@
 use alloy_primitives::{Address, B256, U256};
 use serde::{Deserialize, Serialize};
 
+use super::memo::Memo;
 use super::numbers::decimal;
 use super::signature::Signature;
+use super::surface::NodeWriteMode;
 
 /// A signed request as it arrives at a node: payload fields at the top level and a sibling
 /// `signature` object.
@@ -16,6 +18,43 @@ pub struct SignedRequest<P> {
     pub payload: P,
     pub signature: Signature,
 }
+
+/// GET `/api/status` (no `/v1` prefix; PROTOCOL.md section 8.1): which writes the node takes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiStatus {
+    pub native_write_mode: NodeWriteMode,
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub activation_source: Option<String>,
+    #[serde(default)]
+    pub dual_activated_at_secs: Option<u64>,
+    #[serde(default)]
+    pub native_domain_separated_transactions: Option<DomainSeparatedSupport>,
+}
+
+impl ApiStatus {
+    /// The node's write mode, `read_only` folded in.
+    #[must_use]
+    pub fn mode(&self) -> NodeWriteMode {
+        if self.read_only {
+            NodeWriteMode::ReadOnly
+        } else {
+            self.native_write_mode
+        }
+    }
+}
+
+/// How many of the cluster's validators support `/v2`, in [`ApiStatus`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainSeparatedSupport {
+    pub support_count: u64,
+    pub required_count: u64,
+    pub full_support: bool,
+}
+
+/// The path of [`ApiStatus`].
+pub const API_STATUS_PATH: &str = "/api/status";
 
 /// GET `/v1/chains/chain_id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,16 +190,23 @@ pub struct MintInfo {
 
 /// GET `/v1/transactions/receipt/by_hash`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Both shapes parse: 2026 nodes send `fee_used` as a string, `recipient` (2025: `to`), and
+/// null checkpoint fields until the transaction is in a checkpoint.
 pub struct Receipt {
     pub success: bool,
     pub transaction_hash: B256,
+    #[serde(default)]
     pub transaction_index: Option<u64>,
+    #[serde(default)]
     pub checkpoint_hash: Option<B256>,
+    #[serde(default)]
     pub checkpoint_number: Option<u64>,
     #[serde(with = "decimal")]
     pub fee_used: U256,
     pub from: Address,
+    #[serde(default, alias = "to")]
     pub recipient: Option<Address>,
+    #[serde(default)]
     pub token_address: Option<Address>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_info: Option<serde_json::Value>,
@@ -217,6 +263,9 @@ pub struct Transaction {
     /// Always `"Single"` for the transactions this tool sends.
     pub signature_type: String,
     pub signature: Signature,
+    /// The memo of a `/v2` transaction that had one (2026 nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memo: Option<Memo>,
 }
 
 /// The body of every non-200 answer.
@@ -246,4 +295,14 @@ pub mod error_code {
     pub const RATE_LIMITED: &str = "rate_limit_exceeded";
     pub const REQUEST_TIMEOUT: &str = "request_timeout";
     pub const INTERNAL: &str = "system_internal_error";
+    /// 410 on a `/v1` write to a `v2_only` node.
+    pub const LEGACY_WRITE_DISABLED: &str = "LEGACY_NATIVE_WRITE_ENDPOINT_DISABLED";
+    /// 403 on a `/v2` write to a `v1_only` node.
+    pub const V2_NOT_ACTIVE: &str = "DOMAIN_SEPARATED_SIGNATURE_NOT_ACTIVE";
+    /// 400: a `/v1`-style top-level `signature` posted to `/v2`.
+    pub const V2_SIGNATURE_REQUIRED: &str = "DOMAIN_SEPARATED_SIGNATURE_REQUIRED";
+    pub const UNSUPPORTED_AUTHORIZATION: &str = "UNSUPPORTED_AUTHORIZATION_TYPE";
+    /// 403 on any write to a `read_only` node (the code is the devnet's choice: none is
+    /// published).
+    pub const NODE_READ_ONLY: &str = "NODE_READ_ONLY";
 }

@@ -230,6 +230,7 @@ fn every_transaction_kind_round_trips() {
                 s: U256::from(2),
                 y_parity: true,
             },
+            memo: None,
         });
         assert!(json.contains("\"transaction_type\":\"Token"), "{json}");
     }
