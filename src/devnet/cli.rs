@@ -19,7 +19,12 @@ pub fn config_from_args(args: &DevnetArgs) -> Result<DevnetConfig, UsageError> {
             args.base_port
         )));
     }
-    let mut knobs = vec![NodeKnobs::default(); nodes];
+    let every_node = NodeKnobs {
+        write_mode: args.write_mode,
+        read_only: args.read_only,
+        ..NodeKnobs::default()
+    };
+    let mut knobs = vec![every_node; nodes];
     for setting in &args.knobs {
         let (node, assignment) = setting.split_once(':').ok_or_else(|| {
             UsageError::new(format!(
@@ -75,12 +80,22 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     );
     for (index, url) in urls.iter().enumerate() {
         let knobs = devnet.knobs(index).unwrap_or_default();
-        let note = if knobs == NodeKnobs::default() {
+        let surface = if knobs.read_only {
+            "read-only".to_owned()
+        } else {
+            knobs.write_mode.to_string()
+        };
+        let plain = NodeKnobs {
+            write_mode: knobs.write_mode,
+            read_only: knobs.read_only,
+            ..NodeKnobs::default()
+        };
+        let note = if knobs == plain {
             String::new()
         } else {
             format!("  knobs {}", serde_json::to_string(&knobs)?)
         };
-        println!("  node {index}  {url}{note}");
+        println!("  node {index}  {url}  {surface}{note}");
     }
     println!(
         "  admin   {}  (GET /nodes; POST /nodes/N with e.g. {{\"down\":true}})",

@@ -1,14 +1,17 @@
 //! Per-node behaviour knobs: capacity limits (429 above N requests/s), added latency, an error
-//! ratio (500 with no side effect), down (connections refused), hang (accepted, never answered)
-//! and read lag. Set at start, from the library handle, or from another process through the
-//! admin API.
+//! ratio (500 with no side effect), down (connections refused), hang (accepted, never answered),
+//! read lag, and which write surface the node accepts (`write_mode`, `read_only`). Set at
+//! start, from the library handle, or from another process through the admin API.
 
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-/// How one devnet node misbehaves. The default is a healthy node.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+use crate::protocol::NodeWriteMode;
+
+/// How one devnet node behaves. The default is a healthy `dual` node (what a current cluster
+/// runs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NodeKnobs {
     /// POST requests per second admitted before answering 429; 0 = unlimited.
@@ -32,6 +35,29 @@ pub struct NodeKnobs {
     pub hang: bool,
     /// Serve state this many milliseconds behind the cluster (replication delay).
     pub read_lag_ms: u64,
+    /// Which write surface the node accepts: `v1_only`, `dual` or `v2_only` (`/api/status`).
+    pub write_mode: NodeWriteMode,
+    /// An archive node: every write is refused (403 `NODE_READ_ONLY`).
+    pub read_only: bool,
+}
+
+impl Default for NodeKnobs {
+    fn default() -> Self {
+        Self {
+            post_capacity: 0,
+            get_capacity: 0,
+            latency_ms: 0,
+            latency_jitter_ms: 0,
+            error_ratio: 0.0,
+            garbage_ratio: 0.0,
+            lose_ratio: 0.0,
+            down: false,
+            hang: false,
+            read_lag_ms: 0,
+            write_mode: NodeWriteMode::Dual,
+            read_only: false,
+        }
+    }
 }
 
 /// A partial update of [`NodeKnobs`]: only the fields present change.
@@ -48,6 +74,8 @@ pub struct KnobsPatch {
     pub down: Option<bool>,
     pub hang: Option<bool>,
     pub read_lag_ms: Option<u64>,
+    pub write_mode: Option<NodeWriteMode>,
+    pub read_only: Option<bool>,
 }
 
 impl NodeKnobs {
@@ -64,6 +92,12 @@ impl NodeKnobs {
                 return Err(format!("{name} must be between 0 and 1, got {ratio}"));
             }
         }
+        if patch.write_mode == Some(NodeWriteMode::ReadOnly) {
+            return Err(
+                "write_mode must be v1_only, dual or v2_only (read_only is a knob of its own)"
+                    .to_owned(),
+            );
+        }
         let mut next = self.clone();
         macro_rules! set {
             ($($field:ident),*) => { $(if let Some(v) = patch.$field { next.$field = v; })* };
@@ -78,7 +112,9 @@ impl NodeKnobs {
             lose_ratio,
             down,
             hang,
-            read_lag_ms
+            read_lag_ms,
+            write_mode,
+            read_only
         );
         *self = next;
         Ok(())
@@ -92,7 +128,11 @@ impl NodeKnobs {
         let key = key.trim().replace('-', "_");
         let value = value.trim();
         let json = match key.as_str() {
-            "down" | "hang" => match value {
+            "write_mode" => match value.parse::<NodeWriteMode>() {
+                Ok(mode) => format!("\"{mode}\""),
+                Err(e) => return Err(e),
+            },
+            "down" | "hang" | "read_only" => match value {
                 "true" | "false" => value.to_owned(),
                 _ => return Err(format!("{key} takes true or false, got `{value}`")),
             },
@@ -100,7 +140,7 @@ impl NodeKnobs {
             | "read_lag_ms" | "error_ratio" | "garbage_ratio" | "lose_ratio" => value.to_owned(),
             _ => {
                 return Err(format!(
-                    "unknown knob `{key}` (valid: post-capacity, get-capacity, latency-ms, latency-jitter-ms, error-ratio, garbage-ratio, lose-ratio, down, hang, read-lag-ms)"
+                    "unknown knob `{key}` (valid: post-capacity, get-capacity, latency-ms, latency-jitter-ms, error-ratio, garbage-ratio, lose-ratio, down, hang, read-lag-ms, write-mode, read-only)"
                 ));
             }
         };
@@ -197,6 +237,26 @@ mod tests {
         assert!(NodeKnobs::patch_from_setting("down=yes").is_err());
         assert!(NodeKnobs::patch_from_setting("latency-ms=-1").is_err());
         assert!(NodeKnobs::patch_from_setting("latency-ms").is_err());
+        assert_eq!(
+            NodeKnobs::patch_from_setting("write-mode=v2_only")
+                .unwrap()
+                .write_mode,
+            Some(NodeWriteMode::V2Only)
+        );
+        assert!(
+            NodeKnobs::patch_from_setting("write-mode=v3")
+                .unwrap_err()
+                .contains("v1_only, dual, v2_only")
+        );
+        let read_only = NodeKnobs::patch_from_setting("read-only=true").unwrap();
+        assert_eq!(read_only.read_only, Some(true));
+        let mut knobs = NodeKnobs::default();
+        assert_eq!(knobs.write_mode, NodeWriteMode::Dual);
+        let smuggled = KnobsPatch {
+            write_mode: Some(NodeWriteMode::ReadOnly),
+            ..KnobsPatch::default()
+        };
+        assert!(knobs.apply(&smuggled).is_err());
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub struct Tx {
     pub nonce: u64,
     pub body: TxBody,
     pub signature: Signature,
+    /// A `/v2` transaction's memo (`None` on `/v1`, which has none).
+    pub memo: Option<crate::protocol::Memo>,
 }
 
 impl Tx {
@@ -455,6 +457,7 @@ pub fn transaction_view(tx: &Tx, placement: Option<(u64, u64)>) -> wire::Transac
             data,
             signature_type: "Single".to_owned(),
             signature: tx.signature,
+            memo: tx.memo.clone().filter(|memo| !memo.is_empty()),
         }
     }
 }

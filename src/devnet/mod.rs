@@ -30,6 +30,32 @@
 //! - fault knobs per node ([`NodeKnobs`]): capacity (429 `rate_limit_exceeded`, `Retry-After:
 //!   1`), latency, error ratio (500 `system_internal_error`, nothing applied), down, hang, read
 //!   lag; changed through [`Devnet::set_knobs`] or the admin API ([`admin`]).
+//!
+//! The 2026 write surface (PROTOCOL.md section 8), per node through the `write_mode` and
+//! `read_only` knobs (default `dual`, what a current cluster runs):
+//! - `GET /api/status` answers the node's `native_write_mode`, `read_only`, an activation
+//!   source (`binary_release` once `/v2` is active, else `not_activated`), the devnet's start
+//!   as `dual_activated_at_secs`, and 13 of 13 validators supporting `/v2` (0 on `v1_only`);
+//! - `POST /v2/...` for issue, grant, mint and payment: the domain-separated signing hash and
+//!   transaction hash of section 8.4 (these hashes in answers, receipts and checkpoints, and
+//!   the memo in `by_hash`);
+//! - by mode: a `/v1` write on `v2_only` is 410 `LEGACY_NATIVE_WRITE_ENDPOINT_DISABLED`; a `/v2`
+//!   write on `v1_only` is 403 `DOMAIN_SEPARATED_SIGNATURE_NOT_ACTIVE`; any write on a
+//!   read-only node is 403 `NODE_READ_ONLY` (our code: none is published); `/v1` writes on a
+//!   `dual` node answer `X-1Money-Legacy-Signature: deprecated`;
+//! - a `/v2` body with a top-level `signature`: 400 `DOMAIN_SEPARATED_SIGNATURE_REQUIRED`; an
+//!   `authorization.type` other than `single_secp256k1`: 400 `UNSUPPORTED_AUTHORIZATION_TYPE`;
+//!   a missing `memo` or `authorization`: 400 `validation_missing_param`;
+//! - `v` on `/v2` must be 0 or 1 (27, 28 and EIP-155 values: 400 `validation_invalid_signature`);
+//!   on `/v1` a `v` that is not 0, 1, 27, 28 or 35 and up is 400 `validation_invalid_signature`;
+//!   high-S or unrecoverable signatures are 400 `validation_invalid_signature` on both;
+//! - memo rules with their codes: `MEMO_TOO_LARGE` (type + format + data + 16 over 512 bytes,
+//!   checked first so that it is reachable), `MEMO_TYPE_TOO_LONG` (over 128 bytes),
+//!   `MEMO_TYPE_INVALID_CHARS`, `MEMO_FORMAT_TOO_LONG` (over 64), `MEMO_FORMAT_INVALID_CHARS`
+//!   (allowed: `A-Za-z0-9-._~:/?#[]@!$&'()*+,;=%`), `MEMO_DATA_TOO_LONG` (over 256),
+//!   `MEMO_DATA_CONTROL_CHARS`; all 400;
+//! - a body posted to another operation's path is signed under another `op_type`: it recovers
+//!   some other address and is refused on nonce, authority or balance, as on a node.
 
 pub mod admin;
 pub mod cli;
@@ -158,6 +184,9 @@ impl Devnet {
             requests: std::sync::atomic::AtomicU64::new(0),
             chain_id: config.chain_id,
             profile: config.profile,
+            started_unix_secs: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs()),
         });
         let mut listeners = Vec::with_capacity(config.nodes);
         for index in 0..config.nodes {

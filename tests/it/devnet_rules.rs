@@ -41,7 +41,7 @@ async fn observe(f: &Funded, accounts: &[Address]) -> Observed {
 }
 
 /// Sends `attempt`, checks its status and code, and that nothing was admitted or changed.
-async fn refused<F, Fut, T>(f: &Funded, status: u16, code: &str, attempt: F) -> String
+pub(crate) async fn refused<F, Fut, T>(f: &Funded, status: u16, code: &str, attempt: F) -> String
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<T, stress_tui::client::CallError>>,
@@ -66,7 +66,7 @@ where
     message
 }
 
-async fn setup() -> Funded {
+pub(crate) async fn setup() -> Funded {
     funded(DevnetConfig::ephemeral(1)).await
 }
 
@@ -236,14 +236,16 @@ async fn malformed_json() {
     let body = b"{\"chain_id\": 1212101, \"nonce\": ".to_vec();
     let send = || {
         f.node
-            .submit_body(stress_tui::protocol::TxKind::Payment, body.clone())
+            .submit_body(stress_tui::protocol::TxKind::Payment.path(), body.clone())
     };
     refused(&f, 400, "validation_invalid_param", send).await;
     let missing =
         br#"{"chain_id":1212101,"nonce":0,"signature":{"r":"0x1","s":"0x1","v":0}}"#.to_vec();
     let send = || {
-        f.node
-            .submit_body(stress_tui::protocol::TxKind::Payment, missing.clone())
+        f.node.submit_body(
+            stress_tui::protocol::TxKind::Payment.path(),
+            missing.clone(),
+        )
     };
     refused(&f, 400, "validation_missing_param", send).await;
 }
@@ -258,7 +260,7 @@ async fn bad_address() {
     let broken = body.replace(&recipient, "0x1234").into_bytes();
     let send = || {
         f.node
-            .submit_body(stress_tui::protocol::TxKind::Payment, broken.clone())
+            .submit_body(stress_tui::protocol::TxKind::Payment.path(), broken.clone())
     };
     let message = refused(&f, 400, "validation_invalid_address", send).await;
     assert!(message.contains("recipient"), "{message}");
