@@ -1,7 +1,7 @@
-# Sourced by bench/compare.sh: a trivial HTTP server on loopback that answers every 1Money
+# Sourced by bench/compare.sh and bench/ab.sh: a trivial HTTP server on loopback that answers every 1Money
 # endpoint the stress run uses with a fixed, well-formed JSON body (nginx `return`, no body
 # read, no logging), so that a load generator is measured and not the server. It does not check
-# anything: a payment "succeeds" at once, every receipt says success, every hash is the same.
+# anything: it is a `dual` node (/api/status), so both write surfaces "succeed", a payment at once, every receipt says success, every hash is the same.
 # Its checkpoint head is the time in tenths of a second (a checkpoint every 100 ms), and every
 # checkpoint lists that one hash, so `--confirm checkpoints` confirms everything outstanding at
 # each checkpoint it reads.
@@ -32,6 +32,7 @@ http {
   server {
     listen 127.0.0.1:$port backlog=4096;
     location = /v1/chains/chain_id { return 200 '{"chain_id":1212101}'; }
+    location = /api/status { return 200 '{"native_write_mode":"dual","read_only":false}'; }
     location /v1/transactions/receipt/ {
       return 200 '{"success":true,"transaction_hash":"$hash","fee_used":"0","from":"0x$zero40"}';
     }

@@ -195,7 +195,7 @@ async fn run_round(
             let mut failures = 0u64;
             for (node, body) in work {
                 if clients[node]
-                    .submit_body(TxKind::Payment, body)
+                    .submit_body(TxKind::Payment.path(), body)
                     .await
                     .is_err()
                 {

@@ -1,4 +1,6 @@
-//! Signing cost: one signed payment body (RLP + keccak + secp256k1 sign + tx hash + JSON), and
+//! Signing cost: one signed payment body (RLP + keccak + secp256k1 sign + tx hash + JSON) on
+//! each write surface (`/v1`, and `/v2` with an empty memo and with a 40-byte one: the domain
+//! envelope, a second keccak input and the `memo`/`authorization` JSON), and
 //! the secp256k1 choice behind it: libsecp256k1 (the `secp256k1` crate, what we ship) against
 //! pure-Rust `k256` for prehash signing and signer recovery, and against the previous
 //! `secp256k1` 0.30 (libsecp256k1 0.4) as the same-run baseline of the 0.31 upgrade; and our
@@ -12,8 +14,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use stress_tui::protocol::{
-    Address, B256, PayloadProfile, PaymentPayload, PrivateKey, SignedTx, Signer, U256,
-    recover_signer,
+    Address, B256, Memo, PayloadProfile, PaymentPayload, PrivateKey, SignedTx, Signer, U256,
+    WriteSurface, recover_signer,
 };
 
 const TEST_KEY: [u8; 32] = [
@@ -33,14 +35,26 @@ fn payment(nonce: u64) -> PaymentPayload {
 
 fn signed_payment_body(c: &mut Criterion) {
     let signer = Signer::new(PrivateKey::from_bytes(TEST_KEY).unwrap());
-    let mut nonce = 0u64;
-    c.bench_function("signed_payment_body", |b| {
-        b.iter(|| {
-            nonce += 1;
-            let transaction = SignedTx::sign(payment(nonce), &signer, PayloadProfile::Current);
-            black_box(transaction.body(PayloadProfile::Current))
+    let profile = PayloadProfile::Current;
+    let memo = Memo::new("purpose/SALA", "text/plain", "invoice-0001 stress run");
+    // v1 and v2 interleaved in one group, so that the machine's drift hits both alike.
+    let mut group = c.benchmark_group("signed_payment_body");
+    for (name, surface, memo) in [
+        ("v1", WriteSurface::V1, Memo::default()),
+        ("v2", WriteSurface::V2, Memo::default()),
+        ("v2_memo", WriteSurface::V2, memo),
+    ] {
+        let mut nonce = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                nonce += 1;
+                let transaction =
+                    SignedTx::sign_for(payment(nonce), &signer, profile, surface, &memo);
+                black_box(transaction.body_for(profile, surface, &memo))
+            });
         });
-    });
+    }
+    group.finish();
 }
 
 fn secp_backends(c: &mut Criterion) {

@@ -66,6 +66,37 @@ pub struct RunArgs {
     /// Payload layout the nodes verify: current or legacy-2025.
     #[arg(long, default_value_t = PayloadProfile::Current)]
     pub profile: PayloadProfile,
+    /// Which write surface to sign for: auto reads every node's /api/status before any traffic
+    /// and takes v2 (domain-separated signatures) where every node accepts it, else v1; v1 or
+    /// v2 force one (refused before traffic if a node does not take it).
+    #[arg(long, value_enum, default_value_t = crate::workload::SurfaceChoice::Auto)]
+    pub write_surface: crate::workload::SurfaceChoice,
+    /// Memo type on every payment (v2 only), e.g. purpose/SALA; at most 128 bytes of
+    /// A-Za-z0-9-._~:/?#[]@!$&'()*+,;=%.
+    #[arg(
+        long,
+        value_name = "TYPE",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
+    pub memo_type: String,
+    /// Memo format on every payment (v2 only), e.g. text/plain; at most 64 bytes, same
+    /// characters as the type.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
+    pub memo_format: String,
+    /// Memo data on every payment (v2 only): at most 256 bytes, no control characters.
+    #[arg(
+        long,
+        value_name = "DATA",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
+    pub memo_data: String,
     /// Sustained mode: after funding, keep payments flowing this long (e.g. 90s, 10m, 1h); with
     /// --post-rate 0, how long the reads go on.
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
@@ -180,9 +211,18 @@ pub struct DevnetArgs {
     /// Payload layout to verify signatures against: current or legacy-2025.
     #[arg(long, default_value_t = PayloadProfile::Current)]
     pub profile: PayloadProfile,
+    /// The write surface every node takes at start (its `/api/status`): `v1_only`, `dual`
+    /// (both /v1 and /v2, what a current cluster runs) or `v2_only`. One node: --knob
+    /// N:write-mode=...
+    #[arg(long, default_value_t = crate::protocol::NodeWriteMode::Dual)]
+    pub write_mode: crate::protocol::NodeWriteMode,
+    /// Every node is read-only (an archive node): every write is refused.
+    #[arg(long)]
+    pub read_only: bool,
     /// A knob for one node at start, NODE:KEY=VALUE (repeatable); e.g. 1:latency-ms=50,
     /// 2:down=true. Keys: post-capacity, get-capacity, latency-ms, latency-jitter-ms,
-    /// error-ratio, garbage-ratio, lose-ratio, down, hang, read-lag-ms.
+    /// error-ratio, garbage-ratio, lose-ratio, down, hang, read-lag-ms, write-mode
+    /// (`v1_only`, `dual`, `v2_only`), read-only.
     #[arg(long = "knob", value_name = "NODE:KEY=VALUE")]
     pub knobs: Vec<String>,
     /// Print the well-known development operator key and exit.

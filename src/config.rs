@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cli::RunArgs;
 use crate::protocol::wallet::WalletSeed;
-use crate::protocol::{Address, PayloadProfile, PrivateKey, U256, parse_u256};
+use crate::protocol::{Address, Memo, PayloadProfile, PrivateKey, U256, parse_u256};
 use crate::report::thresholds::{Threshold, node_position, parse_threshold};
 
 /// A command-line mistake: printed as one line, exit code 2, before any traffic is sent.
@@ -144,6 +144,10 @@ pub struct RunConfig {
     pub master_key: PrivateKey,
     pub token: Option<Address>,
     pub profile: PayloadProfile,
+    /// `--write-surface`: the surface is chosen from it and the nodes' status before traffic.
+    pub write_surface: crate::workload::SurfaceChoice,
+    /// The memo of every payment (empty: none).
+    pub memo: Memo,
     pub duration: Option<Duration>,
     pub mint_wallets: u32,
     pub transfers_per_mint: u32,
@@ -167,6 +171,23 @@ pub struct RunConfig {
     pub export_keys: bool,
     /// Keep every send's times (tests and benches; not a flag).
     pub send_log: Option<std::sync::Arc<crate::engine::SendLog>>,
+}
+
+/// The memo of every payment, within the node's limits (PROTOCOL.md section 8.3).
+fn memo_from_args(args: &RunArgs, post_rate: u32) -> Result<Memo, UsageError> {
+    let memo = Memo::new(&args.memo_type, &args.memo_format, &args.memo_data);
+    memo.validate().map_err(|e| {
+        UsageError::new(format!(
+            "--memo-type/--memo-format/--memo-data: {}",
+            e.message
+        ))
+    })?;
+    if post_rate == 0 && !memo.is_empty() {
+        return Err(UsageError::new(
+            "--memo-type/--memo-format/--memo-data go on payments; --post-rate 0 sends none",
+        ));
+    }
+    Ok(memo)
 }
 
 /// Parses a duration: a number with a unit, ms, s, m or h (e.g. 500ms, 90s, 10m).
@@ -500,6 +521,7 @@ impl RunConfig {
         if args.token_name.is_empty() || args.token_name.len() > 120 {
             return Err(UsageError::new("--token-name: expected 1 to 120 bytes"));
         }
+        let memo = memo_from_args(args, post_rate)?;
         Ok(Self {
             nodes,
             post_rate,
@@ -511,6 +533,8 @@ impl RunConfig {
             master_key,
             token,
             profile: args.profile,
+            write_surface: args.write_surface,
+            memo,
             duration,
             mint_wallets,
             transfers_per_mint,

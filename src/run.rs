@@ -17,12 +17,14 @@ use crate::client::NodeClient;
 use crate::config::{NodeTarget, RunConfig};
 use crate::devnet::{Devnet, DevnetConfig};
 use crate::engine::{EngineHandle, EngineSetup, NodeRates, PoolView, spawn_engine, split_evenly};
-use crate::protocol::{MAINNET_CHAIN_ID, Signer};
+use crate::protocol::{MAINNET_CHAIN_ID, NodeWriteMode, Signer, WriteSurface};
 use crate::report::files::write_final_files;
 use crate::report::results::{Recorder, prepare_dir, run_recorder};
 use crate::report::thresholds::{ThresholdResult, evaluate};
 use crate::stats::{StatsSnapshot, spawn_aggregator};
-use crate::workload::{Phase, Wallets, Workload, WorkloadPlan, WorkloadStatus, into_source};
+use crate::workload::{
+    NodeMode, Phase, Wallets, Workload, WorkloadPlan, WorkloadStatus, choose_surface, into_source,
+};
 
 /// How often the aggregator publishes a snapshot.
 const SNAPSHOT_TICK: Duration = Duration::from_millis(250);
@@ -178,8 +180,8 @@ fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<NodeRates> {
     rates
 }
 
-/// The workload's plan from the validated config and the chain id the nodes reported.
-fn plan_from(config: &RunConfig, chain_id: u64) -> WorkloadPlan {
+/// The workload's plan from the validated config and what the nodes reported.
+fn plan_from(config: &RunConfig, chain_id: u64, surfaces: &SurfacePlan) -> WorkloadPlan {
     WorkloadPlan {
         chain_id,
         profile: config.profile,
@@ -200,7 +202,54 @@ fn plan_from(config: &RunConfig, chain_id: u64) -> WorkloadPlan {
         read_only: config.read_only(),
         confirm_timeout: config.confirm_timeout,
         confirm: config.confirm,
+        surface: surfaces.surface,
+        surface_choice: config.write_surface,
+        node_modes: surfaces.modes.clone(),
+        node_labels: config.nodes.iter().map(|n| n.label.clone()).collect(),
+        memo: config.memo.clone(),
     }
+}
+
+/// The write surface a run chose and the modes it read.
+struct SurfacePlan {
+    surface: WriteSurface,
+    modes: Vec<Option<NodeWriteMode>>,
+}
+
+/// Reads every node's `/api/status` (PROTOCOL.md section 8.1) and chooses the run's write
+/// surface; what no single surface serves is a usage error naming the node (exit 2), before any
+/// transaction. A node that does not answer is left to the run's fault handling and assumed to
+/// take the chosen surface; a 404 is an older node (`/v1` only).
+async fn choose_write_surface(config: &RunConfig) -> anyhow::Result<SurfacePlan> {
+    let mut modes = Vec::with_capacity(config.nodes.len());
+    for node in &config.nodes {
+        let client = NodeClient::new(&node.url, config.request_timeout);
+        let mode = match client.api_status().await {
+            Ok(Some(status)) => Some(status.mode()),
+            Ok(None) => Some(NodeWriteMode::V1Only),
+            Err(_) => None,
+        };
+        modes.push(mode);
+    }
+    if config.read_only() {
+        // Nothing is written: any surface will do; the modes are still shown.
+        return Ok(SurfacePlan {
+            surface: WriteSurface::V1,
+            modes,
+        });
+    }
+    let nodes: Vec<NodeMode<'_>> = config
+        .nodes
+        .iter()
+        .zip(&modes)
+        .map(|(node, mode)| NodeMode {
+            label: &node.label,
+            mode: *mode,
+        })
+        .collect();
+    let surface = choose_surface(config.write_surface, &nodes, !config.memo.is_empty())
+        .map_err(crate::UsageError::new)?;
+    Ok(SurfacePlan { surface, modes })
 }
 
 /// Starts the embedded devnet of `--devnet N` and points the config at its nodes.
@@ -224,8 +273,9 @@ async fn start_devnet(nodes: usize, config: &mut RunConfig) -> anyhow::Result<De
 }
 
 /// Before any traffic: the devnet started (with `--devnet`), the chain id read and not
-/// mainnet's (unless allowed), checkpoints served where they are to confirm.
-async fn preflight(config: &mut RunConfig) -> anyhow::Result<(Option<Devnet>, u64)> {
+/// mainnet's (unless allowed), checkpoints served where they are to confirm, the write surface
+/// chosen.
+async fn preflight(config: &mut RunConfig) -> anyhow::Result<(Option<Devnet>, u64, SurfacePlan)> {
     let devnet = match config.devnet {
         Some(nodes) => Some(start_devnet(nodes, config).await?),
         None => None,
@@ -241,14 +291,15 @@ async fn preflight(config: &mut RunConfig) -> anyhow::Result<(Option<Devnet>, u6
     if config.confirm == crate::workload::ConfirmBy::Checkpoints {
         check_checkpoints_served(&config.nodes, config.request_timeout).await?;
     }
-    Ok((devnet, chain_id))
+    let surfaces = choose_write_surface(config).await?;
+    Ok((devnet, chain_id, surfaces))
 }
 
 /// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
 pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
     let out_existed = config.out.as_deref().is_some_and(std::path::Path::exists);
     let out_dir = prepare_dir(config.out.as_deref())?;
-    let (devnet, chain_id) = match preflight(&mut config).await {
+    let (devnet, chain_id, surfaces) = match preflight(&mut config).await {
         Ok(ready) => ready,
         Err(e) => {
             // Nothing was sent: leave no empty results folder behind (one the user made stays).
@@ -258,7 +309,7 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
             return Err(e);
         }
     };
-    let plan = plan_from(&config, chain_id);
+    let plan = plan_from(&config, chain_id, &surfaces);
     let derive_plan = plan.clone();
     let wallets = tokio::task::spawn_blocking(move || Wallets::derive(&derive_plan))
         .await

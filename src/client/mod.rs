@@ -21,11 +21,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde::de::DeserializeOwned;
 
 use crate::protocol::wire::{
-    ChainIdResponse, CheckpointHashes, CheckpointNumberResponse, ErrorBody, HashResponse,
-    IssueResponse, MintInfo, NonceResponse, Receipt, TokenAccountResponse, Transaction,
-    checkpoint_path,
+    API_STATUS_PATH, ApiStatus, ChainIdResponse, CheckpointHashes, CheckpointNumberResponse,
+    ErrorBody, HashResponse, IssueResponse, MintInfo, NonceResponse, Receipt, TokenAccountResponse,
+    Transaction, checkpoint_path,
 };
-use crate::protocol::{Address, B256, Payload, PayloadProfile, SignedTx, TxKind};
+use crate::protocol::{
+    Address, B256, Memo, Payload, PayloadProfile, SignedTx, TxKind, WriteSurface,
+};
 pub use idle::IDLE_TIMEOUT;
 use idle::IdlePool;
 use plain::PlainPool;
@@ -392,18 +394,43 @@ impl NodeClient {
             .await
     }
 
-    /// Submits a pre-built body of `kind`; answers the transaction hash the node returned.
-    pub async fn submit_body(&self, kind: TxKind, body: Vec<u8>) -> Result<B256, CallError> {
-        let bytes = self.call(Method::POST, kind.path(), Some(body)).await?;
+    /// Which writes the node takes (`GET /api/status`); `None` when the node has no such
+    /// endpoint (404: an older node, `/v1` only).
+    pub async fn api_status(&self) -> Result<Option<ApiStatus>, CallError> {
+        match self.get::<ApiStatus>(API_STATUS_PATH).await {
+            Ok(status) => Ok(Some(status)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Submits a pre-built body to `path` (a surface's path for the transaction's kind);
+    /// answers the transaction hash the node returned.
+    pub async fn submit_body(&self, path: &str, body: Vec<u8>) -> Result<B256, CallError> {
+        let bytes = self.call(Method::POST, path, Some(body)).await?;
         decode::<HashResponse>(&bytes).map(|r| r.hash)
     }
 
+    /// Submits a `/v1` transaction.
     pub async fn submit<P: Payload>(
         &self,
         tx: &SignedTx<P>,
         profile: PayloadProfile,
     ) -> Result<B256, CallError> {
-        self.submit_body(P::KIND, tx.body(profile)).await
+        self.submit_on(tx, profile, WriteSurface::V1, &Memo::default())
+            .await
+    }
+
+    /// Submits a transaction on `surface` (signed for it) with `memo` (`/v2` only).
+    pub async fn submit_on<P: Payload>(
+        &self,
+        tx: &SignedTx<P>,
+        profile: PayloadProfile,
+        surface: WriteSurface,
+        memo: &Memo,
+    ) -> Result<B256, CallError> {
+        self.submit_body(surface.path(P::KIND), tx.body_for(profile, surface, memo))
+            .await
     }
 
     /// Submits an issue; answers (hash, token address).
@@ -477,7 +504,7 @@ mod tests {
     #[test]
     fn a_request_future_stays_small() {
         let client = NodeClient::new("http://127.0.0.1:1", Duration::from_secs(1));
-        let post = client.submit_body(TxKind::Payment, Vec::new());
+        let post = client.submit_body(TxKind::Payment.path(), Vec::new());
         let get = client.call(Method::GET, "/v1/checkpoints/number", None);
         for size in [size_of_val(&post), size_of_val(&get)] {
             assert!(size <= 1_024, "a request future of {size} bytes");

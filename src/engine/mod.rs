@@ -30,7 +30,7 @@ pub use pacer::{IDLE_BACKOFF, PaceContext, SendLog, SendRecord};
 
 use crate::client::{CallError, NodeClient};
 use crate::config::NodeTarget;
-use crate::protocol::{B256, TxKind};
+use crate::protocol::{B256, TxKind, WriteSurface};
 use crate::stats::{NodeId, Op};
 
 /// What happens to a down node's share of the load.
@@ -54,6 +54,8 @@ pub type Ticket = u64;
 pub struct PostJob {
     pub op: Op,
     pub kind: TxKind,
+    /// The surface it was signed for: its path.
+    pub surface: WriteSurface,
     pub body: Vec<u8>,
     pub ticket: Ticket,
 }

@@ -272,7 +272,10 @@ fn outcome_of<T>(result: &Result<T, crate::client::CallError>) -> Outcome {
 
 async fn send_post(job: PostJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
     let sent = Instant::now();
-    let result = node.client.submit_body(job.kind, job.body).await;
+    let result = node
+        .client
+        .submit_body(job.surface.path(job.kind), job.body)
+        .await;
     let done = Instant::now();
     node.counters.post.in_flight.fetch_sub(1, Ordering::Relaxed);
     node.observe(result.as_ref().err().map(crate::client::CallError::class));

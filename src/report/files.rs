@@ -250,6 +250,17 @@ pub fn summary_json(
             "in_flight_per_account": config.in_flight_per_account, "max_in_flight": config.max_in_flight,
             "request_timeout_s": config.request_timeout.as_secs_f64(),
             "confirm_timeout_s": config.confirm_timeout.as_secs_f64(), "confirm": config.confirm,
+            "write_surface": config.write_surface,
+            "memo": (!config.memo.is_empty()).then_some(&config.memo),
+        },
+        "write_surface": {
+            "surface": status.write_surface, "choice": status.surface_choice,
+            "refusals": status.surface_refusals,
+            "nodes": report.pool.nodes.iter().map(|node| {
+                let known = status.node_surfaces.iter().find(|s| s.node == node.id);
+                json!({ "label": node.label, "mode": known.and_then(|s| s.mode),
+                        "surface": known.map_or(Some(status.write_surface), |s| s.surface) })
+            }).collect::<Vec<_>>(),
         },
         "phases": status.reports.iter().map(|p| json!({
             "phase": p.phase, "duration_s": p.duration.as_secs_f64(), "total": p.total,

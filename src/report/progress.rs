@@ -38,6 +38,9 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
         fmt_micros(p99),
         stats.total_errors(),
     );
+    if !status.read_only {
+        let _ = write!(line, " | writes /{}", status.write_surface);
+    }
     if pool.paused {
         line.push_str(" | PAUSED");
     }
@@ -54,7 +57,13 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
             .node(node.id)
             .map(|n| n.last_second)
             .unwrap_or_default();
-        let _ = write!(line, " | {} {}/s", node.label, sample.answered(direction));
+        let _ = write!(
+            line,
+            " | {} {}/s {}",
+            node.label,
+            sample.answered(direction),
+            status.node_mode_text(node.id)
+        );
         if node.health() != crate::engine::Health::Healthy {
             let _ = write!(line, " {:?}", node.health());
         }

@@ -89,6 +89,7 @@ pub struct Recorder {
     labels: HashMap<NodeId, String>,
     last_event: Option<u64>,
     phases_written: usize,
+    workload_events_written: usize,
     /// Whose latency and lag the timeseries shows: POSTs, or GETs in a read-only run.
     latency_of: Direction,
 }
@@ -126,16 +127,19 @@ impl Recorder {
             labels: HashMap::new(),
             last_event: None,
             phases_written: 0,
+            workload_events_written: 0,
             latency_of,
         })
     }
 
-    /// Appends the pool's new events and the phases entered since the last call, in time order.
+    /// Appends the pool's new events, the phases entered and the workload's events (surface
+    /// switches) since the last call, in time order.
     pub fn record_events(
         &mut self,
         pool: &PoolView,
-        phases: &[(crate::workload::Phase, Duration)],
+        status: &crate::workload::WorkloadStatus,
     ) -> std::io::Result<()> {
+        let phases = &status.phase_log;
         let mut lines: Vec<(Duration, String)> = Vec::new();
         for event in &pool.events {
             if self.last_event.is_none_or(|last| event.seq > last) {
@@ -147,6 +151,10 @@ impl Recorder {
             lines.push((*at, format!("phase {phase}")));
         }
         self.phases_written = phases.len().max(self.phases_written);
+        for (at, text) in status.events.iter().skip(self.workload_events_written) {
+            lines.push((*at, text.clone()));
+        }
+        self.workload_events_written = status.events.len().max(self.workload_events_written);
         lines.sort_by_key(|(at, _)| *at);
         for (at, text) in lines {
             writeln!(self.events, "{:>9.3}s {text}", at.as_secs_f64())?;
@@ -301,10 +309,10 @@ pub async fn run_recorder(
     pool: watch::Receiver<Arc<PoolView>>,
     workload: Arc<Workload>,
 ) -> anyhow::Result<()> {
-    recorder.record_events(&Arc::clone(&pool.borrow()), &workload.status().phase_log)?;
+    recorder.record_events(&Arc::clone(&pool.borrow()), &workload.status())?;
     while let Some(interval) = intervals.recv().await {
         let view = Arc::clone(&pool.borrow());
-        recorder.record_events(&view, &workload.status().phase_log)?;
+        recorder.record_events(&view, &workload.status())?;
         let mut interval = interval;
         recorder.record_interval(&interval, &view)?;
         interval.recycle();
@@ -313,7 +321,7 @@ pub async fn run_recorder(
         }
     }
     let view = Arc::clone(&pool.borrow());
-    recorder.record_events(&view, &workload.status().phase_log)?;
+    recorder.record_events(&view, &workload.status())?;
     Ok(())
 }
 

@@ -138,7 +138,34 @@ pub fn summary_text(report: &RunReport) -> String {
             s.confirmed_by_checkpoint, s.checkpoints_skipped
         );
     }
+    write_surface(&mut out, report);
     out
+}
+
+/// `write surface /v2 (--write-surface auto): 127.0.0.1:1 dual, 127.0.0.1:2 v2_only`, and the
+/// surface refusals of a cutover.
+fn write_surface(out: &mut String, report: &RunReport) {
+    let s = &report.status;
+    let modes: Vec<String> = report
+        .pool
+        .nodes
+        .iter()
+        .map(|node| format!("{} {}", node.label, s.node_mode_text(node.id)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "write surface /{} (--write-surface {}): {}",
+        s.write_surface,
+        s.surface_choice.as_str(),
+        modes.join(", ")
+    );
+    if s.surface_refusals > 0 {
+        let _ = writeln!(
+            out,
+            "{} writes refused for their surface (a node cut over): signed again for the surface the node takes; see events.log",
+            s.surface_refusals
+        );
+    }
 }
 
 fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: Direction) {

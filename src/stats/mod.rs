@@ -40,6 +40,8 @@ pub enum Op {
     Checkpoint,
     /// Submit → receipt seen: one per confirmed transaction (not an HTTP request).
     Confirm,
+    /// Reading a node's `/api/status` again after it refused a write's surface.
+    Status,
 }
 
 impl Op {
@@ -68,6 +70,7 @@ impl Op {
             Op::Lookup => "lookup",
             Op::Checkpoint => "checkpoint",
             Op::Confirm => "confirm",
+            Op::Status => "status",
         }
     }
 

@@ -14,6 +14,7 @@ mod checkpoints;
 pub mod plan;
 mod presign;
 mod reads;
+mod surfaces;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -27,18 +28,20 @@ use tokio::sync::watch;
 use crate::client::{CallError, ErrorClass};
 use crate::engine::{GetJob, PostJob, Ticket, WorkSource};
 use crate::protocol::wire::{
-    CheckpointHashes, CheckpointNumberResponse, NonceResponse, Receipt, TokenAccountResponse,
-    checkpoint_path, error_code,
+    API_STATUS_PATH, ApiStatus, CheckpointHashes, CheckpointNumberResponse, NonceResponse, Receipt,
+    TokenAccountResponse, checkpoint_path, error_code,
 };
 use crate::protocol::{
-    Address, AuthorityAction, AuthorityPayload, AuthorityType, B256, IssuePayload, MintPayload,
-    Payload, PaymentPayload, SignedTx, Signer, TxKind, U256, token_address,
+    Address, AuthorityAction, AuthorityPayload, AuthorityType, B256, IssuePayload, Memo,
+    MintPayload, NodeWriteMode, Payload, PaymentPayload, SignedTx, Signer, TxKind, U256,
+    WriteSurface, token_address,
 };
 use crate::stats::{NodeId, Op, Outcome, Sample, StatsHandle};
 use book::{AccountBook, AccountId, Intent, IntentKind};
 use checkpoints::{CheckpointFollower, CheckpointRead};
 pub use plan::{ConfirmBy, Phase, Wallets, WorkloadPlan};
 use reads::{ReadCycle, ReadLoad};
+pub use surfaces::{NodeMode, NodeSurface, NodeSurfaces, SurfaceChoice, choose_surface};
 
 /// First receipt check after submission, then every `RECEIPT_POLL` until found.
 const RECEIPT_FIRST_CHECK: Duration = Duration::from_millis(200);
@@ -119,6 +122,35 @@ pub struct WorkloadStatus {
     pub failures_by_code: HashMap<String, u64>,
     /// Every phase entered, with its start as an offset from the workload's start.
     pub phase_log: Vec<(Phase, Duration)>,
+    /// The write surface the run chose, and what `--write-surface` asked for.
+    pub write_surface: WriteSurface,
+    pub surface_choice: SurfaceChoice,
+    /// Each node's write mode and the surface its writes use (nodes never read are left out).
+    pub node_surfaces: Vec<NodeSurface>,
+    /// Writes a node refused because it no longer takes their surface (re-signed and sent
+    /// again under the one it takes).
+    pub surface_refusals: u64,
+    /// The workload's own events (surface switches), with their time since its start.
+    pub events: Vec<(Duration, String)>,
+}
+
+impl WorkloadStatus {
+    /// A node's write mode as the faces show it: what its `/api/status` said (`?` if never
+    /// read), and the surface its writes use when that is not the run's (`v2_only>v2`,
+    /// `read_only>none`).
+    #[must_use]
+    pub fn node_mode_text(&self, node: NodeId) -> String {
+        let found = self.node_surfaces.iter().find(|s| s.node == node);
+        let mode = found
+            .and_then(|s| s.mode)
+            .map_or("?", NodeWriteMode::as_str);
+        match found.map(|s| s.surface) {
+            Some(surface) if surface != Some(self.write_surface) => {
+                format!("{mode}>{}", surface.map_or("none", WriteSurface::as_str))
+            }
+            _ => mode.to_owned(),
+        }
+    }
 }
 
 enum Job {
@@ -134,6 +166,8 @@ enum Job {
     },
     CheckpointHead,
     CheckpointRead(u64),
+    /// `GET /api/status` of a node that refused a write's surface.
+    StatusRead(NodeId),
 }
 
 struct TxJob {
@@ -194,6 +228,8 @@ struct State {
     failures_by_code: HashMap<String, u64>,
     started: Instant,
     phase_log: Vec<(Phase, Duration)>,
+    surface_refusals: u64,
+    events: Vec<(Duration, String)>,
 }
 
 /// The ticket of every read of the read-only workload: they need no bookkeeping of their own.
@@ -209,6 +245,8 @@ pub struct Workload {
     presigned: presign::Presigned,
     /// The read-only workload, when the plan is one (outside the lock, see `reads`).
     reads: Option<ReadLoad>,
+    /// Which surface each node's writes are signed for.
+    surfaces: NodeSurfaces,
 }
 
 /// What [`Workload::reserve_post`] hands to the signer, outside the lock.
@@ -217,6 +255,7 @@ struct Reserved {
     signer: Signer,
     nonce: u64,
     intent: Intent,
+    surface: WriteSurface,
 }
 
 impl Workload {
@@ -257,6 +296,8 @@ impl Workload {
             failures_by_code: HashMap::new(),
             started: now,
             phase_log: Vec::new(),
+            surface_refusals: 0,
+            events: Vec::new(),
         };
         // Reads stop by themselves: a read-only plan always has a duration.
         let reads = plan.read_only.then(|| {
@@ -272,7 +313,9 @@ impl Workload {
             let until = now + plan.sustained.unwrap_or_default();
             ReadLoad::new(ReadCycle::new(addresses, token), until)
         });
+        let surfaces = NodeSurfaces::new(plan.surface, &plan.node_modes);
         let workload = Self {
+            surfaces,
             plan,
             wallets,
             state: Mutex::new(state),
@@ -332,6 +375,11 @@ impl Workload {
             failure: state.failure.clone(),
             failures_by_code: state.failures_by_code.clone(),
             phase_log: state.phase_log.clone(),
+            write_surface: self.plan.surface,
+            surface_choice: self.plan.surface_choice,
+            node_surfaces: self.surfaces.view(),
+            surface_refusals: state.surface_refusals,
+            events: state.events.clone(),
         }
     }
 
@@ -563,7 +611,12 @@ impl Workload {
     // ---- POST side ----
 
     /// Takes the next intent and its nonce; the node is set when a slot takes it.
-    fn reserve_post(&self, state: &mut State, now: Instant) -> Option<Reserved> {
+    fn reserve_post(
+        &self,
+        state: &mut State,
+        now: Instant,
+        surface: WriteSurface,
+    ) -> Option<Reserved> {
         if state.phase == Phase::Sustained {
             self.maybe_advance(state, now);
         }
@@ -599,7 +652,31 @@ impl Workload {
             signer,
             nonce,
             intent,
+            surface,
         })
+    }
+
+    /// A transaction signed ahead for one surface, taken by a node that takes the other: its
+    /// intent and nonce (never sent) signed again for `surface`.
+    fn resign(&self, ticket: Ticket, surface: WriteSurface) -> Option<PostJob> {
+        let (reserved, token) = {
+            let state = self.lock();
+            let Some(Job::Tx(tx)) = state.jobs.get(&ticket) else {
+                return None;
+            };
+            let reserved = Reserved {
+                ticket,
+                signer: state.book.signer(tx.account).clone(),
+                nonce: tx.nonce,
+                intent: tx.intent.clone(),
+                surface,
+            };
+            (reserved, state.token.unwrap_or(Address::ZERO))
+        };
+        Some(
+            self.presigned
+                .sign_inline(|| self.sign_reserved(&reserved, token)),
+        )
     }
 
     /// Signs a reserved intent (about 20 µs, outside the lock) and notes its hash.
@@ -611,6 +688,7 @@ impl Workload {
         PostJob {
             op,
             kind,
+            surface: reserved.surface,
             body,
             ticket: reserved.ticket,
         }
@@ -629,13 +707,16 @@ impl Workload {
     }
 
     fn build(&self, reserved: &Reserved, token: Address) -> (Op, TxKind, Vec<u8>, B256) {
-        fn signed<P: Payload>(payload: P, signer: &Signer, plan: &WorkloadPlan) -> (Vec<u8>, B256) {
-            let tx = SignedTx::sign(payload, signer, plan.profile);
-            (tx.body(plan.profile), tx.hash)
-        }
         let plan = &self.plan;
         let (chain_id, nonce, signer) = (plan.chain_id, reserved.nonce, &reserved.signer);
         let intent = &reserved.intent;
+        // The memo goes on payments (`--memo-*`); funding transactions carry none.
+        let no_memo = Memo::default();
+        let memo = if intent.kind == IntentKind::Pay {
+            &plan.memo
+        } else {
+            &no_memo
+        };
         match intent.kind {
             IntentKind::Issue => {
                 let payload = IssuePayload {
@@ -648,7 +729,7 @@ impl Workload {
                     is_private: false,
                     clawback_enabled: true,
                 };
-                let (body, hash) = signed(payload, signer, plan);
+                let (body, hash) = sign_for(payload, signer, plan, reserved.surface, memo);
                 (Op::Issue, TxKind::Issue, body, hash)
             }
             IntentKind::Grant => {
@@ -661,7 +742,7 @@ impl Workload {
                     token,
                     value: intent.value,
                 };
-                let (body, hash) = signed(payload, signer, plan);
+                let (body, hash) = sign_for(payload, signer, plan, reserved.surface, memo);
                 (Op::Grant, TxKind::Authority, body, hash)
             }
             IntentKind::Mint => {
@@ -672,7 +753,7 @@ impl Workload {
                     value: intent.value,
                     token,
                 };
-                let (body, hash) = signed(payload, signer, plan);
+                let (body, hash) = sign_for(payload, signer, plan, reserved.surface, memo);
                 (Op::Mint, TxKind::Mint, body, hash)
             }
             IntentKind::Pay => {
@@ -683,10 +764,88 @@ impl Workload {
                     value: intent.value,
                     token,
                 };
-                let (body, hash) = signed(payload, signer, plan);
+                let (body, hash) = sign_for(payload, signer, plan, reserved.surface, memo);
                 (Op::Payment, TxKind::Payment, body, hash)
             }
         }
+    }
+
+    /// A write refused because `node` no longer takes its surface (410/403, section 8.1): the
+    /// node's later transactions use what it takes now, its status is read again, and the
+    /// switch is an event. Nothing was admitted, so the intent is signed again as it was.
+    fn surface_refused(
+        &self,
+        state: &mut State,
+        node: NodeId,
+        mode: NodeWriteMode,
+        code: &str,
+        now: Instant,
+    ) {
+        state.surface_refusals += 1;
+        if let Some((before, after)) = self.surfaces.set_mode(node, mode) {
+            let label = self.node_label(node);
+            let shown = |surface: Option<WriteSurface>| {
+                surface.map_or_else(|| "no writes".to_owned(), |s| format!("/{s}"))
+            };
+            let at = now.saturating_duration_since(state.started);
+            state.events.push((
+                at,
+                format!(
+                    "{label} answered {code}: now {mode}; its writes move from {} to {}",
+                    shown(before),
+                    shown(after)
+                ),
+            ));
+            self.surfaces.want_status(node);
+        }
+    }
+
+    /// A node's `/api/status`, read again after a surface refusal (a 404 is an older node:
+    /// `/v1` only); a failed read is asked again.
+    fn on_status(
+        &self,
+        state: &mut State,
+        node: NodeId,
+        result: Result<Bytes, CallError>,
+        now: Instant,
+    ) -> Option<CallError> {
+        let mode = match result {
+            Err(e) if e.is_not_found() => Ok(NodeWriteMode::V1Only),
+            other => typed::<ApiStatus>(other).map(|status| status.mode()),
+        };
+        match mode {
+            Ok(mode) => {
+                self.status_read(state, node, mode, now);
+                None
+            }
+            Err(e) => {
+                self.surfaces.want_status(node);
+                decode_failure(e)
+            }
+        }
+    }
+
+    /// Records a node's status as read.
+    fn status_read(&self, state: &mut State, node: NodeId, mode: NodeWriteMode, now: Instant) {
+        let change = self.surfaces.set_mode(node, mode);
+        let label = self.node_label(node);
+        let at = now.saturating_duration_since(state.started);
+        let text = match change {
+            Some((_, after)) => format!(
+                "{label} /api/status: {mode}; its writes now use {}",
+                after.map_or_else(|| "nothing (no writes)".to_owned(), |s| format!("/{s}"))
+            ),
+            None => format!("{label} /api/status: {mode} (confirmed)"),
+        };
+        state.events.push((at, text));
+    }
+
+    fn node_label(&self, node: NodeId) -> String {
+        self.plan
+            .node_labels
+            .get(usize::try_from(node).unwrap_or(usize::MAX))
+            .cloned()
+            .unwrap_or_else(|| format!("node{}", node + 1))
     }
 
     /// Gives up on a transaction's intent: it failed for good.
@@ -747,6 +906,21 @@ impl Workload {
             Err(error) => {
                 let class = error.class();
                 let code = error.error_code().unwrap_or(class.as_str()).to_owned();
+                if let Some(mode) = surfaces::mode_revealed_by(&error) {
+                    // Refused, not admitted: the nonce is free and the intent goes first again,
+                    // in every phase (a sustained payment too: it is signed again, not dropped).
+                    self.surface_refused(state, job.node, mode, &code, now);
+                    state.book.release(job.account, job.nonce);
+                    let mut intent = job.intent;
+                    intent.attempts += 1;
+                    if intent.attempts >= MAX_ATTEMPTS {
+                        Self::fail_intent(state, &code);
+                    } else {
+                        state.book.push_front(job.account, intent);
+                    }
+                    state.book.after_release(job.account);
+                    return;
+                }
                 if class.outcome_unknown() {
                     // Maybe admitted: look for a receipt a while before sending again.
                     job.uncertain = true;
@@ -888,6 +1062,7 @@ impl Workload {
                 }
             },
             Job::CheckpointRead(number) => return self.on_checkpoint(state, number, result, now),
+            Job::StatusRead(node) => return self.on_status(state, node, result, now),
             Job::NonceRead(account) => match typed::<NonceResponse>(result) {
                 Ok(answer) => state.book.resynced(account, answer.nonce),
                 Err(e) => {
@@ -1165,16 +1340,21 @@ impl Workload {
 }
 
 impl WorkSource for Workload {
-    fn next_post(&self, _node: NodeId) -> Option<PostJob> {
+    fn next_post(&self, node: NodeId) -> Option<PostJob> {
+        // A read-only node takes no writes: its POST slots stay unfilled.
+        let surface = self.surfaces.surface_of(node)?;
         if let Some(job) = self.take_presigned() {
-            return Some(job);
+            if job.surface == surface {
+                return Some(job);
+            }
+            return self.resign(job.ticket, surface);
         }
         // Nothing signed ahead (funding phases, or the signer is behind): sign in the slot.
         let now = Instant::now();
         let (reserved, token) = {
             let mut state = self.lock();
             let token = state.token.unwrap_or(Address::ZERO);
-            (self.reserve_post(&mut state, now)?, token)
+            (self.reserve_post(&mut state, now, surface)?, token)
         };
         Some(
             self.presigned
@@ -1190,7 +1370,7 @@ impl WorkSource for Workload {
         self.maybe_advance(&mut state, now);
     }
 
-    fn next_get(&self, _node: NodeId) -> Option<GetJob> {
+    fn next_get(&self, node: NodeId) -> Option<GetJob> {
         let now = Instant::now();
         if let Some(reads) = &self.reads {
             // The read-only workload takes no lock per read.
@@ -1217,6 +1397,14 @@ impl WorkSource for Workload {
         }
         if state.phase == Phase::Done {
             return None;
+        }
+        if self.surfaces.take_status_read(node) {
+            let ticket = Self::ticket(&mut state, Job::StatusRead(node));
+            return Some(GetJob {
+                op: Op::Status,
+                path: API_STATUS_PATH.to_owned(),
+                ticket,
+            });
         }
         let (op, path, ticket) = self.reserve_get(&mut state, now)?;
         Some(GetJob { op, path, ticket })
@@ -1258,6 +1446,18 @@ impl WorkSource for Workload {
         }
         self.maybe_advance(&mut state, now);
     }
+}
+
+/// Signs a payload for the surface of a reservation; answers its body and hash.
+fn sign_for<P: Payload>(
+    payload: P,
+    signer: &Signer,
+    plan: &WorkloadPlan,
+    surface: WriteSurface,
+    memo: &Memo,
+) -> (Vec<u8>, B256) {
+    let tx = SignedTx::sign_for(payload, signer, plan.profile, surface, memo);
+    (tx.body_for(plan.profile, surface, memo), tx.hash)
 }
 
 /// The balance read of `owner` in `token` (lowercase hex, as the read-only workload sends it).

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::protocol::wallet::{WalletSeed, WalletTier};
-use crate::protocol::{Address, KeyError, PayloadProfile, Signer, U256};
+use crate::protocol::{
+    Address, KeyError, Memo, NodeWriteMode, PayloadProfile, Signer, U256, WriteSurface,
+};
 
 /// How the workload learns that a submitted transaction executed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -95,6 +97,17 @@ pub struct WorkloadPlan {
     pub confirm_timeout: Duration,
     /// Receipts or checkpoints.
     pub confirm: ConfirmBy,
+    /// The write surface chosen before the run (`--write-surface`, the nodes' `/api/status`).
+    pub surface: WriteSurface,
+    /// What `--write-surface` asked for.
+    pub surface_choice: super::SurfaceChoice,
+    /// Each node's write mode as read before the run, by position in `--nodes` (`None`: no
+    /// answer).
+    pub node_modes: Vec<Option<NodeWriteMode>>,
+    /// The nodes' labels by position, for the workload's events.
+    pub node_labels: Vec<String>,
+    /// The memo of every payment (`/v2` only; empty: none).
+    pub memo: Memo,
 }
 
 impl WorkloadPlan {

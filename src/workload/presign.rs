@@ -266,7 +266,8 @@ impl Workload {
                 return SignAhead::NotPaying;
             }
             let token = state.token.unwrap_or(crate::protocol::Address::ZERO);
-            match self.reserve_post(&mut state, now) {
+            // Signed for the run's surface; a node on the other one signs its own again.
+            match self.reserve_post(&mut state, now, self.surfaces.preferred()) {
                 Some(reserved) => (reserved, token),
                 None => return SignAhead::NothingReady,
             }

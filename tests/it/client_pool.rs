@@ -352,7 +352,7 @@ async fn a_post_goes_out_whole_in_one_request_with_its_length() {
     let node = client(&url);
     let body = br#"{"chain_id":1212101,"nonce":3}"#.to_vec();
     let hash = node
-        .submit_body(stress_tui::protocol::TxKind::Payment, body.clone())
+        .submit_body(stress_tui::protocol::TxKind::Payment.path(), body.clone())
         .await
         .unwrap();
     assert_eq!(hash.0, [0x11; 32]);

@@ -1,4 +1,4 @@
-//! Header: phase and progress, elapsed time, total offered / sent / ok / confirmed TPS, errors,
+//! Header: phase and progress, the write surface and the nodes' modes, elapsed time, total offered / sent / ok / confirmed TPS, errors,
 //! pause state, and the last command's outcome.
 
 use ratatui::Frame;
@@ -35,6 +35,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &View) {
             format!(" ({} failed)", view.phase_failed),
             Style::default().fg(Color::Red),
         ));
+    }
+    if !view.surface.is_empty() {
+        first.push(Span::raw(format!("  {}", view.surface)));
     }
     if view.paused {
         first.push(Span::styled("  PAUSED", bold.fg(Color::Yellow)));

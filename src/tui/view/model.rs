@@ -65,8 +65,11 @@ pub struct View {
     /// Errors by class and by `error_code`.
     pub error_classes: Vec<(String, u64)>,
     pub error_codes: Vec<(String, u64)>,
-    /// The latest events, oldest first: "12.3s text".
+    /// The latest events (the engine's and the workload's), oldest first: "12.3s text".
     pub events: Vec<String>,
+    /// The write surface and the nodes' modes, e.g. `writes /v2: dual 3, v2_only 1`; empty in
+    /// a read-only run.
+    pub surface: String,
     pub dropped_samples: u64,
 }
 
@@ -192,13 +195,44 @@ impl View {
             histogram,
             error_classes: error_classes.into_iter().collect(),
             error_codes,
-            events: pool
-                .events
-                .iter()
-                .map(|e| format!("{:>6.1}s {}", e.at.as_secs_f64(), e.text))
-                .collect(),
+            events: Self::event_lines(pool, status),
+            surface: Self::surface_text(pool, status),
             dropped_samples: stats.dropped_samples,
         }
+    }
+
+    /// The engine's recent events and the workload's (surface switches), in time order.
+    fn event_lines(pool: &PoolView, status: &WorkloadStatus) -> Vec<String> {
+        let mut events: Vec<(std::time::Duration, &str)> = pool
+            .events
+            .iter()
+            .map(|e| (e.at, e.text.as_str()))
+            .chain(status.events.iter().map(|(at, text)| (*at, text.as_str())))
+            .collect();
+        events.sort_by_key(|(at, _)| *at);
+        let skip = events.len().saturating_sub(crate::engine::RECENT_EVENTS);
+        events
+            .into_iter()
+            .skip(skip)
+            .map(|(at, text)| format!("{:>6.1}s {text}", at.as_secs_f64()))
+            .collect()
+    }
+
+    /// `writes /v2: dual 3, v2_only 1`: the run's surface and how many nodes are in each mode.
+    fn surface_text(pool: &PoolView, status: &WorkloadStatus) -> String {
+        if status.read_only {
+            return String::new();
+        }
+        let mut modes: std::collections::BTreeMap<String, usize> =
+            std::collections::BTreeMap::new();
+        for node in &pool.nodes {
+            *modes.entry(status.node_mode_text(node.id)).or_default() += 1;
+        }
+        let modes: Vec<String> = modes
+            .into_iter()
+            .map(|(mode, count)| format!("{mode} {count}"))
+            .collect();
+        format!("writes /{}: {}", status.write_surface, modes.join(", "))
     }
 
     fn node_rows(

@@ -145,6 +145,7 @@ fn fixture() -> View {
             ("connect".to_owned(), 40),
             ("rate_limit_exceeded".to_owned(), 12),
         ],
+        surface: String::new(),
         events: vec![
             "   0.0s start with node 127.0.0.1:18555 at 167 POST/s, 334 GET/s".to_owned(),
             "  41.2s set 127.0.0.1:18556 to 200 POST/s, 334 GET/s".to_owned(),
@@ -209,6 +210,18 @@ fn header_pane() {
         ..fixture()
     };
     insta::assert_snapshot!(pane(120, 3, |f, a| header::draw(f, a, &app, &view)).backend());
+}
+
+#[test]
+fn header_shows_the_write_surface_and_modes() {
+    let view = View {
+        surface: "writes /v2: dual 3, v2_only 1".to_owned(),
+        ..fixture()
+    };
+    let shown = pane(140, 3, |f, a| header::draw(f, a, &App::default(), &view))
+        .backend()
+        .to_string();
+    assert!(shown.contains("writes /v2: dual 3, v2_only 1"), "{shown}");
 }
 
 #[test]
