@@ -7,6 +7,7 @@
 #   bench/ab.sh BINARY [BINARY ...]                    # payments at 5,000/s, 3 rounds of 10 s
 #   MODE=get RATES="5000 20000" bench/ab.sh old new    # the read-only workload instead
 #   RUNS=5 SECS=10 RATES="5000 10000" bench/ab.sh a b
+#   PEER=none bench/ab.sh v1-wrapper v2-wrapper     # builds only, without oha
 #
 # A "binary" may be a wrapper script that adds flags, e.g. to set one build against itself
 # with `--confirm checkpoints`:  printf '#!/bin/sh\nexec %s "$@" --confirm checkpoints\n' BIN
@@ -30,7 +31,9 @@ case "$mode" in pay | get) ;; *) echo "MODE is pay or get, not $mode" >&2; exit 
 if ! command -v nginx >/dev/null || [ ! -x /usr/bin/time ]; then
   apt-get update -qq && apt-get install -y -qq nginx time >/dev/null
 fi
-command -v oha >/dev/null || cargo install oha --locked
+peer="${PEER:-oha}"
+case "$peer" in oha | none) ;; *) echo "PEER is oha or none, not $peer" >&2; exit 2 ;; esac
+[ "$peer" = none ] || command -v oha >/dev/null || cargo install oha --locked
 
 raw="$PWD/target/bench-ab/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$raw"
@@ -61,7 +64,9 @@ for i in $(seq "$runs"); do
           --post-rate 0 --get-rate "$rate" --duration "${secs}s" >"$out.stdout" 2>"$out.stderr" || true
       fi
     done
-    if [ "$mode" = pay ]; then
+    if [ "$peer" = none ]; then
+      :
+    elif [ "$mode" = pay ]; then
       /usr/bin/time -f '%e %U %S %M' -o "$raw/oha-$rate-$i.time" taskset -c 0 oha -z "${secs}s" \
         -q "$rate" -c 50 --no-tui --output-format json -m POST -T application/json \
         -d "$payment_body" "$url/v1/transactions/payment" >"$raw/oha-$rate-$i.json" 2>/dev/null || true

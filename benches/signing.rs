@@ -57,6 +57,44 @@ fn signed_payment_body(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a payment costs besides its signature on each surface: RLP, the signing hash, the
+/// transaction hash and the JSON body, with a fixed signature (`/v2` adds the domain envelope,
+/// a longer keccak input for both hashes, and the `memo` and `authorization` members).
+fn payment_encoding(c: &mut Criterion) {
+    use stress_tui::protocol::surface::{v2_payload_rlp, v2_signing_hash, v2_transaction_hash};
+    use stress_tui::protocol::{Payload, TxKind, transaction_hash};
+    let signer = Signer::new(PrivateKey::from_bytes(TEST_KEY).unwrap());
+    let profile = PayloadProfile::Current;
+    let signed = SignedTx::sign(payment(1), &signer, profile);
+    let memo = Memo::new("purpose/SALA", "text/plain", "invoice-0001 stress run");
+    let mut group = c.benchmark_group("payment_encoding");
+    group.bench_function("v1", |b| {
+        b.iter(|| {
+            let payload = black_box(&signed.payload);
+            let rlp = payload.signing_rlp(profile);
+            let digest = alloy_primitives::keccak256(&rlp);
+            let hash = transaction_hash(&rlp, &signed.signature);
+            black_box((digest, hash, signed.body(profile)))
+        });
+    });
+    for (name, memo) in [("v2", Memo::default()), ("v2_memo", memo)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let payload = black_box(&signed.payload);
+                let rlp = v2_payload_rlp(payload, profile, &memo);
+                let digest = v2_signing_hash(TxKind::Payment, &rlp);
+                let hash = v2_transaction_hash(TxKind::Payment, &rlp, &signed.signature);
+                black_box((
+                    digest,
+                    hash,
+                    signed.body_for(profile, WriteSurface::V2, &memo),
+                ))
+            });
+        });
+    }
+    group.finish();
+}
+
 fn secp_backends(c: &mut Criterion) {
     let digest = B256::repeat_byte(0x42);
     let ours = PrivateKey::from_bytes(TEST_KEY).unwrap();
@@ -119,5 +157,10 @@ fn secp_backends(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, signed_payment_body, secp_backends);
+criterion_group!(
+    benches,
+    signed_payment_body,
+    payment_encoding,
+    secp_backends
+);
 criterion_main!(benches);

@@ -45,6 +45,7 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
         names,
     };
     let same_node = format!("{node},{node}");
+    let long_memo = "d".repeat(300);
     let cases = vec![
         case(
             raw(&[
@@ -193,6 +194,19 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
         case(base(&["--token", "0x123"]), "--token `0x123`"),
         case(base(&["--allowance", "1"]), "--allowance 1"),
         case(base(&["--nodse", "x"]), "--nodse"),
+        case(base(&["--write-surface", "v3"]), "--write-surface"),
+        case(
+            base(&["--memo-type", "a b"]),
+            "--memo-type/--memo-format/--memo-data: memo type has ' '",
+        ),
+        case(
+            base(&["--memo-data", &long_memo]),
+            "memo data is 300 bytes, at most 256",
+        ),
+        case(
+            base(&["--post-rate", "0", "--duration", "5s", "--memo-data", "x"]),
+            "--post-rate 0 sends none",
+        ),
         // The dashboard needs a terminal; the test's stdout is a pipe.
         case(
             raw(&["--nodes", &node, "--operator-key-file", &key]),

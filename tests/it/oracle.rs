@@ -41,11 +41,11 @@ where
     Ok(())
 }
 
-fn address() -> impl Strategy<Value = Address> {
+pub(crate) fn address() -> impl Strategy<Value = Address> {
     any::<[u8; 20]>().prop_map(Address::from)
 }
 
-fn u256() -> impl Strategy<Value = U256> {
+pub(crate) fn u256() -> impl Strategy<Value = U256> {
     prop_oneof![
         any::<u64>().prop_map(U256::from),
         any::<[u8; 32]>().prop_map(|b| U256::from_be_bytes(b)),
@@ -53,7 +53,7 @@ fn u256() -> impl Strategy<Value = U256> {
     ]
 }
 
-fn signer() -> impl Strategy<Value = Signer> {
+pub(crate) fn signer() -> impl Strategy<Value = Signer> {
     any::<[u8; 32]>()
         .prop_filter_map("valid secp256k1 key", |bytes| {
             PrivateKey::from_bytes(bytes).ok()

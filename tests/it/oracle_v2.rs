@@ -4,7 +4,7 @@
 //! keys of all four kinds: payload RLP, signing hash, transaction hash, signer recovery, and
 //! the body's `memo` and `authorization`.
 
-use alloy_primitives::{Address, Bytes, U256, keccak256};
+use alloy_primitives::{Bytes, U256, keccak256};
 use alloy_rlp::{Encodable, RlpEncodable};
 use om_primitives_types::transaction::payload as om;
 use proptest::prelude::*;
@@ -13,8 +13,10 @@ use stress_tui::protocol::surface::{
 };
 use stress_tui::protocol::{
     AuthorityAction, AuthorityPayload, AuthorityType, IssuePayload, Memo, MintPayload, Payload,
-    PayloadProfile, PaymentPayload, PrivateKey, SignedTx, Signer, WriteSurface, recover_signer,
+    PayloadProfile, PaymentPayload, SignedTx, Signer, WriteSurface, recover_signer,
 };
+
+use crate::oracle::{address, signer, u256};
 
 #[derive(RlpEncodable)]
 struct MemoList {
@@ -124,26 +126,6 @@ fn check<P: Payload, T: Encodable>(
         &serde_json::json!(signed.signature.v())
     );
     Ok(())
-}
-
-fn address() -> impl Strategy<Value = Address> {
-    any::<[u8; 20]>().prop_map(Address::from)
-}
-
-fn u256() -> impl Strategy<Value = U256> {
-    prop_oneof![
-        any::<u64>().prop_map(U256::from),
-        any::<[u8; 32]>().prop_map(U256::from_be_bytes),
-        Just(U256::ZERO),
-    ]
-}
-
-fn signer() -> impl Strategy<Value = Signer> {
-    any::<[u8; 32]>()
-        .prop_filter_map("valid secp256k1 key", |bytes| {
-            PrivateKey::from_bytes(bytes).ok()
-        })
-        .prop_map(Signer::new)
 }
 
 /// Memos of any content (the encoding does not depend on the node's limits), empty among them,

@@ -57,6 +57,16 @@ fn assert_verified(report: &RunReport, devnet: &Devnet, owed: u64) {
     assert_eq!(devnet.stats().admitted, owed, "each admitted exactly once");
 }
 
+/// Requests the nodes refused (4xx other than 408 and 429), over every operation.
+fn rejected(report: &RunReport) -> u64 {
+    report
+        .stats
+        .ops
+        .values()
+        .map(|op| op.errors.get(&ErrorClass::Rejected).copied().unwrap_or(0))
+        .sum()
+}
+
 /// Every transaction of the devnet's checkpoints, read with `full=true`.
 async fn every_transaction(devnet: &Devnet) -> Vec<stress_tui::protocol::wire::Transaction> {
     let node = client(&devnet.urls()[0]);
@@ -90,12 +100,7 @@ async fn each_cluster_runs_on_the_surface_every_node_takes() {
         assert_verified(&report, &devnet, SMALL_TXS);
         assert_eq!(report.status.write_surface, *expected, "{name}");
         assert_eq!(report.status.surface_refusals, 0, "{name}");
-        let rejected: u64 = report
-            .stats
-            .ops
-            .values()
-            .map(|op| op.errors.get(&ErrorClass::Rejected).copied().unwrap_or(0))
-            .sum();
+        let rejected = rejected(&report);
         assert_eq!(rejected, 0, "{name}: {:?}", report.stats.error_codes);
         let summary = stress_tui::report::summary_text(&report);
         assert!(
@@ -276,16 +281,17 @@ async fn a_node_cut_over_mid_run_moves_to_v2_and_every_balance_verifies() {
         "{events}"
     );
     assert!(events.contains("/api/status: v2_only"), "{events}");
-    let rejected: u64 = report
-        .stats
-        .ops
-        .values()
-        .map(|op| op.errors.get(&ErrorClass::Rejected).copied().unwrap_or(0))
-        .sum();
+    let rejected = rejected(&report);
     assert!(
         rejected >= refusals,
         "410s are refusals: {rejected} < {refusals}"
     );
     let summary = stress_tui::report::summary_text(&report);
     assert!(summary.contains("v2_only>v2"), "{summary}");
+    let line = stress_tui::report::progress_line(&report.stats, &report.pool, &report.status);
+    assert!(line.contains("| writes /v1"), "{line}");
+    assert!(
+        line.contains(" v1_only | ") && line.ends_with(" v2_only>v2"),
+        "{line}"
+    );
 }
