@@ -77,6 +77,7 @@ pub struct RunArgs {
         long,
         value_name = "TYPE",
         default_value = "",
+        hide_default_value = true,
         allow_hyphen_values = true
     )]
     pub memo_type: String,
@@ -86,6 +87,7 @@ pub struct RunArgs {
         long,
         value_name = "FORMAT",
         default_value = "",
+        hide_default_value = true,
         allow_hyphen_values = true
     )]
     pub memo_format: String,
@@ -94,6 +96,7 @@ pub struct RunArgs {
         long,
         value_name = "DATA",
         default_value = "",
+        hide_default_value = true,
         allow_hyphen_values = true
     )]
     pub memo_data: String,
@@ -221,7 +224,8 @@ pub struct DevnetArgs {
     pub read_only: bool,
     /// A knob for one node at start, NODE:KEY=VALUE (repeatable); e.g. 1:latency-ms=50,
     /// 2:down=true. Keys: post-capacity, get-capacity, latency-ms, latency-jitter-ms,
-    /// error-ratio, garbage-ratio, lose-ratio, down, hang, read-lag-ms, write-mode
+    /// error-ratio, garbage-ratio, lose-ratio, reset-ratio, half-answer-ratio, down, hang,
+    /// read-lag-ms, write-mode
     /// (`v1_only`, `dual`, `v2_only`), read-only.
     #[arg(long = "knob", value_name = "NODE:KEY=VALUE")]
     pub knobs: Vec<String>,

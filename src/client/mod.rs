@@ -44,20 +44,26 @@ pub enum ErrorClass {
     ServerError,
     /// No answer within the request timeout: outcome unknown.
     Timeout,
-    /// The connection could not be made or broke: nothing was received.
+    /// The request was not sent: the connection could not be made, or writing the request
+    /// failed (the node cannot have read it whole). Nothing happened.
     Connect,
-    /// 200 with a body that is not what the endpoint returns.
+    /// 200 with a body that is not what the endpoint returns: outcome unknown.
     Decode,
+    /// The request was written whole but no complete answer came back: the connection closed
+    /// or was reset before or during the answer, or the answer was not HTTP. The node may have
+    /// taken it: outcome unknown.
+    Lost,
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 6] = [
+    pub const ALL: [ErrorClass; 7] = [
         ErrorClass::Rejected,
         ErrorClass::RateLimited,
         ErrorClass::ServerError,
         ErrorClass::Timeout,
         ErrorClass::Connect,
         ErrorClass::Decode,
+        ErrorClass::Lost,
     ];
 
     /// Position in [`ErrorClass::ALL`], for fixed-size per-class counters.
@@ -75,6 +81,7 @@ impl ErrorClass {
             ErrorClass::Timeout => "timeout",
             ErrorClass::Connect => "connect",
             ErrorClass::Decode => "decode",
+            ErrorClass::Lost => "lost",
         }
     }
 
@@ -83,7 +90,7 @@ impl ErrorClass {
     pub fn outcome_unknown(self) -> bool {
         matches!(
             self,
-            ErrorClass::ServerError | ErrorClass::Timeout | ErrorClass::Decode
+            ErrorClass::ServerError | ErrorClass::Timeout | ErrorClass::Decode | ErrorClass::Lost
         )
     }
 }
@@ -104,6 +111,8 @@ pub enum CallError {
     },
     #[error("undecodable response: {0}")]
     Decode(String),
+    #[error("answer lost after the request was sent: {0}")]
+    Lost(String),
 }
 
 impl CallError {
@@ -113,6 +122,7 @@ impl CallError {
             CallError::Timeout(_) => ErrorClass::Timeout,
             CallError::Connect(_) => ErrorClass::Connect,
             CallError::Decode(_) => ErrorClass::Decode,
+            CallError::Lost(_) => ErrorClass::Lost,
             CallError::Status { status: 429, .. } => ErrorClass::RateLimited,
             CallError::Status { status, .. } if *status == 408 || *status >= 500 => {
                 ErrorClass::ServerError
@@ -274,7 +284,7 @@ impl NodeClient {
                 .into_body()
                 .collect()
                 .await
-                .map_err(|e| CallError::Connect(format!("body: {e}")))?
+                .map_err(|e| CallError::Lost(format!("body: {e}")))?
                 .to_bytes();
             // The answer is read to its end: the connection can take the next request.
             self.idle.give_back(connection, Instant::now());
@@ -289,7 +299,9 @@ impl NodeClient {
     /// Sends `request` on an idle connection (or a new one) and answers its response head with
     /// the connection, which the caller gives back once it has read the body. A request that a
     /// pooled connection closed before writing (the node dropped an idle keep-alive) is
-    /// retried once on a new connection: it never reached the node.
+    /// retried once on a new connection: it never reached the node. hyper hands a request back
+    /// only when it failed before writing it: one it kept may have been read, and its failure
+    /// is [`CallError::Lost`] (outcome unknown), not [`CallError::Connect`].
     async fn send(
         &self,
         origin: &hyper::Uri,
@@ -304,9 +316,10 @@ impl NodeClient {
                     connection
                         .send_request(request)
                         .await
-                        .map_err(|e| connect_error(&e))?
+                        .map_err(|e| CallError::Lost(innermost_cause(&e)))?
                 }
-                _ => return Err(connect_error(failed.error())),
+                Some(_) => return Err(connect_error(failed.error())),
+                None => return Err(CallError::Lost(innermost_cause(failed.error()))),
             },
         };
         Ok((response, connection))
@@ -481,11 +494,15 @@ fn answer_or_error(
 
 /// A connection failure as the innermost cause says it ("Connection refused (os error 111)").
 fn connect_error(error: &(dyn std::error::Error + 'static)) -> CallError {
+    CallError::Connect(innermost_cause(error))
+}
+
+fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut source = error;
     while let Some(next) = source.source() {
         source = next;
     }
-    CallError::Connect(source.to_string())
+    source.to_string()
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {

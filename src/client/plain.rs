@@ -200,12 +200,19 @@ enum Failure {
 }
 
 impl Failure {
+    /// Only a request that could not be written is "not sent" ([`CallError::Connect`]): once it
+    /// was written whole, the node may have read and taken it, whatever became of the answer
+    /// ([`CallError::Lost`], an unknown outcome). A connection the node closed while it sat
+    /// idle is noticed before writing ([`Connection::still_open`]); one it closes in the few
+    /// microseconds between that check and the write cannot be told from a node that took the
+    /// request and then dropped the connection, so it counts as lost too (a POST is then
+    /// looked up by hash, not resent blindly).
     fn into_call_error(self) -> CallError {
         match self {
-            Failure::NotSent(e) | Failure::NothingAnswered(e) | Failure::Broken(e) => {
-                CallError::Connect(e.to_string())
-            }
-            Failure::Malformed(why) => CallError::Connect(format!("malformed HTTP answer: {why}")),
+            Failure::NotSent(e) => CallError::Connect(e.to_string()),
+            Failure::NothingAnswered(e) => CallError::Lost(format!("no answer: {e}")),
+            Failure::Broken(e) => CallError::Lost(format!("answer cut off: {e}")),
+            Failure::Malformed(why) => CallError::Lost(format!("malformed HTTP answer: {why}")),
         }
     }
 }

@@ -81,7 +81,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
     for (index, url) in urls.iter().enumerate() {
         let knobs = devnet.knobs(index).unwrap_or_default();
         let surface = if knobs.read_only {
-            "read-only".to_owned()
+            format!("read_only ({} once writable)", knobs.write_mode)
         } else {
             knobs.write_mode.to_string()
         };

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 
 use super::knobs::{CapacityBucket, NodeKnobs};
 use super::ledger::{Ledger, Reject, Tx, TxBody, checkpoint_hash, transaction_view};
+use super::node::ConnectionKill;
 use crate::protocol::surface::{
     SINGLE_SECP256K1, v2_payload_rlp, v2_signing_hash, v2_transaction_hash,
 };
@@ -163,7 +164,7 @@ async fn apply_knobs(State(state): State<NodeState>, request: Request, next: Nex
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return response;
     }
-    let (fail, garbage, lose, extra_ms) = {
+    let (fail, garbage, lose, cut, extra_ms) = {
         let mut rng = rand::rng();
         let mut roll = |ratio: f64| ratio > 0.0 && rng.random::<f64>() < ratio;
         let (fail, garbage, lose) = (
@@ -171,13 +172,21 @@ async fn apply_knobs(State(state): State<NodeState>, request: Request, next: Nex
             roll(knobs.garbage_ratio),
             roll(knobs.lose_ratio),
         );
+        let cut = if roll(knobs.reset_ratio) {
+            Some(Cut::Reset)
+        } else if roll(knobs.half_answer_ratio) {
+            Some(Cut::HalfAnswer)
+        } else {
+            None
+        };
         let extra = if knobs.latency_jitter_ms > 0 {
             rng.random_range(0..=knobs.latency_jitter_ms)
         } else {
             0
         };
-        (fail, garbage, lose, extra)
+        (fail, garbage, lose, cut, extra)
     };
+    let kill = request.extensions().get::<ConnectionKill>().cloned();
     let delay = Duration::from_millis(knobs.latency_ms + extra_ms);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -194,6 +203,16 @@ async fn apply_knobs(State(state): State<NodeState>, request: Request, next: Nex
         return (StatusCode::OK, "<html>upstream garbage</html>").into_response();
     }
     let response = next.run(request).await;
+    if let (Some(cut), Some(ConnectionKill(kill))) = (cut, kill) {
+        // The request took effect; its connection goes with no answer, or half of one.
+        return match cut {
+            Cut::Reset => {
+                kill.cancel();
+                std::future::pending().await
+            }
+            Cut::HalfAnswer => half_answer(response, kill).await,
+        };
+    }
     if lose {
         // The request took effect; its answer is lost.
         return Reject::new(
@@ -204,6 +223,36 @@ async fn apply_knobs(State(state): State<NodeState>, request: Request, next: Nex
         .into_response();
     }
     response
+}
+
+/// How a `reset_ratio` or `half_answer_ratio` roll ends a connection.
+#[derive(Clone, Copy)]
+enum Cut {
+    Reset,
+    HalfAnswer,
+}
+
+/// The answer's head and the first half of its body (the head announcing the whole length);
+/// then the connection is dropped.
+async fn half_answer(response: Response, kill: tokio_util::sync::CancellationToken) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let half = bytes.slice(..bytes.len() / 2);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    tokio::spawn(async move {
+        // Long enough for the head and the half to be written and flushed first.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        kill.cancel();
+    });
+    let chunks = futures_util::StreamExt::chain(
+        futures_util::stream::iter([Ok::<_, std::io::Error>(half)]),
+        futures_util::stream::pending(),
+    );
+    Response::from_parts(parts, axum::body::Body::from_stream(chunks))
 }
 
 fn ok_json<T: Serialize>(value: &T) -> Response {

@@ -1,5 +1,6 @@
 //! Per-node behaviour knobs: capacity limits (429 above N requests/s), added latency, an error
-//! ratio (500 with no side effect), down (connections refused), hang (accepted, never answered),
+//! ratio (500 with no side effect), answers lost after the request took effect (a 500, a
+//! connection dropped with no answer, half an answer), down (connections refused), hang (accepted, never answered),
 //! read lag, and which write surface the node accepts (`write_mode`, `read_only`). Set at
 //! start, from the library handle, or from another process through the admin API.
 
@@ -29,6 +30,12 @@ pub struct NodeKnobs {
     /// Fraction of requests that take effect but whose answer is lost: 500 instead of the
     /// real answer (what a timeout after admission looks like to a client).
     pub lose_ratio: f64,
+    /// Fraction of requests that take effect and then lose their connection with no answer at
+    /// all (a load balancer timing out, a node crashing after admission, a reset).
+    pub reset_ratio: f64,
+    /// Fraction of requests that take effect and then send half their answer (the head and
+    /// half the body) before the connection closes.
+    pub half_answer_ratio: f64,
     /// Refuse connections (the listener is closed, open connections are dropped).
     pub down: bool,
     /// Accept requests and never answer them.
@@ -51,6 +58,8 @@ impl Default for NodeKnobs {
             error_ratio: 0.0,
             garbage_ratio: 0.0,
             lose_ratio: 0.0,
+            reset_ratio: 0.0,
+            half_answer_ratio: 0.0,
             down: false,
             hang: false,
             read_lag_ms: 0,
@@ -71,6 +80,8 @@ pub struct KnobsPatch {
     pub error_ratio: Option<f64>,
     pub garbage_ratio: Option<f64>,
     pub lose_ratio: Option<f64>,
+    pub reset_ratio: Option<f64>,
+    pub half_answer_ratio: Option<f64>,
     pub down: Option<bool>,
     pub hang: Option<bool>,
     pub read_lag_ms: Option<u64>,
@@ -85,6 +96,8 @@ impl NodeKnobs {
             ("error_ratio", patch.error_ratio),
             ("garbage_ratio", patch.garbage_ratio),
             ("lose_ratio", patch.lose_ratio),
+            ("reset_ratio", patch.reset_ratio),
+            ("half_answer_ratio", patch.half_answer_ratio),
         ] {
             if let Some(ratio) = ratio
                 && !(0.0..=1.0).contains(&ratio)
@@ -110,6 +123,8 @@ impl NodeKnobs {
             error_ratio,
             garbage_ratio,
             lose_ratio,
+            reset_ratio,
+            half_answer_ratio,
             down,
             hang,
             read_lag_ms,
@@ -137,10 +152,11 @@ impl NodeKnobs {
                 _ => return Err(format!("{key} takes true or false, got `{value}`")),
             },
             "post_capacity" | "get_capacity" | "latency_ms" | "latency_jitter_ms"
-            | "read_lag_ms" | "error_ratio" | "garbage_ratio" | "lose_ratio" => value.to_owned(),
+            | "read_lag_ms" | "error_ratio" | "garbage_ratio" | "lose_ratio" | "reset_ratio"
+            | "half_answer_ratio" => value.to_owned(),
             _ => {
                 return Err(format!(
-                    "unknown knob `{key}` (valid: post-capacity, get-capacity, latency-ms, latency-jitter-ms, error-ratio, garbage-ratio, lose-ratio, down, hang, read-lag-ms, write-mode, read-only)"
+                    "unknown knob `{key}` (valid: post-capacity, get-capacity, latency-ms, latency-jitter-ms, error-ratio, garbage-ratio, lose-ratio, reset-ratio, half-answer-ratio, down, hang, read-lag-ms, write-mode, read-only)"
                 ));
             }
         };

@@ -494,6 +494,10 @@ struct Replica {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LedgerStats {
     pub admitted: u64,
+    /// Refused submissions whose nonce an admitted transaction of the same sender already
+    /// took, with another hash: a client that signed one nonce twice (a resend of the same
+    /// transaction is not counted).
+    pub nonce_reuses: u64,
     pub executed: u64,
     pub pending: u64,
     pub retained: u64,
@@ -560,8 +564,16 @@ impl Ledger {
                 format!("transaction {} is already in the pool", tx.hash),
             ));
         }
-        self.pending_state
-            .apply(&tx, self.config.chain_id, self.config.operator)?;
+        let taken = tx.nonce < self.pending_state.nonce(tx.from);
+        if let Err(refusal) =
+            self.pending_state
+                .apply(&tx, self.config.chain_id, self.config.operator)
+        {
+            if taken && !self.executed.contains_key(&tx.hash) {
+                self.stats.nonce_reuses += 1;
+            }
+            return Err(refusal);
+        }
         // Execution keeps admission order, so a transaction is never due before its predecessor.
         let due = (now + self.config.finality + self.config.finality_jitter.mul_f64(jitter))
             .max(self.last_due);

@@ -83,14 +83,21 @@ async fn rebind(addr: SocketAddr, shutdown: &CancellationToken) -> Option<TcpLis
     None
 }
 
+/// Cancelled to drop one connection at once, with whatever it has not sent (the
+/// `reset_ratio` and `half_answer_ratio` knobs); in every request's extensions.
+#[derive(Clone)]
+pub struct ConnectionKill(pub CancellationToken);
+
 async fn serve_connection(stream: TcpStream, router: Router, cancel: CancellationToken) {
     let _ = stream.set_nodelay(true);
+    let kill = cancel.child_token();
+    let router = router.layer(axum::Extension(ConnectionKill(kill.clone())));
     let service = TowerToHyperService::new(router);
     let connection = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), service);
     tokio::select! {
         _ = connection => {}
-        () = cancel.cancelled() => {}
+        () = kill.cancelled() => {}
     }
 }

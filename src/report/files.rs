@@ -15,7 +15,7 @@ use crate::run::RunReport;
 use crate::stats::{OpSnapshot, Percentiles};
 use crate::workload::Workload;
 
-const OP_COLUMNS: &str = "count,ok,errors,rejected,rate_limited,server_error,timeout,connect,decode,rate_per_s,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,mean_ms,service_p50_ms,service_p99_ms";
+const OP_COLUMNS: &str = "count,ok,errors,rejected,rate_limited,server_error,timeout,connect,decode,lost,rate_per_s,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,mean_ms,service_p50_ms,service_p99_ms";
 
 fn ms(us: u64) -> String {
     format!("{:.3}", us as f64 / 1000.0)
@@ -254,8 +254,10 @@ pub fn summary_json(
             "memo": (!config.memo.is_empty()).then_some(&config.memo),
         },
         "write_surface": {
-            "surface": status.write_surface, "choice": status.surface_choice,
+            "surface": (!status.read_only).then_some(status.write_surface),
+            "choice": status.surface_choice,
             "refusals": status.surface_refusals,
+            "events": status.events.iter().map(|(at, text)| json!({ "at_s": at.as_secs_f64(), "text": text })).collect::<Vec<_>>(),
             "nodes": report.pool.nodes.iter().map(|node| {
                 let known = status.node_surfaces.iter().find(|s| s.node == node.id);
                 json!({ "label": node.label, "mode": known.and_then(|s| s.mode),

@@ -73,7 +73,7 @@ pub fn prepare_dir(out: Option<&Path>) -> Result<PathBuf, UsageError> {
     Ok(path)
 }
 
-const TIMESERIES_HEADER: &str = "second,node,offered,sent,missed,post_ok,get_ok,ok,confirmed,errors,rejected,rate_limited,server_error,timeout,connect,decode,p50_ms,p90_ms,p99_ms,max_ms,in_flight,lag_ms";
+const TIMESERIES_HEADER: &str = "second,node,offered,sent,missed,post_ok,get_ok,ok,confirmed,errors,rejected,rate_limited,server_error,timeout,connect,decode,lost,p50_ms,p90_ms,p99_ms,max_ms,in_flight,lag_ms";
 
 fn ms(micros: u64) -> String {
     format!("{:.3}", micros as f64 / 1000.0)
@@ -241,7 +241,7 @@ struct Row {
     post_ok: u64,
     get_ok: u64,
     confirmed: u64,
-    errors: [u64; 6],
+    errors: [u64; ErrorClass::ALL.len()],
     latency: Option<crate::stats::Percentiles>,
     in_flight: u64,
     lag_us: u64,

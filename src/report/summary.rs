@@ -160,11 +160,23 @@ fn write_surface(out: &mut String, report: &RunReport) {
         modes.join(", ")
     );
     if s.surface_refusals > 0 {
+        let (count, were) = if s.surface_refusals == 1 {
+            ("1 write", "was")
+        } else {
+            ("writes", "were")
+        };
+        let count = if s.surface_refusals == 1 {
+            count.to_owned()
+        } else {
+            format!("{} {count}", s.surface_refusals)
+        };
         let _ = writeln!(
             out,
-            "{} writes refused for their surface (a node cut over): signed again for the surface the node takes; see events.log",
-            s.surface_refusals
+            "{count} {were} refused for their surface (a node cut over, or became read-only): not admitted, so sent again, signed for a surface a node takes; see events.log"
         );
+    }
+    if !s.memo_text.is_empty() {
+        let _ = writeln!(out, "memo on every payment: {}", s.memo_text);
     }
 }
 
@@ -246,6 +258,16 @@ fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: 
 /// Nothing is missed then, and without this the summary would read as if the rate had been
 /// sent. (Funding phases are bounded by confirmations by design: not noted.)
 fn workload_bound_note(out: &mut String, report: &RunReport) {
+    // A node that takes no writes (read-only) leaves its slots unfilled: the nodes, not the
+    // workload, held the rate back then.
+    if report
+        .status
+        .node_surfaces
+        .iter()
+        .any(|s| s.surface.is_none())
+    {
+        return;
+    }
     let Some(sustained) = report
         .status
         .reports

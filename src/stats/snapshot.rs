@@ -42,7 +42,7 @@ pub struct SecondSample {
     pub get_errors: u64,
     pub confirmed: u64,
     /// Failed requests of that second by class, indexed like [`ErrorClass::ALL`].
-    pub errors: [u64; 6],
+    pub errors: [u64; ErrorClass::ALL.len()],
     /// POST latency (from intended send) of that second.
     pub post_latency: Percentiles,
     /// GET latency (from intended send) of that second.

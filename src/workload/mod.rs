@@ -107,7 +107,8 @@ pub struct WorkloadStatus {
     pub confirmed: u64,
     pub failed: u64,
     pub resyncs: u64,
-    /// Unknown outcomes (timeouts, 5xx, garbage) that a lookup by hash found admitted.
+    /// Unknown outcomes (timeouts, 5xx, lost answers, garbage) found admitted afterwards, by
+    /// their receipt or a lookup by hash.
     pub recovered: u64,
     /// Of `confirmed`: found in a checkpoint (`--confirm checkpoints`; the rest by receipt).
     pub confirmed_by_checkpoint: u64,
@@ -132,6 +133,8 @@ pub struct WorkloadStatus {
     pub surface_refusals: u64,
     /// The workload's own events (surface switches), with their time since its start.
     pub events: Vec<(Duration, String)>,
+    /// The memo of every payment as the summary shows it; empty without one.
+    pub memo_text: String,
 }
 
 impl WorkloadStatus {
@@ -380,6 +383,15 @@ impl Workload {
             node_surfaces: self.surfaces.view(),
             surface_refusals: state.surface_refusals,
             events: state.events.clone(),
+            memo_text: if self.plan.memo.is_empty() {
+                String::new()
+            } else {
+                let memo = &self.plan.memo;
+                format!(
+                    "type {:?}, format {:?}, data {:?}",
+                    memo.kind, memo.format, memo.data
+                )
+            },
         }
     }
 
@@ -785,7 +797,7 @@ impl Workload {
         if let Some((before, after)) = self.surfaces.set_mode(node, mode) {
             let label = self.node_label(node);
             let shown = |surface: Option<WriteSurface>| {
-                surface.map_or_else(|| "no writes".to_owned(), |s| format!("/{s}"))
+                surface.map_or_else(|| "none (read-only)".to_owned(), |s| format!("/{s}"))
             };
             let at = now.saturating_duration_since(state.started);
             state.events.push((
@@ -833,8 +845,10 @@ impl Workload {
         let text = match change {
             Some((_, after)) => format!(
                 "{label} /api/status: {mode}; its writes now use {}",
-                after.map_or_else(|| "nothing (no writes)".to_owned(), |s| format!("/{s}"))
+                after.map_or_else(|| "none (read-only)".to_owned(), |s| format!("/{s}"))
             ),
+            // The periodic re-read of a read-only node that stays so is not news.
+            None if mode == NodeWriteMode::ReadOnly => return,
             None => format!("{label} /api/status: {mode} (confirmed)"),
         };
         state.events.push((at, text));
@@ -916,6 +930,10 @@ impl Workload {
                     if intent.attempts >= MAX_ATTEMPTS {
                         Self::fail_intent(state, &code);
                     } else {
+                        if state.phase == Phase::Sustained {
+                            // Counted again when it is sent again.
+                            state.phase_total = state.phase_total.saturating_sub(1);
+                        }
                         state.book.push_front(job.account, intent);
                     }
                     state.book.after_release(job.account);
@@ -1198,6 +1216,10 @@ impl Workload {
         };
         if let Some(receipt) = receipt {
             Self::forget_awaiting(state, job.hash, ticket);
+            if job.uncertain {
+                // An unknown outcome whose receipt showed up: it had been admitted.
+                state.recovered += 1;
+            }
             if receipt.success {
                 self.confirmed(state, &job, now);
             } else {
@@ -1398,7 +1420,7 @@ impl WorkSource for Workload {
         if state.phase == Phase::Done {
             return None;
         }
-        if self.surfaces.take_status_read(node) {
+        if self.surfaces.take_status_read(node, now) {
             let ticket = Self::ticket(&mut state, Job::StatusRead(node));
             return Some(GetJob {
                 op: Op::Status,

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -32,7 +33,9 @@ pub enum SurfaceChoice {
     /// v2 when every node accepts it (`dual`, `v2_only`), else v1 when every node accepts that.
     #[default]
     Auto,
+    /// Sign for /v1 (refused before traffic if a node is `v2_only`).
     V1,
+    /// Sign for /v2, domain-separated (refused before traffic if a node is `v1_only`).
     V2,
 }
 
@@ -79,8 +82,19 @@ pub fn choose_surface(
                 WriteSurface::V2
             };
             if let Some((label, mode)) = refuser(surface) {
+                let other = if surface == WriteSurface::V1 {
+                    WriteSurface::V2
+                } else {
+                    WriteSurface::V1
+                };
+                let hint = match refuser(other) {
+                    None => format!("; use --write-surface auto (every node takes /{other})"),
+                    Some((other_label, other_mode)) => format!(
+                        "; no surface serves every node ({other_label} is {other_mode}): load them in separate runs"
+                    ),
+                };
                 return Err(format!(
-                    "--write-surface {surface}: {label} is {mode} and refuses /{surface} writes; use --write-surface auto"
+                    "--write-surface {surface}: {label} is {mode} and refuses /{surface} writes{hint}"
                 ));
             }
             surface
@@ -101,7 +115,7 @@ pub fn choose_surface(
             |(label, mode)| format!("{label} is {mode}"),
         );
         return Err(format!(
-            "--memo-type/--memo-format/--memo-data need the v2 write surface, and this run writes on v1 ({why})"
+            "--memo-type/--memo-format/--memo-data need the /v2 write surface, and this run writes on /v1 ({why})"
         ));
     }
     Ok(surface)
@@ -146,7 +160,12 @@ struct Known {
     differing: HashMap<NodeId, Option<WriteSurface>>,
     /// Nodes whose status is to be read again (after a surface refusal).
     status_wanted: Vec<NodeId>,
+    /// When each node's status was last asked for during the run.
+    last_read: HashMap<NodeId, Instant>,
 }
+
+/// How often a node that takes no writes (read-only) has its status read again.
+pub const NO_WRITES_RECHECK: Duration = Duration::from_secs(5);
 
 impl NodeSurfaces {
     /// The run's surface and the modes read before it (node ids are positions in `--nodes`).
@@ -221,9 +240,11 @@ impl NodeSurfaces {
         self.status_pending.store(true, Ordering::Release);
     }
 
-    /// Takes `node`'s pending status read, if it has one.
-    pub fn take_status_read(&self, node: NodeId) -> bool {
-        if !self.status_pending.load(Ordering::Acquire) {
+    /// Takes `node`'s pending status read, if it has one: asked for after a surface refusal,
+    /// or every [`NO_WRITES_RECHECK`] while the node takes no writes (read-only), so that it
+    /// rejoins when its operator makes it writable again.
+    pub fn take_status_read(&self, node: NodeId, now: Instant) -> bool {
+        if !self.status_pending.load(Ordering::Acquire) && self.uniform.load(Ordering::Acquire) {
             return false;
         }
         let mut known = self.known();
@@ -231,7 +252,20 @@ impl NodeSurfaces {
         known.status_wanted.retain(|n| *n != node);
         self.status_pending
             .store(!known.status_wanted.is_empty(), Ordering::Release);
-        known.status_wanted.len() != before
+        if known.status_wanted.len() != before {
+            known.last_read.insert(node, now);
+            return true;
+        }
+        let no_writes = known.differing.get(&node) == Some(&None);
+        let due = known
+            .last_read
+            .get(&node)
+            .is_none_or(|last| now.saturating_duration_since(*last) >= NO_WRITES_RECHECK);
+        if no_writes && due {
+            known.last_read.insert(node, now);
+            return true;
+        }
+        false
     }
 
     /// Every node with a known mode or a surface other than the run's, by id.
@@ -367,10 +401,18 @@ mod tests {
         surfaces.set_mode(0, Dual);
         surfaces.set_mode(1, Dual);
         assert!(surfaces.uniform.load(Ordering::Relaxed));
+        let now = Instant::now();
         surfaces.want_status(1);
         surfaces.want_status(1);
-        assert!(!surfaces.take_status_read(0));
-        assert!(surfaces.take_status_read(1));
-        assert!(!surfaces.take_status_read(1));
+        assert!(!surfaces.take_status_read(0, now));
+        assert!(surfaces.take_status_read(1, now));
+        assert!(!surfaces.take_status_read(1, now));
+        // A node that takes no writes is read again every few seconds, until it takes some.
+        surfaces.set_mode(0, ReadOnly);
+        assert!(surfaces.take_status_read(0, now));
+        assert!(!surfaces.take_status_read(0, now + Duration::from_secs(1)));
+        assert!(surfaces.take_status_read(0, now + NO_WRITES_RECHECK));
+        surfaces.set_mode(0, Dual);
+        assert!(!surfaces.take_status_read(0, now + 3 * NO_WRITES_RECHECK));
     }
 }

@@ -336,7 +336,7 @@ async fn answers_are_read_whatever_their_framing_and_connections_kept_only_when_
         "until-close was not reused"
     );
     match node.chain_id().await {
-        Err(CallError::Connect(message)) => assert!(message.contains("malformed"), "{message}"),
+        Err(CallError::Lost(message)) => assert!(message.contains("malformed"), "{message}"),
         other => panic!("expected a malformed answer, got {other:?}"),
     }
     assert_eq!(seen.requests.load(Ordering::SeqCst), 5);

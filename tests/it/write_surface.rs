@@ -205,13 +205,20 @@ async fn what_no_surface_serves_is_refused_before_traffic() {
     let forced = refused_before_traffic(&[Dual, V2Only], none, &["--write-surface", "v1"]).await;
     assert!(forced.starts_with("--write-surface v1: "), "{forced}");
     assert!(forced.contains("is v2_only"), "{forced}");
+    assert!(
+        forced.ends_with("use --write-surface auto (every node takes /v2)"),
+        "{forced}"
+    );
+    let mixed = refused_before_traffic(&[V1Only, V2Only], none, &["--write-surface", "v2"]).await;
+    assert!(mixed.contains("load them in separate runs"), "{mixed}");
+    assert!(!mixed.contains("use --write-surface auto"), "{mixed}");
     let forced = refused_before_traffic(&[V1Only], none, &["--write-surface", "v2"]).await;
     assert!(forced.contains("is v1_only"), "{forced}");
     let archive = refused_before_traffic(&[Dual, Dual], 1, &[]).await;
     assert!(archive.contains("is read_only"), "{archive}");
     let memo_on_v1 = refused_before_traffic(&[V1Only], none, &["--memo-data", "x"]).await;
     assert!(
-        memo_on_v1.contains("need the v2 write surface"),
+        memo_on_v1.contains("need the /v2 write surface"),
         "{memo_on_v1}"
     );
 }
@@ -294,4 +301,57 @@ async fn a_node_cut_over_mid_run_moves_to_v2_and_every_balance_verifies() {
         line.contains(" v1_only | ") && line.ends_with(" v2_only>v2"),
         "{line}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_made_read_only_gets_no_writes_and_rejoins_when_writable() {
+    let devnet = devnet_of(&[NodeWriteMode::Dual, NodeWriteMode::Dual]).await;
+    let flags = [
+        "--post-rate",
+        "100",
+        "--get-rate",
+        "400",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "10",
+        "--in-flight-per-account",
+        "4",
+        "--duration",
+        "12s",
+    ];
+    let handle = stress_tui::run::start(run_config(&devnet.urls(), "surface-read-only", &flags))
+        .await
+        .unwrap();
+    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
+    let read_only = |on: bool| KnobsPatch {
+        read_only: Some(on),
+        ..KnobsPatch::default()
+    };
+    devnet.set_knobs(1, &read_only(true)).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    devnet.set_knobs(1, &read_only(false)).unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let owed = report.status.confirmed;
+    assert_verified(&report, &devnet, owed);
+    assert_eq!(report.status.failed, 0);
+    let events = std::fs::read_to_string(report.out_dir.join("events.log")).unwrap();
+    assert!(
+        events.contains("answered NODE_READ_ONLY: now read_only; its writes move from /v2 to none"),
+        "{events}"
+    );
+    assert!(
+        events.contains("/api/status: dual; its writes now use /v2"),
+        "rejoined: {events}"
+    );
+    let node1 = report
+        .status
+        .node_surfaces
+        .iter()
+        .find(|s| s.node == 1)
+        .unwrap();
+    assert_eq!(node1.surface, Some(WriteSurface::V2));
 }

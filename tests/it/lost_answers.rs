@@ -1,0 +1,123 @@
+//! Answers lost after the node took the request: a connection dropped with no answer
+//! (`reset_ratio`) or cut in the middle of the answer (`half_answer_ratio`). The client calls
+//! both `lost` (outcome unknown), the workload looks each such POST up by hash instead of
+//! freeing its nonce, and the run ends with every balance verified and no nonce signed twice
+//! (the devnet counts a second transaction for a nonce already taken: `nonce_reuses`).
+
+use std::time::Duration;
+
+use stress_tui::client::{CallError, ErrorClass};
+use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch};
+use stress_tui::run::Ending;
+
+use crate::support::*;
+
+fn knobs(reset: f64, half: f64) -> KnobsPatch {
+    KnobsPatch {
+        reset_ratio: Some(reset),
+        half_answer_ratio: Some(half),
+        ..KnobsPatch::default()
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_or_cut_answer_is_lost_and_the_transaction_took_effect() {
+    let f = funded(DevnetConfig::ephemeral(1)).await;
+    let to = signer(13).address();
+    for (nonce, (reset, half), cause) in [
+        (0, (1.0, 0.0), "no answer"),
+        (1, (0.0, 1.0), "answer cut off"),
+    ] {
+        f.devnet.set_knobs(0, &knobs(reset, half)).unwrap();
+        let admitted = f.devnet.stats().admitted;
+        let signed = pay(&f.holder, nonce, f.token, to, 1);
+        match f.node.submit(&signed, PROFILE).await {
+            Err(CallError::Lost(message)) => assert!(message.contains(cause), "{message}"),
+            other => panic!("expected a lost answer, got {other:?}"),
+        }
+        assert_eq!(
+            f.devnet.stats().admitted,
+            admitted + 1,
+            "the node took the transaction"
+        );
+        f.devnet.set_knobs(0, &knobs(0.0, 0.0)).unwrap();
+        assert_eq!(
+            wait_receipt(&f.node, signed.hash).await.transaction_hash,
+            signed.hash
+        );
+    }
+    assert!(ErrorClass::Lost.outcome_unknown());
+    assert!(!ErrorClass::Connect.outcome_unknown());
+}
+
+/// Sustained payments over 2 nodes, one dropping 5 % of its connections after taking the
+/// request, the other cutting 5 % of its answers in half.
+async fn sustained_over_lossy_nodes(name: &str, extra: &[&str]) {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    devnet.set_knobs(0, &knobs(0.05, 0.0)).unwrap();
+    devnet.set_knobs(1, &knobs(0.0, 0.05)).unwrap();
+    let mut flags = vec![
+        "--post-rate",
+        "100",
+        "--get-rate",
+        "400",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "10",
+        "--duration",
+        "10s",
+    ];
+    flags.extend_from_slice(extra);
+    let (report, _) = run_to_end(&devnet.urls(), name, &flags, Duration::from_secs(180)).await;
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{name}: {:?}",
+        report.status.failure
+    );
+    let status = &report.status;
+    assert_eq!(status.failed, 0, "{name}: {:?}", status.failures_by_code);
+    assert_eq!(status.verify.mismatched, 0, "{name}");
+    assert_eq!(status.verify.unread, 0, "{name}");
+    assert_eq!(
+        status.verify.reported_supply,
+        Some(status.verify.expected_supply),
+        "{name}"
+    );
+    let ledger = devnet.stats();
+    assert_eq!(ledger.nonce_reuses, 0, "{name}: a nonce was signed twice");
+    assert_eq!(
+        ledger.admitted, status.confirmed,
+        "{name}: each admitted once"
+    );
+    let lost: u64 = report
+        .stats
+        .ops
+        .values()
+        .map(|op| op.errors.get(&ErrorClass::Lost).copied().unwrap_or(0))
+        .sum();
+    assert!(lost > 0, "{name}: the knobs lost answers");
+    assert!(
+        status.recovered > 0,
+        "{name}: lost answers were found admitted by hash"
+    );
+    let summary = stress_tui::report::summary_text(&report);
+    assert!(
+        summary.contains(&format!(
+            "{} unknown outcomes found admitted",
+            status.recovered
+        )),
+        "{summary}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_confirmed_by_receipts_lose_nothing() {
+    sustained_over_lossy_nodes("lost-receipts", &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_confirmed_by_checkpoints_lose_nothing() {
+    sustained_over_lossy_nodes("lost-checkpoints", &["--confirm", "checkpoints"]).await;
+}
