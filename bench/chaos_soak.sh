@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Chaos soak: sustained payments over a 4-node devnet (its own process) while nodes are taken
-# down and up and errors are injected at random through the devnet's admin API.
+# down and up and errors, lost answers (500 after effect, connections dropped after effect,
+# answers cut in half) and latency are injected at random through the devnet's admin API.
 #
 #   bench/chaos_soak.sh [DURATION=10m] [POST_RATE=400] [GET_RATE=1600]
 #
@@ -35,8 +36,8 @@ chaos() {
       0) if [ "${#down[@]}" -lt 2 ] && [[ ! " ${down[*]} " =~ " $node " ]]; then change='{"down":true}'; down+=("$node"); else continue; fi ;;
       1) change='{"down":false}'; down=("${down[@]/$node}"); down=(${down[@]}) ;;
       2) change="{\"error_ratio\":0.$((RANDOM % 4))}" ;;
-      3) change="{\"latency_ms\":$((RANDOM % 200)),\"lose_ratio\":0.0$((RANDOM % 10))}" ;;
-      4) change='{"error_ratio":0,"latency_ms":0,"lose_ratio":0,"garbage_ratio":0}' ;;
+      3) change="{\"latency_ms\":$((RANDOM % 200)),\"lose_ratio\":0.0$((RANDOM % 10)),\"reset_ratio\":0.0$((RANDOM % 10)),\"half_answer_ratio\":0.0$((RANDOM % 10))}" ;;
+      4) change='{"error_ratio":0,"latency_ms":0,"lose_ratio":0,"garbage_ratio":0,"reset_ratio":0,"half_answer_ratio":0}' ;;
     esac
     curl -s -XPOST "$admin/nodes/$node" -d "$change" >/dev/null || true
     echo "$(date +%T) node $node $change" >>"$work/chaos.log"
@@ -56,6 +57,7 @@ changes=$(wc -l <"$work/chaos.log" 2>/dev/null || echo 0)
 echo "chaos changes: $changes; exit code: $status"
 echo "rss at sustained minute 2: ${minute2:-n/a} MiB; sustained peak: $peak MiB"
 grep -E "summary|verify:|transactions:|errors by code" "$work/summary.txt" || true
+curl -s "$admin/stats" 2>/dev/null | sed 's/^/devnet ledger: /' || true
 verdict=pass
 [ "$status" -eq 0 ] || verdict=fail
 grep -q "panicked" "$work/progress.log" "$work/devnet.log" && verdict=fail
