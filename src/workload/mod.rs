@@ -622,17 +622,19 @@ impl Workload {
 
     // ---- POST side ----
 
-    /// Takes the next intent and its nonce; the node is set when a slot takes it.
+    /// Takes the next intent that may go to `node` (see `book`: an account's transactions in
+    /// flight stay on one node) and its nonce, signed later for `surface`.
     fn reserve_post(
         &self,
         state: &mut State,
         now: Instant,
         surface: WriteSurface,
+        node: NodeId,
     ) -> Option<Reserved> {
         if state.phase == Phase::Sustained {
             self.maybe_advance(state, now);
         }
-        let (account, intent) = state.book.take_ready(|account_index| {
+        let (account, intent) = state.book.take_ready(node, |account_index| {
             // Sustained payments: from a transfer wallet to one of its own distribution wallets.
             let per = self.plan.distributions_per_transfer as usize;
             let pick = rand::rng().random_range(0..per.max(1));
@@ -1365,18 +1367,18 @@ impl WorkSource for Workload {
     fn next_post(&self, node: NodeId) -> Option<PostJob> {
         // A read-only node takes no writes: its POST slots stay unfilled.
         let surface = self.surfaces.surface_of(node)?;
-        if let Some(job) = self.take_presigned() {
+        let now = Instant::now();
+        if let Some(job) = self.take_presigned(node, now) {
             if job.surface == surface {
                 return Some(job);
             }
             return self.resign(job.ticket, surface);
         }
         // Nothing signed ahead (funding phases, or the signer is behind): sign in the slot.
-        let now = Instant::now();
         let (reserved, token) = {
             let mut state = self.lock();
             let token = state.token.unwrap_or(Address::ZERO);
-            (self.reserve_post(&mut state, now, surface)?, token)
+            (self.reserve_post(&mut state, now, surface, node)?, token)
         };
         Some(
             self.presigned

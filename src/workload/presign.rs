@@ -10,14 +10,21 @@
 //!
 //! Only the payment phases (transfer, sustained) sign ahead: the funding phases are bounded by
 //! confirmations, not by signing.
+//!
+//! There is a queue per node, each sized from that node's own takes: an account's transactions
+//! in flight are pinned to one node (see `book`), so a transaction is signed for the node that
+//! will send it (and for the write surface that node takes). A node that stops taking (down,
+//! removed, or read-only) for [`STALE`] has its queue given back: the nonces are released as
+//! after a refusal, and its accounts are free to go elsewhere once settled.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use super::{Phase, Workload};
 use crate::engine::PostJob;
+use crate::stats::NodeId;
 
 /// Fewest transactions kept signed while a payment phase runs.
 const MIN_DEPTH: u64 = 4;
@@ -31,23 +38,21 @@ const RATE_WINDOW: Duration = Duration::from_millis(200);
 const IDLE_WAIT: Duration = Duration::from_millis(5);
 /// Outside the payment phases: how soon it notices that one began, or the end.
 const PHASE_WAIT: Duration = Duration::from_millis(50);
+/// A node's queue nobody took from this long is given back.
+const STALE: Duration = Duration::from_secs(1);
 /// The signer adds up its CPU time before each wait and after this many signatures in a row
 /// (a clock read is a system call, ~0.3 µs: not one for every signature).
 const CPU_NOTE_EVERY: u32 = 32;
 
-/// Signed transactions waiting for a slot, shared by the signer thread and the pacers.
+/// Signed transactions waiting for a slot, per node, shared by the signer thread and the
+/// pacers.
 #[derive(Default)]
 pub(super) struct Presigned {
-    queue: Mutex<VecDeque<PostJob>>,
-    /// Signals the signer that the queue went below its depth (or that it should stop).
+    queues: Mutex<HashMap<NodeId, NodeQueue>>,
+    /// Signals the signer that a queue went below half its depth (or that it should stop).
     wake: Condvar,
-    /// Transactions taken since the signer last estimated the rate.
-    taken: AtomicU64,
     /// Transactions taken in the whole run.
     taken_total: AtomicU64,
-    /// The signer's current depth: a take wakes it only once the queue is below half of it, so
-    /// that it signs in batches instead of being woken (a thread switch) for every payment.
-    depth: AtomicU64,
     /// CPU time of the signer thread's runs of signatures so far, in nanoseconds (its waits
     /// left out): up to date within [`CPU_NOTE_EVERY`] signatures, so that a phase can say how
     /// much of its CPU was signing.
@@ -56,34 +61,107 @@ pub(super) struct Presigned {
     inline_cpu_ns: AtomicU64,
 }
 
+/// One node's signed transactions and what the signer knows of its demand.
+struct NodeQueue {
+    jobs: VecDeque<PostJob>,
+    /// Taken since the signer last estimated the node's rate.
+    taken: u64,
+    /// The signer's depth for it: a take wakes the signer only once the queue is below half of
+    /// it, so that it signs in batches instead of being woken (a thread switch) for every
+    /// payment.
+    depth: u64,
+    last_take: Instant,
+}
+
+impl NodeQueue {
+    fn new(now: Instant) -> Self {
+        Self {
+            jobs: VecDeque::new(),
+            taken: 0,
+            depth: MIN_DEPTH,
+            last_take: now,
+        }
+    }
+}
+
 impl Presigned {
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<PostJob>> {
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    fn queues(&self) -> std::sync::MutexGuard<'_, HashMap<NodeId, NodeQueue>> {
+        self.queues.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A signed transaction, if one is ready.
-    pub(super) fn take(&self) -> Option<PostJob> {
-        let (job, left) = {
-            let mut queue = self.queue();
-            let job = queue.pop_front()?;
-            (job, queue.len() as u64)
+    /// A transaction signed for `node`, if one is ready. The first take of a node makes its
+    /// queue, which the signer then keeps filled.
+    pub(super) fn take(&self, node: NodeId, now: Instant) -> Option<PostJob> {
+        let (job, wake) = {
+            let mut queues = self.queues();
+            let queue = queues.entry(node).or_insert_with(|| NodeQueue::new(now));
+            queue.last_take = now;
+            let job = queue.jobs.pop_front()?;
+            queue.taken += 1;
+            (job, (queue.jobs.len() as u64) < queue.depth / 2)
         };
-        self.taken.fetch_add(1, Ordering::Relaxed);
         self.taken_total.fetch_add(1, Ordering::Relaxed);
-        if left < self.depth.load(Ordering::Relaxed) / 2 {
+        if wake {
             self.wake.notify_one();
         }
         Some(job)
     }
 
+    /// Estimates each node's drain rate over `window` and sets its depth; answers the jobs of
+    /// the nodes that stopped taking, whose queues go (the jobs are to be given back).
+    fn plan(&self, window: Duration, now: Instant) -> Vec<PostJob> {
+        let mut stale = Vec::new();
+        self.queues().retain(|_, queue| {
+            if now.saturating_duration_since(queue.last_take) >= STALE {
+                stale.extend(queue.jobs.drain(..));
+                return false;
+            }
+            let per_second =
+                u64::try_from(u128::from(queue.taken) * 1_000 / window.as_millis().max(1))
+                    .unwrap_or(0);
+            queue.depth = depth_for(per_second);
+            queue.taken = 0;
+            true
+        });
+        stale
+    }
+
+    /// The nodes whose queue is below its depth, neediest first.
+    fn wanting(&self) -> Vec<NodeId> {
+        let mut wanting: Vec<(u64, NodeId)> = self
+            .queues()
+            .iter()
+            .filter_map(|(node, queue)| {
+                let len = queue.jobs.len() as u64;
+                (len < queue.depth).then(|| (queue.depth - len, *node))
+            })
+            .collect();
+        wanting.sort_unstable_by(|a, b| b.cmp(a));
+        wanting.into_iter().map(|(_, node)| node).collect()
+    }
+
+    /// Queues a job signed for `node`; answers it back if the node's queue went meanwhile.
+    fn push(&self, node: NodeId, job: PostJob) -> Option<PostJob> {
+        match self.queues().get_mut(&node) {
+            Some(queue) => {
+                queue.jobs.push_back(job);
+                None
+            }
+            None => Some(job),
+        }
+    }
+
+    /// Every job of every queue (the queues stay, empty).
+    fn drain_all(&self) -> Vec<PostJob> {
+        self.queues()
+            .values_mut()
+            .flat_map(|queue| queue.jobs.drain(..))
+            .collect()
+    }
+
     /// Transactions that left signed ahead, in the whole run.
     pub(super) fn taken_total(&self) -> u64 {
         self.taken_total.load(Ordering::Relaxed)
-    }
-
-    /// Transactions waiting.
-    pub(super) fn len(&self) -> usize {
-        self.queue().len()
     }
 
     /// CPU time spent signing so far: the signer thread's (its waits left out) and that of the
@@ -167,7 +245,6 @@ mod linux {
 }
 
 fn sign_ahead(weak: &Weak<Workload>) {
-    let mut depth = MIN_DEPTH;
     let mut window_start = Instant::now();
     // Signing CPU is counted per burst of signatures, from the first attempt after a wait to
     // the next wait (or every `CPU_NOTE_EVERY` signatures): the waits and wake-ups themselves
@@ -184,19 +261,19 @@ fn sign_ahead(weak: &Weak<Workload>) {
         let now = Instant::now();
         let window = now.saturating_duration_since(window_start);
         if window >= RATE_WINDOW {
-            let taken = presigned.taken.swap(0, Ordering::Relaxed);
-            let per_second =
-                u64::try_from(u128::from(taken) * 1_000 / window.as_millis().max(1)).unwrap_or(0);
-            depth = depth_for(per_second);
-            presigned.depth.store(depth, Ordering::Relaxed);
+            let stale = presigned.plan(window, now);
+            if !stale.is_empty() {
+                workload.give_back(stale);
+            }
             window_start = now;
         }
-        let queued = presigned.len() as u64;
-        let outcome = if queued < depth {
-            workload.sign_one_ahead(now)
-        } else {
-            SignAhead::Full
-        };
+        let mut outcome = SignAhead::Full;
+        for node in presigned.wanting() {
+            outcome = workload.sign_one_ahead(node, now);
+            if !matches!(outcome, SignAhead::NothingReady) {
+                break;
+            }
+        }
         if let SignAhead::Signed = outcome {
             burst.signed += 1;
             if burst.signed == CPU_NOTE_EVERY {
@@ -211,11 +288,11 @@ fn sign_ahead(weak: &Weak<Workload>) {
             SignAhead::NotPaying => PHASE_WAIT,
         };
         // Wait for a take, or a while.
-        let queue = presigned.queue();
+        let queues = presigned.queues();
         drop(
             presigned
                 .wake
-                .wait_timeout(queue, wait)
+                .wait_timeout(queues, wait)
                 .unwrap_or_else(PoisonError::into_inner),
         );
         burst = SigningBurst::begin();
@@ -250,7 +327,7 @@ impl SigningBurst {
 /// What one attempt of the signer did.
 enum SignAhead {
     Signed,
-    /// The queue holds enough.
+    /// Every queue holds enough.
     Full,
     /// A payment phase, but no account may send now.
     NothingReady,
@@ -258,23 +335,43 @@ enum SignAhead {
 }
 
 impl Workload {
-    /// Reserves and signs the next payment into the queue.
-    fn sign_one_ahead(&self, now: Instant) -> SignAhead {
+    /// Reserves and signs `node`'s next payment into its queue, for the surface it takes.
+    fn sign_one_ahead(&self, node: NodeId, now: Instant) -> SignAhead {
+        let Some(surface) = self.surfaces.surface_of(node) else {
+            return SignAhead::NothingReady;
+        };
         let (reserved, token) = {
             let mut state = self.lock();
             if !matches!(state.phase, Phase::Transfer | Phase::Sustained) {
                 return SignAhead::NotPaying;
             }
             let token = state.token.unwrap_or(crate::protocol::Address::ZERO);
-            // Signed for the run's surface; a node on the other one signs its own again.
-            match self.reserve_post(&mut state, now, self.surfaces.preferred()) {
+            match self.reserve_post(&mut state, now, surface, node) {
                 Some(reserved) => (reserved, token),
                 None => return SignAhead::NothingReady,
             }
         };
         let job = self.sign_reserved(&reserved, token);
-        self.presigned.queue().push_back(job);
+        if let Some(orphan) = self.presigned.push(node, job) {
+            self.give_back(vec![orphan]);
+        }
         SignAhead::Signed
+    }
+
+    /// Jobs signed ahead that will not be sent: their nonces are released, newest first, and
+    /// an account with others in flight re-reads its nonce as after any refusal.
+    fn give_back(&self, jobs: Vec<PostJob>) {
+        let mut state = self.lock();
+        Self::release_jobs(&mut state, jobs);
+    }
+
+    fn release_jobs(state: &mut super::State, jobs: Vec<PostJob>) {
+        for job in jobs.into_iter().rev() {
+            if let Some(super::Job::Tx(tx)) = state.jobs.remove(&job.ticket) {
+                state.book.release(tx.account, tx.nonce);
+                state.book.after_release(tx.account);
+            }
+        }
     }
 
     /// Starts signing ahead of the slots (see the module docs); without it every slot signs its
@@ -287,19 +384,14 @@ impl Workload {
     /// (the run pays for exactly `--duration`); their nonces are released, newest first, and
     /// an account with others in flight re-reads its nonce as after any refusal.
     pub(super) fn discard_presigned(&self, state: &mut super::State) {
-        let waiting: Vec<PostJob> = self.presigned.queue().drain(..).collect();
-        for job in waiting.into_iter().rev() {
-            if let Some(super::Job::Tx(tx)) = state.jobs.remove(&job.ticket) {
-                state.book.release(tx.account, tx.nonce);
-                state.book.after_release(tx.account);
-            }
-        }
+        let waiting = self.presigned.drain_all();
+        Self::release_jobs(state, waiting);
     }
 
-    /// Hands a pre-signed transaction to a slot, if one is ready (without the workload's lock:
-    /// the node is noted with the answer).
-    pub(super) fn take_presigned(&self) -> Option<PostJob> {
-        self.presigned.take()
+    /// Hands a transaction signed for `node` to its slot, if one is ready (without the
+    /// workload's lock: the node is noted with the answer).
+    pub(super) fn take_presigned(&self, node: NodeId, now: Instant) -> Option<PostJob> {
+        self.presigned.take(node, now)
     }
 }
 
