@@ -28,8 +28,14 @@
 //! - executed transactions and receipts are kept up to `retain_executed` (oldest evicted), so
 //!   memory stays bounded in a day-long soak;
 //! - fault knobs per node ([`NodeKnobs`]): capacity (429 `rate_limit_exceeded`, `Retry-After:
-//!   1`), latency, error ratio (500 `system_internal_error`, nothing applied), down, hang, read
-//!   lag; changed through [`Devnet::set_knobs`] or the admin API ([`admin`]).
+//!   1`), latency, error ratio (500 `system_internal_error`, nothing applied), answers lost
+//!   after the request took effect (`lose_ratio`: a 500; `reset_ratio`: the connection dropped
+//!   with no answer; `half_answer_ratio`: the head and half the body, then the connection
+//!   dropped), down, hang, read lag; changed through [`Devnet::set_knobs`] or the admin API
+//!   ([`admin`]);
+//! - [`LedgerStats::nonce_reuses`] counts refused submissions whose nonce an admitted
+//!   transaction of the same sender already took with another hash: a client that signed one
+//!   nonce twice.
 //!
 //! The 2026 write surface (PROTOCOL.md section 8), per node through the `write_mode` and
 //! `read_only` knobs (default `dual`, what a current cluster runs):
