@@ -57,6 +57,29 @@ fn assert_verified(report: &RunReport, devnet: &Devnet, owed: u64) {
     assert_eq!(devnet.stats().admitted, owed, "each admitted exactly once");
 }
 
+/// A run of sustained payments for `duration` over `devnet`, once its sustained phase began.
+async fn sustained_run(devnet: &Devnet, name: &str, duration: &str) -> stress_tui::run::RunHandle {
+    let flags = [
+        "--post-rate",
+        "100",
+        "--get-rate",
+        "400",
+        "--mint-wallets",
+        "2",
+        "--transfers-per-mint",
+        "10",
+        "--in-flight-per-account",
+        "4",
+        "--duration",
+        duration,
+    ];
+    let handle = stress_tui::run::start(run_config(&devnet.urls(), name, &flags))
+        .await
+        .unwrap();
+    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
+    handle
+}
+
 /// Requests the nodes refused (4xx other than 408 and 429), over every operation.
 fn rejected(report: &RunReport) -> u64 {
     report
@@ -226,24 +249,7 @@ async fn what_no_surface_serves_is_refused_before_traffic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_cut_over_mid_run_moves_to_v2_and_every_balance_verifies() {
     let devnet = devnet_of(&[NodeWriteMode::V1Only, NodeWriteMode::V1Only]).await;
-    let flags = [
-        "--post-rate",
-        "100",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "10",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "8s",
-    ];
-    let handle = stress_tui::run::start(run_config(&devnet.urls(), "surface-cutover", &flags))
-        .await
-        .unwrap();
-    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
+    let handle = sustained_run(&devnet, "surface-cutover", "8s").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let admin = client(&devnet.admin_url());
     admin
@@ -306,24 +312,7 @@ async fn a_node_cut_over_mid_run_moves_to_v2_and_every_balance_verifies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_made_read_only_gets_no_writes_and_rejoins_when_writable() {
     let devnet = devnet_of(&[NodeWriteMode::Dual, NodeWriteMode::Dual]).await;
-    let flags = [
-        "--post-rate",
-        "100",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "10",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "12s",
-    ];
-    let handle = stress_tui::run::start(run_config(&devnet.urls(), "surface-read-only", &flags))
-        .await
-        .unwrap();
-    wait_phase(&handle, Phase::Sustained, Duration::from_secs(60)).await;
+    let handle = sustained_run(&devnet, "surface-read-only", "12s").await;
     let read_only = |on: bool| KnobsPatch {
         read_only: Some(on),
         ..KnobsPatch::default()
