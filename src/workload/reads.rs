@@ -44,7 +44,10 @@ impl ReadCycle {
                 Op::Nonce,
                 format!("/v1/accounts/nonce?address={address:#x}"),
             ),
-            1 => (Op::Balance, super::balance_path(address, self.token)),
+            1 => (
+                Op::Balance,
+                super::confirm::balance_path(address, self.token),
+            ),
             _ => {
                 let hash = Sha256::digest(address.as_slice());
                 (

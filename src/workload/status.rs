@@ -1,0 +1,105 @@
+//! What the workload reports: each phase's figures, the verify tally, and the status the faces
+//! (dashboard, progress line, summary, results files) read.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{NodeSurface, Phase, SurfaceChoice};
+use crate::protocol::{Address, NodeWriteMode, U256, WriteSurface};
+use crate::stats::NodeId;
+
+/// What one phase did.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseReport {
+    pub phase: Phase,
+    pub duration: Duration,
+    pub total: u64,
+    pub confirmed: u64,
+    pub failed: u64,
+    /// CPU time this process spent in the phase (Linux; `None` elsewhere).
+    pub cpu: Option<Duration>,
+    /// The part of `cpu` spent signing: the signer thread's (payments signed ahead of their
+    /// slots) and the signatures made in slots (funding phases, or when none was ready). What
+    /// is left is the cost of sending, reading answers and keeping the books.
+    pub signing_cpu: Duration,
+}
+
+/// Balance checks of the verify phase.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct VerifyTally {
+    pub checked: u64,
+    pub matched: u64,
+    pub mismatched: u64,
+    /// Balances (or the supply) no node answered readably in every attempt.
+    pub unread: u64,
+    /// Expected token supply (sum of confirmed mints) and what a node reported.
+    pub expected_supply: U256,
+    pub reported_supply: Option<U256>,
+}
+
+/// The workload's progress, for the faces and the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadStatus {
+    /// The read-only workload (`--post-rate 0`): the faces show GETs where they show POSTs.
+    pub read_only: bool,
+    pub phase: Phase,
+    pub phase_done: u64,
+    pub phase_total: u64,
+    pub phase_failed: u64,
+    pub submitted: u64,
+    /// Of `submitted`: signed ahead of their slot by the signer thread (the rest were signed in
+    /// the slot).
+    pub signed_ahead: u64,
+    pub confirmed: u64,
+    pub failed: u64,
+    pub resyncs: u64,
+    /// Unknown outcomes (timeouts, 5xx, lost answers, garbage) found admitted afterwards, by
+    /// their receipt or a lookup by hash.
+    pub recovered: u64,
+    /// Of `confirmed`: found in a checkpoint (`--confirm checkpoints`; the rest by receipt).
+    pub confirmed_by_checkpoint: u64,
+    /// Checkpoints not read because the follower fell too far behind the head.
+    pub checkpoints_skipped: u64,
+    pub token: Option<Address>,
+    pub reports: Vec<PhaseReport>,
+    pub verify: VerifyTally,
+    /// Why the run failed, if it did.
+    pub failure: Option<String>,
+    /// Failed transactions by `error_code`.
+    pub failures_by_code: HashMap<String, u64>,
+    /// Every phase entered, with its start as an offset from the workload's start.
+    pub phase_log: Vec<(Phase, Duration)>,
+    /// The write surface the run chose, and what `--write-surface` asked for.
+    pub write_surface: WriteSurface,
+    pub surface_choice: SurfaceChoice,
+    /// Each node's write mode and the surface its writes use (nodes never read are left out).
+    pub node_surfaces: Vec<NodeSurface>,
+    /// Writes a node refused because it no longer takes their surface (re-signed and sent
+    /// again under the one it takes).
+    pub surface_refusals: u64,
+    /// The workload's own events (surface switches), with their time since its start.
+    pub events: Vec<(Duration, String)>,
+    /// The memo of every payment as the summary shows it; empty without one.
+    pub memo_text: String,
+}
+
+impl WorkloadStatus {
+    /// A node's write mode as the faces show it: what its `/api/status` said (`?` if never
+    /// read), and the surface its writes use when that is not the run's (`v2_only>v2`,
+    /// `read_only>none`).
+    #[must_use]
+    pub fn node_mode_text(&self, node: NodeId) -> String {
+        let found = self.node_surfaces.iter().find(|s| s.node == node);
+        let mode = found
+            .and_then(|s| s.mode)
+            .map_or("?", NodeWriteMode::as_str);
+        match found.map(|s| s.surface) {
+            Some(surface) if surface != Some(self.write_surface) => {
+                format!("{mode}>{}", surface.map_or("none", WriteSurface::as_str))
+            }
+            _ => mode.to_owned(),
+        }
+    }
+}
