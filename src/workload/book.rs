@@ -223,16 +223,17 @@ impl AccountBook {
         self.refresh_ready();
     }
 
-    /// The next account that may send to `node`, round-robin (those pinned to it first, then
-    /// those with nothing in flight), with the intent it sends and one more transaction in
-    /// flight, pinned to `node`. `sustained_intent` makes an intent for a transfer wallet with
-    /// an empty queue in the sustained phase.
+    /// The next account that may send to `node`, round-robin over those pinned to it and
+    /// those with nothing in flight (only the latter with `unpinned_only`), with the intent it
+    /// sends and one more transaction in flight, pinned to `node`. `sustained_intent` makes an
+    /// intent for a transfer wallet with an empty queue in the sustained phase.
     pub fn take_ready(
         &mut self,
         node: NodeId,
+        unpinned_only: bool,
         sustained_intent: impl Fn(usize) -> Intent,
     ) -> Option<(AccountId, Intent)> {
-        let id = self.pop_ready(node)?;
+        let id = self.pop_ready(node, unpinned_only)?;
         let account = &mut self.accounts[id];
         let intent = match account.queue.pop_front() {
             Some(intent) => intent,
@@ -246,13 +247,14 @@ impl AccountBook {
 
     /// The eligible account that became ready first, of `node`'s queue and the shared one;
     /// stale entries (the account moved queue, or may not send now) are dropped on the way.
-    fn pop_ready(&mut self, node: NodeId) -> Option<AccountId> {
+    fn pop_ready(&mut self, node: NodeId, unpinned_only: bool) -> Option<AccountId> {
         loop {
             let pinned_turn = self
                 .ready_on
                 .get(&node)
                 .and_then(VecDeque::front)
-                .map(|(turn, _)| *turn);
+                .map(|(turn, _)| *turn)
+                .filter(|_| !unpinned_only);
             let shared_turn = self.ready.front().map(|(turn, _)| *turn);
             let (id, place) = match (pinned_turn, shared_turn) {
                 (Some(pinned), shared) if shared.is_none_or(|shared| pinned < shared) => {
@@ -431,20 +433,24 @@ mod tests {
             book.push_intent(a, pay());
         }
         book.refresh_ready();
-        assert_eq!(book.take_ready(0, never).map(|(id, _)| id), Some(a));
+        assert_eq!(book.take_ready(0, false, never).map(|(id, _)| id), Some(a));
         assert_eq!(book.pinned(a), Some(0));
         assert!(
-            book.take_ready(1, never).is_none(),
+            book.take_ready(0, true, never).is_none(),
+            "a slot signing inline takes no pinned account"
+        );
+        assert!(
+            book.take_ready(1, false, never).is_none(),
             "node 1 may not send the account's next nonce"
         );
-        assert_eq!(book.take_ready(0, never).map(|(id, _)| id), Some(a));
+        assert_eq!(book.take_ready(0, false, never).map(|(id, _)| id), Some(a));
         book.confirmed(a);
         assert_eq!(book.pinned(a), Some(0), "one is still in flight");
-        assert!(book.take_ready(1, never).is_none());
+        assert!(book.take_ready(1, false, never).is_none());
         book.confirmed(a);
         assert_eq!(book.pinned(a), None);
         assert_eq!(
-            book.take_ready(1, never).map(|(id, _)| id),
+            book.take_ready(1, false, never).map(|(id, _)| id),
             Some(a),
             "settled, it may go anywhere"
         );
@@ -458,13 +464,13 @@ mod tests {
         book.push_intent(b, pay());
         book.push_intent(b, pay());
         book.refresh_ready();
-        let (id, intent) = book.take_ready(3, never).unwrap();
+        let (id, intent) = book.take_ready(3, false, never).unwrap();
         let nonce = book.assign_nonce(id);
         book.release(id, nonce);
         book.push_front(id, intent);
         book.after_release(id);
         assert_eq!(book.pinned(b), None);
-        assert_eq!(book.take_ready(2, never).map(|(id, _)| id), Some(b));
+        assert_eq!(book.take_ready(2, false, never).map(|(id, _)| id), Some(b));
         assert_eq!(book.assign_nonce(b), nonce, "the freed nonce is used again");
     }
 }

@@ -364,7 +364,10 @@ impl WorkSource for Workload {
         let (reserved, token) = {
             let mut state = self.lock();
             let token = state.token.unwrap_or(Address::ZERO);
-            (self.reserve_post(&mut state, now, surface, node)?, token)
+            (
+                self.reserve_post(&mut state, now, surface, node, true)?,
+                token,
+            )
         };
         Some(
             self.presigned

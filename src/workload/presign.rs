@@ -66,6 +66,8 @@ struct NodeQueue {
     jobs: VecDeque<PostJob>,
     /// Taken since the signer last estimated the node's rate.
     taken: u64,
+    /// Slots of the node that came for a job since then, found one or not.
+    asked: u64,
     /// The signer's depth for it: a take wakes the signer only once the queue is below half of
     /// it, so that it signs in batches instead of being woken (a thread switch) for every
     /// payment.
@@ -78,6 +80,7 @@ impl NodeQueue {
         Self {
             jobs: VecDeque::new(),
             taken: 0,
+            asked: 0,
             depth: MIN_DEPTH,
             last_take: now,
         }
@@ -96,6 +99,7 @@ impl Presigned {
             let mut queues = self.queues();
             let queue = queues.entry(node).or_insert_with(|| NodeQueue::new(now));
             queue.last_take = now;
+            queue.asked += 1;
             let job = queue.jobs.pop_front()?;
             queue.taken += 1;
             (job, (queue.jobs.len() as u64) < queue.depth / 2)
@@ -119,8 +123,15 @@ impl Presigned {
             let per_second =
                 u64::try_from(u128::from(queue.taken) * 1_000 / window.as_millis().max(1))
                     .unwrap_or(0);
-            queue.depth = depth_for(per_second);
+            // A node none of whose slots came in the window (a slow one, a slot every few
+            // seconds) gets nothing signed ahead: what would wait for it would go stale.
+            queue.depth = if queue.asked == 0 {
+                0
+            } else {
+                depth_for(per_second)
+            };
             queue.taken = 0;
+            queue.asked = 0;
             true
         });
         stale
@@ -346,7 +357,7 @@ impl Workload {
                 return SignAhead::NotPaying;
             }
             let token = state.token.unwrap_or(crate::protocol::Address::ZERO);
-            match self.reserve_post(&mut state, now, surface, node) {
+            match self.reserve_post(&mut state, now, surface, node, false) {
                 Some(reserved) => (reserved, token),
                 None => return SignAhead::NothingReady,
             }

@@ -21,29 +21,36 @@ use crate::stats::{NodeId, Op};
 
 impl Workload {
     /// Takes the next intent that may go to `node` (see `book`: an account's transactions in
-    /// flight stay on one node) and its nonce, signed later for `surface`.
+    /// flight stay on one node) and its nonce, signed later for `surface`. A slot that signs
+    /// its own (`inline`) while the signer signs ahead takes only an account with nothing in
+    /// flight: the signer may be signing that account's previous nonce for the same node at
+    /// this moment, and the slot's transaction would leave first.
     pub(super) fn reserve_post(
         &self,
         state: &mut State,
         now: Instant,
         surface: WriteSurface,
         node: NodeId,
+        inline: bool,
     ) -> Option<Reserved> {
         if state.phase == Phase::Sustained {
             self.maybe_advance(state, now);
         }
-        let (account, intent) = state.book.take_ready(node, |account_index| {
-            // Sustained payments: from a transfer wallet to one of its own distribution wallets.
-            let per = self.plan.distributions_per_transfer as usize;
-            let pick = rand::rng().random_range(0..per.max(1));
-            let to = self
-                .wallets
-                .distribution
-                .get(account_index * per + pick)
-                .copied()
-                .unwrap_or(Address::ZERO);
-            Intent::new(IntentKind::Pay, to, U256::from(1))
-        })?;
+        let unpinned_only = inline && matches!(state.phase, Phase::Transfer | Phase::Sustained);
+        let (account, intent) = state
+            .book
+            .take_ready(node, unpinned_only, |account_index| {
+                // Sustained payments: from a transfer wallet to one of its own distribution wallets.
+                let per = self.plan.distributions_per_transfer as usize;
+                let pick = rand::rng().random_range(0..per.max(1));
+                let to = self
+                    .wallets
+                    .distribution
+                    .get(account_index * per + pick)
+                    .copied()
+                    .unwrap_or(Address::ZERO);
+                Intent::new(IntentKind::Pay, to, U256::from(1))
+            })?;
         let nonce = state.book.assign_nonce(account);
         let signer = state.book.signer(account).clone();
         let job = TxJob {

@@ -15,7 +15,7 @@
 //! is never re-signed.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -142,12 +142,15 @@ pub struct NodeSurface {
     pub surface: Option<WriteSurface>,
 }
 
-/// Every node's surface during a run, shared by the pacers and the workload. The common case,
-/// every node on the run's surface, costs a POST one atomic load and no lock.
+/// Every node's surface during a run, shared by the pacers and the workload. While every
+/// node takes one surface (the run's, or after a whole-cluster cutover the new one), a POST
+/// costs one atomic load and no lock; only a mixed cluster looks its node up.
 pub struct NodeSurfaces {
     preferred: WriteSurface,
-    /// True while every node takes `preferred`.
-    uniform: AtomicBool,
+    /// The surface every known node takes ([`encode`]d), or 0 while they differ.
+    common: AtomicU8,
+    /// True while some node takes no writes (its status is re-read every few seconds).
+    no_writes: AtomicBool,
     /// True while a node's status is to be read again.
     status_pending: AtomicBool,
     inner: Mutex<Known>,
@@ -167,13 +170,29 @@ struct Known {
 /// How often a node that takes no writes (read-only) has its status read again.
 pub const NO_WRITES_RECHECK: Duration = Duration::from_secs(5);
 
+fn encode(surface: WriteSurface) -> u8 {
+    match surface {
+        WriteSurface::V1 => 1,
+        WriteSurface::V2 => 2,
+    }
+}
+
+fn decode(code: u8) -> Option<WriteSurface> {
+    match code {
+        1 => Some(WriteSurface::V1),
+        2 => Some(WriteSurface::V2),
+        _ => None,
+    }
+}
+
 impl NodeSurfaces {
     /// The run's surface and the modes read before it (node ids are positions in `--nodes`).
     #[must_use]
     pub fn new(preferred: WriteSurface, modes: &[Option<NodeWriteMode>]) -> Self {
         let surfaces = Self {
             preferred,
-            uniform: AtomicBool::new(true),
+            common: AtomicU8::new(encode(preferred)),
+            no_writes: AtomicBool::new(false),
             status_pending: AtomicBool::new(false),
             inner: Mutex::new(Known::default()),
         };
@@ -194,11 +213,12 @@ impl NodeSurfaces {
         self.preferred
     }
 
-    /// What `node`'s writes are signed for; `None` if it takes none.
+    /// What `node`'s writes are signed for; `None` if it takes none. A node never read (added
+    /// during the run) takes what every node takes, or the run's surface in a mixed cluster.
     #[must_use]
     pub fn surface_of(&self, node: NodeId) -> Option<WriteSurface> {
-        if self.uniform.load(Ordering::Acquire) {
-            return Some(self.preferred);
+        if let Some(common) = decode(self.common.load(Ordering::Acquire)) {
+            return Some(common);
         }
         self.known()
             .differing
@@ -214,20 +234,32 @@ impl NodeSurfaces {
         mode: NodeWriteMode,
     ) -> Option<(Option<WriteSurface>, Option<WriteSurface>)> {
         let mut known = self.known();
+        let of = |known: &Known, node| {
+            known
+                .differing
+                .get(&node)
+                .copied()
+                .unwrap_or(Some(self.preferred))
+        };
+        let before = of(&known, node);
         known.modes.insert(node, mode);
-        let before = known
-            .differing
-            .get(&node)
-            .copied()
-            .unwrap_or(Some(self.preferred));
         let after = mode.surface_for(self.preferred);
         if after == Some(self.preferred) {
             known.differing.remove(&node);
         } else {
             known.differing.insert(node, after);
         }
-        self.uniform
-            .store(known.differing.is_empty(), Ordering::Release);
+        let mut surfaces = known.modes.keys().map(|node| of(&known, *node));
+        let first = surfaces.next().unwrap_or(Some(self.preferred));
+        let common = match first {
+            Some(surface) if surfaces.all(|s| s == first) => encode(surface),
+            _ => 0,
+        };
+        self.common.store(common, Ordering::Release);
+        self.no_writes.store(
+            known.differing.values().any(Option::is_none),
+            Ordering::Release,
+        );
         (before != after).then_some((before, after))
     }
 
@@ -244,7 +276,7 @@ impl NodeSurfaces {
     /// or every [`NO_WRITES_RECHECK`] while the node takes no writes (read-only), so that it
     /// rejoins when its operator makes it writable again.
     pub fn take_status_read(&self, node: NodeId, now: Instant) -> bool {
-        if !self.status_pending.load(Ordering::Acquire) && self.uniform.load(Ordering::Acquire) {
+        if !self.status_pending.load(Ordering::Acquire) && !self.no_writes.load(Ordering::Acquire) {
             return false;
         }
         let mut known = self.known();
@@ -380,17 +412,38 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_cluster_cut_over_is_one_surface_again_without_a_lock() {
+        let surfaces = NodeSurfaces::new(WriteSurface::V1, &[Some(V1Only), Some(V1Only)]);
+        surfaces.set_mode(0, V2Only);
+        assert_eq!(surfaces.common.load(Ordering::Relaxed), 0);
+        surfaces.set_mode(1, V2Only);
+        assert_eq!(
+            surfaces.common.load(Ordering::Relaxed),
+            encode(WriteSurface::V2)
+        );
+        assert_eq!(surfaces.surface_of(5), Some(WriteSurface::V2));
+        assert!(!surfaces.take_status_read(5, Instant::now()));
+    }
+
+    #[test]
     fn a_cutover_moves_only_that_node_and_is_reported_once() {
         let surfaces = NodeSurfaces::new(WriteSurface::V1, &[Some(V1Only), Some(Dual)]);
-        assert!(surfaces.uniform.load(Ordering::Relaxed));
+        assert_eq!(
+            surfaces.common.load(Ordering::Relaxed),
+            encode(WriteSurface::V1)
+        );
         assert_eq!(
             surfaces.set_mode(1, V2Only),
             Some((Some(WriteSurface::V1), Some(WriteSurface::V2)))
         );
-        assert!(!surfaces.uniform.load(Ordering::Relaxed));
+        assert_eq!(
+            surfaces.common.load(Ordering::Relaxed),
+            0,
+            "a mixed cluster"
+        );
         assert_eq!(surfaces.surface_of(1), Some(WriteSurface::V2));
         assert_eq!(surfaces.surface_of(0), Some(WriteSurface::V1));
-        // Nodes added later, never read: the run's surface.
+        // Nodes added later, never read, in a mixed cluster: the run's surface.
         assert_eq!(surfaces.surface_of(7), Some(WriteSurface::V1));
         assert_eq!(surfaces.set_mode(1, V2Only), None, "already switched");
         assert_eq!(
@@ -400,7 +453,10 @@ mod tests {
         assert_eq!(surfaces.surface_of(0), None);
         surfaces.set_mode(0, Dual);
         surfaces.set_mode(1, Dual);
-        assert!(surfaces.uniform.load(Ordering::Relaxed));
+        assert_eq!(
+            surfaces.common.load(Ordering::Relaxed),
+            encode(WriteSurface::V1)
+        );
         let now = Instant::now();
         surfaces.want_status(1);
         surfaces.want_status(1);
