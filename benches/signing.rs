@@ -37,7 +37,8 @@ fn signed_payment_body(c: &mut Criterion) {
     let signer = Signer::new(PrivateKey::from_bytes(TEST_KEY).unwrap());
     let profile = PayloadProfile::Current;
     let memo = Memo::new("purpose/SALA", "text/plain", "invoice-0001 stress run");
-    // v1 and v2 interleaved in one group, so that the machine's drift hits both alike.
+    // One group, so that the report sets them side by side; criterion still runs them one after
+    // the other, so drift between them is not cancelled (benches/surface_ab.rs pairs them).
     let mut group = c.benchmark_group("signed_payment_body");
     for (name, surface, memo) in [
         ("v1", WriteSurface::V1, Memo::default()),

@@ -204,7 +204,8 @@ async fn apply_knobs(State(state): State<NodeState>, request: Request, next: Nex
     }
     let response = next.run(request).await;
     if let (Some(cut), Some(ConnectionKill(kill))) = (cut, kill) {
-        // The request took effect; its connection goes with no answer, or half of one.
+        // The request went through the node (admitted, or refused: whatever it answered); its
+        // connection goes with no answer, or half of one.
         return match cut {
             Cut::Reset => {
                 kill.cancel();

@@ -496,7 +496,7 @@ pub struct LedgerStats {
     pub admitted: u64,
     /// Refused submissions whose nonce an admitted transaction of the same sender already
     /// took, with another hash: a client that signed one nonce twice (a resend of the same
-    /// transaction is not counted).
+    /// transaction is not counted while it is among the `retain_executed` kept).
     pub nonce_reuses: u64,
     pub executed: u64,
     pub pending: u64,

@@ -244,7 +244,7 @@ impl Workload {
             }
             Err(e) if e.is_not_found() => {
                 state.book.release(job.account, job.nonce);
-                Self::retry_intent(state, job.account, job.intent, "unknown_outcome");
+                Self::retry_intent(state, job.account, job.intent, "unknown_outcome", false);
                 state.book.after_release(job.account);
             }
             // The lookup itself failed: ask again.

@@ -32,10 +32,17 @@ impl Workload {
                 surface.map_or_else(|| "none (read-only)".to_owned(), |s| format!("/{s}"))
             };
             let at = now.saturating_duration_since(state.started);
+            // `--memo-*` was checked against the surface chosen before the run; a node that
+            // moves to /v1 sends its payments without it, and says so.
+            let memo_dropped = if after == Some(WriteSurface::V1) && !self.plan.memo.is_empty() {
+                " (without the memo: /v1 has none)"
+            } else {
+                ""
+            };
             state.events.push((
                 at,
                 format!(
-                    "{label} answered {code}: now {mode}; its writes move from {} to {}",
+                    "{label} answered {code}: now {mode}; its writes move from {} to {}{memo_dropped}",
                     shown(before),
                     shown(after)
                 ),
@@ -62,10 +69,10 @@ impl Workload {
                 self.status_read(state, node, mode, now);
                 None
             }
-            Err(e) => {
-                self.surfaces.want_status(node);
-                decode_failure(e)
-            }
+            // The refusal already moved the node; the status only confirms it. A failed read
+            // is not asked again at once: it would take the node's GET slots from receipts
+            // (a read-only node's status is read again every few seconds anyway).
+            Err(e) => decode_failure(e),
         }
     }
 

@@ -58,7 +58,7 @@ impl Workload {
             nonce,
             intent: intent.clone(),
             hash: B256::ZERO,
-            node: 0,
+            node,
             submitted: now,
             next_check: now,
             deadline: now,
@@ -113,8 +113,8 @@ impl Workload {
         }
     }
 
-    /// A signed transaction went to `node` (noted with its answer, so that a slot takes a
-    /// signed transaction without the workload's lock): from now on it counts as submitted.
+    /// A signed transaction went to `node`'s slot (noted with its answer, so that a slot takes
+    /// a signed transaction without the workload's lock): from now on it counts as submitted.
     pub(super) fn hand_over(state: &mut State, ticket: Ticket, node: NodeId) {
         if let Some(Job::Tx(tx)) = state.jobs.get_mut(&ticket) {
             tx.node = node;
@@ -197,20 +197,27 @@ impl Workload {
     }
 
     /// Puts an intent back at the front of its account's queue, or fails it after too many tries.
+    /// `resend_sustained`: a sustained payment goes first again too (a surface refusal: it is
+    /// signed again for the surface its node now takes) instead of being dropped.
     pub(super) fn retry_intent(
         state: &mut State,
         account: AccountId,
         mut intent: Intent,
         code: &str,
+        resend_sustained: bool,
     ) {
         intent.attempts += 1;
+        let sustained_payment = state.phase == Phase::Sustained && intent.kind == IntentKind::Pay;
         if intent.attempts >= MAX_ATTEMPTS {
             Self::fail_intent(state, code);
-        } else if !(state.phase == Phase::Sustained && intent.kind == IntentKind::Pay) {
+        } else if !sustained_payment {
             state.book.push_front(account, intent);
         } else {
-            // A sustained payment is not owed: drop it rather than retry, and count nothing.
+            // A sustained payment is not owed: it counts when it is sent (again), not now.
             state.phase_total = state.phase_total.saturating_sub(1);
+            if resend_sustained {
+                state.book.push_front(account, intent);
+            }
         }
     }
 
@@ -257,17 +264,7 @@ impl Workload {
                     // in every phase (a sustained payment too: it is signed again, not dropped).
                     self.surface_refused(state, job.node, mode, &code, now);
                     state.book.release(job.account, job.nonce);
-                    let mut intent = job.intent;
-                    intent.attempts += 1;
-                    if intent.attempts >= MAX_ATTEMPTS {
-                        Self::fail_intent(state, &code);
-                    } else {
-                        if state.phase == Phase::Sustained {
-                            // Counted again when it is sent again.
-                            state.phase_total = state.phase_total.saturating_sub(1);
-                        }
-                        state.book.push_front(job.account, intent);
-                    }
+                    Self::retry_intent(state, job.account, job.intent, &code, true);
                     state.book.after_release(job.account);
                     return;
                 }
@@ -289,7 +286,7 @@ impl Workload {
                 if business {
                     Self::fail_intent(state, &code);
                 } else {
-                    Self::retry_intent(state, job.account, job.intent, &code);
+                    Self::retry_intent(state, job.account, job.intent, &code, false);
                 }
                 state.book.after_release(job.account);
             }
