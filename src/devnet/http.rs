@@ -434,7 +434,7 @@ async fn transaction_by_hash(
     if let Some(executed) = ledger.executed(&hash, lag, Instant::now()) {
         return Ok(ok_json(&executed.transaction()));
     }
-    match ledger.pending(&hash) {
+    match ledger.pending(&hash, lag, Instant::now()) {
         Some(tx) => Ok(ok_json(&transaction_view(&tx, None))),
         None => Err(tx_not_found(hash)),
     }

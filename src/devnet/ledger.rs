@@ -511,7 +511,8 @@ pub struct Ledger {
     pending_state: State,
     committed: State,
     pool: VecDeque<PendingTx>,
-    pool_index: HashMap<B256, Arc<Tx>>,
+    /// Pooled transactions by hash, with when they were admitted.
+    pool_index: HashMap<B256, (Arc<Tx>, Instant)>,
     last_due: Instant,
     executed: HashMap<B256, Arc<Executed>>,
     executed_order: VecDeque<B256>,
@@ -579,7 +580,7 @@ impl Ledger {
             .max(self.last_due);
         self.last_due = due;
         let tx = Arc::new(tx);
-        self.pool_index.insert(tx.hash, Arc::clone(&tx));
+        self.pool_index.insert(tx.hash, (Arc::clone(&tx), now));
         self.pool.push_back(PendingTx { tx, due });
         self.stats.admitted += 1;
         Ok(())
@@ -720,8 +721,13 @@ impl Ledger {
     }
 
     /// An admitted transaction that has not executed yet.
-    pub fn pending(&self, hash: &B256) -> Option<Arc<Tx>> {
-        self.pool_index.get(hash).cloned()
+    /// A pooled transaction as a node `lag` behind sees it: admitted at least `lag` ago (a
+    /// lagging replica has not heard of a newer one yet, and answers 404 for it).
+    pub fn pending(&self, hash: &B256, lag: Duration, now: Instant) -> Option<Arc<Tx>> {
+        self.pool_index
+            .get(hash)
+            .filter(|(_, admitted)| now.saturating_duration_since(*admitted) >= lag)
+            .map(|(tx, _)| Arc::clone(tx))
     }
 
     pub fn committed(&self) -> &State {

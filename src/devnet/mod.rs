@@ -7,7 +7,8 @@
 //! in order after the finality delay; receipts appear then.
 //!
 //! Choices where the public material is silent (PROTOCOL.md section 7), all ours:
-//! - one ledger for all nodes; a node may serve state `read_lag_ms` behind (a lagging replica);
+//! - one ledger for all nodes; a node may serve state `read_lag_ms` behind (a lagging replica:
+//!   its `by_hash` does not know a pooled transaction admitted less than that long ago);
 //! - nonce: the expected nonce counts admitted but not yet executed transactions; any other gives
 //!   422 `business_invalid_nonce` "expected N, got M". GET `/v1/accounts/nonce` reads committed
 //!   state;

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use super::book::IntentKind;
 use super::checkpoints::CheckpointRead;
 use super::{
-    ConfirmBy, Job, Phase, RECEIPT_POLL, State, TxJob, VERIFY_ATTEMPTS, VERIFY_READ_ATTEMPTS,
-    VERIFY_RETRY_DELAY, Workload,
+    ConfirmBy, Job, LOOKUP_ELSEWHERE_AFTER, Phase, RECEIPT_POLL, State, TxJob, VERIFY_ATTEMPTS,
+    VERIFY_READ_ATTEMPTS, VERIFY_RETRY_DELAY, Workload,
 };
 use crate::client::CallError;
 use crate::engine::Ticket;
@@ -19,13 +19,14 @@ use crate::protocol::wire::{
     checkpoint_path,
 };
 use crate::protocol::{Address, B256, U256};
-use crate::stats::{Op, Outcome, Sample};
+use crate::stats::{NodeId, Op, Outcome, Sample};
 
 impl Workload {
     pub(super) fn reserve_get(
         &self,
         state: &mut State,
         now: Instant,
+        node: NodeId,
     ) -> Option<(Op, String, Ticket)> {
         let token = state.token.unwrap_or(Address::ZERO);
         if self.plan.confirm == ConfirmBy::Checkpoints {
@@ -41,6 +42,12 @@ impl Workload {
                 }
                 None => {}
             }
+        }
+        if let Some(ticket) = Self::lookup_for(&mut state.lookups, &state.jobs, node, now)
+            && let Some(Job::Tx(job)) = state.jobs.get(&ticket)
+        {
+            let path = format!("/v1/transactions/by_hash?hash={}", job.hash);
+            return Some((Op::Lookup, path, ticket));
         }
         for queue in [&mut state.receipt_checks, &mut state.checkpoint_fallback] {
             if let Some(check) = Self::due_check(queue, &state.jobs, now) {
@@ -88,7 +95,24 @@ impl Workload {
         None
     }
 
-    /// The first due receipt (or lookup) GET of `queue`, whose tickets are in due order.
+    /// A due lookup for `node`'s slot: one of a transaction it took, or one that waited for its
+    /// own node longer than [`LOOKUP_ELSEWHERE_AFTER`]. Ended jobs are dropped on the way.
+    fn lookup_for(
+        lookups: &mut VecDeque<(Instant, Ticket)>,
+        jobs: &HashMap<Ticket, Job>,
+        node: NodeId,
+        now: Instant,
+    ) -> Option<Ticket> {
+        lookups.retain(|(_, ticket)| matches!(jobs.get(ticket), Some(Job::Tx(job)) if job.lookup));
+        let position = lookups.iter().position(|(since, ticket)| {
+            matches!(jobs.get(ticket), Some(Job::Tx(job)) if job.next_check <= now
+                && (job.node == node
+                    || now.saturating_duration_since(*since) >= LOOKUP_ELSEWHERE_AFTER))
+        })?;
+        lookups.remove(position).map(|(_, ticket)| ticket)
+    }
+
+    /// The first due receipt GET of `queue`, whose tickets are in due order.
     pub(super) fn due_check(
         queue: &mut VecDeque<Ticket>,
         jobs: &HashMap<Ticket, Job>,
@@ -98,18 +122,8 @@ impl Workload {
             match jobs.get(&ticket) {
                 Some(Job::Tx(job)) if job.next_check <= now => {
                     queue.pop_front();
-                    let (op, path) = if job.lookup {
-                        (
-                            Op::Lookup,
-                            format!("/v1/transactions/by_hash?hash={}", job.hash),
-                        )
-                    } else {
-                        (
-                            Op::Receipt,
-                            format!("/v1/transactions/receipt/by_hash?hash={}", job.hash),
-                        )
-                    };
-                    return Some((op, path, ticket));
+                    let path = format!("/v1/transactions/receipt/by_hash?hash={}", job.hash);
+                    return Some((Op::Receipt, path, ticket));
                 }
                 Some(Job::Tx(_)) => return None,
                 // Stale entry (the job ended another way): drop it and look at the next.
@@ -247,11 +261,11 @@ impl Workload {
                 Self::retry_intent(state, job.account, job.intent, "unknown_outcome", false);
                 state.book.after_release(job.account);
             }
-            // The lookup itself failed: ask again.
+            // The lookup itself failed: ask again (still of the node that took the POST).
             Err(e) => {
                 job.next_check = now + RECEIPT_POLL;
                 state.jobs.insert(ticket, Job::Tx(job));
-                state.receipt_checks.push_back(ticket);
+                state.lookups.push_back((now, ticket));
                 return decode_failure(e);
             }
         }
@@ -299,7 +313,7 @@ impl Workload {
             job.lookup = true;
             job.next_check = now;
             state.jobs.insert(ticket, Job::Tx(job));
-            state.receipt_checks.push_back(ticket);
+            state.lookups.push_back((now, ticket));
             return failure;
         }
         // Admitted but no receipt in time: count it, and resync (the nonce may or may not be used).

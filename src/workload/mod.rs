@@ -57,6 +57,11 @@ const CHECKPOINT_FALLBACK: Duration = Duration::from_secs(3);
 /// transaction is looked up by hash: found, it is awaited as admitted; unknown, its nonce is
 /// freed and the intent sent again. Nothing is sent twice.
 const UNCERTAIN_TIMEOUT: Duration = Duration::from_secs(3);
+/// A lookup by hash goes to the node that took the POST: if anything admitted it, that node
+/// did, and another node (a lagging replica) may answer 404 for a transaction it has not heard
+/// of yet, which would free a nonce that is taken. Only when that node's slots have not taken
+/// the lookup for this long (it is down) may another node ask.
+const LOOKUP_ELSEWHERE_AFTER: Duration = Duration::from_secs(10);
 /// Definite non-admissions (429, connection failures, stale nonces) retry an intent this often.
 const MAX_ATTEMPTS: u32 = 20;
 /// A balance that disagrees is read again (read lag) this many times before it counts.
@@ -112,6 +117,9 @@ struct State {
     jobs: HashMap<Ticket, Job>,
     next_ticket: Ticket,
     receipt_checks: VecDeque<Ticket>,
+    /// Lookups by hash after an unknown outcome, with when each began waiting (see
+    /// [`LOOKUP_ELSEWHERE_AFTER`]).
+    lookups: VecDeque<(Instant, Ticket)>,
     /// `--confirm checkpoints`: submitted transactions by hash (a node that answers every
     /// submission with the same hash, like `bench/sink.sh`, gets one entry for all of them).
     awaiting: HashMap<B256, Vec<Ticket>>,
@@ -189,6 +197,7 @@ impl Workload {
             jobs: HashMap::new(),
             next_ticket: 0,
             receipt_checks: VecDeque::new(),
+            lookups: VecDeque::new(),
             awaiting: HashMap::new(),
             checkpoints: CheckpointFollower::new(now),
             checkpoint_fallback: VecDeque::new(),
@@ -419,7 +428,7 @@ impl WorkSource for Workload {
                 ticket,
             });
         }
-        let (op, path, ticket) = self.reserve_get(&mut state, now)?;
+        let (op, path, ticket) = self.reserve_get(&mut state, now, node)?;
         Some(GetJob { op, path, ticket })
     }
 

@@ -173,3 +173,73 @@ async fn a_healthy_cluster_refuses_no_nonce_the_generator_raced() {
     assert_eq!(devnet.stats().nonce_reuses, 0);
     println!("nonce races: {raced} of {submitted} transactions");
 }
+
+/// A lookup after a lost answer asks the node that took the POST: a lagging replica answers 404
+/// for a transaction admitted elsewhere less than its lag ago, and believed, that 404 would free
+/// a nonce that is taken (the devnet would count the second transaction as a nonce reuse).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_ask_the_node_that_took_the_post_not_a_lagging_replica() {
+    let devnet = Devnet::start(DevnetConfig {
+        // Still pooled when the unknown outcomes are looked up (3 s after the POST).
+        finality: Duration::from_secs(6),
+        ..DevnetConfig::ephemeral(2)
+    })
+    .await
+    .unwrap();
+    devnet.set_knobs(0, &knobs(0.5, 0.0)).unwrap();
+    let lag = |ms: u64| KnobsPatch {
+        read_lag_ms: Some(ms),
+        ..KnobsPatch::default()
+    };
+    devnet.set_knobs(1, &lag(5_000)).unwrap();
+    let flags = [
+        "--post-rate",
+        "40",
+        "--get-rate",
+        "200",
+        "--mint-wallets",
+        "1",
+        "--transfers-per-mint",
+        "4",
+        "--distributions-per-transfer",
+        "3",
+        "--in-flight-per-account",
+        "8",
+    ];
+    let handle = stress_tui::run::start(run_config(&devnet.urls(), "lost-lagging", &flags))
+        .await
+        .unwrap();
+    // The replica catches up for the balance reads of the verify phase.
+    wait_phase(
+        &handle,
+        stress_tui::workload::Phase::Verify,
+        Duration::from_secs(150),
+    )
+    .await;
+    devnet.set_knobs(1, &lag(0)).unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        report.ending,
+        Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(report.status.verify.mismatched, 0);
+    assert!(
+        report.status.recovered > 0,
+        "answers were lost and found admitted"
+    );
+    assert_eq!(
+        devnet.stats().nonce_reuses,
+        0,
+        "a taken nonce was signed again"
+    );
+    assert_eq!(
+        devnet.stats().admitted,
+        18,
+        "each transaction admitted once"
+    );
+}
