@@ -80,6 +80,16 @@ async fn sustained_run(devnet: &Devnet, name: &str, duration: &str) -> stress_tu
     handle
 }
 
+/// Node `node`'s write mode and surface at the end of the run.
+fn surface_of_node(report: &RunReport, node: u32) -> stress_tui::workload::NodeSurface {
+    *report
+        .status
+        .node_surfaces
+        .iter()
+        .find(|s| s.node == node)
+        .unwrap()
+}
+
 /// Requests the nodes refused (4xx other than 408 and 429), over every operation.
 fn rejected(report: &RunReport) -> u64 {
     report
@@ -280,12 +290,7 @@ async fn a_node_cut_over_mid_run_moves_to_v2_and_every_balance_verifies() {
         .copied()
         .unwrap_or(0);
     assert!(refusals > 0, "{:?}", report.stats.error_codes);
-    let node1 = report
-        .status
-        .node_surfaces
-        .iter()
-        .find(|s| s.node == 1)
-        .unwrap();
+    let node1 = surface_of_node(&report, 1);
     assert_eq!(node1.mode, Some(NodeWriteMode::V2Only));
     assert_eq!(node1.surface, Some(WriteSurface::V2));
     let events = std::fs::read_to_string(report.out_dir.join("events.log")).unwrap();
@@ -336,11 +341,6 @@ async fn a_node_made_read_only_gets_no_writes_and_rejoins_when_writable() {
         events.contains("/api/status: dual; its writes now use /v2"),
         "rejoined: {events}"
     );
-    let node1 = report
-        .status
-        .node_surfaces
-        .iter()
-        .find(|s| s.node == 1)
-        .unwrap();
+    let node1 = surface_of_node(&report, 1);
     assert_eq!(node1.surface, Some(WriteSurface::V2));
 }
