@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use stress_tui::engine::schedule::{BurstWindow, Schedule};
-use stress_tui::stats::{Aggregator, Op, Outcome, Sample};
+use stress_tui::model::Op;
+use stress_tui::stats::{Aggregator, Outcome, Sample};
 
 /// One slot at 5,000/s: take the due slot and check the burst window, as the pacer does.
 fn limiter_decision(c: &mut Criterion) {

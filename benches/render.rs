@@ -10,7 +10,8 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use stress_tui::engine::{Health, NodeRates};
+use stress_tui::engine::Health;
+use stress_tui::model::PerDirection;
 use stress_tui::stats::{OpSnapshot, Percentiles};
 use stress_tui::tui::App;
 use stress_tui::tui::view::{NodeRow, PhaseLine, View, draw};
@@ -21,11 +22,11 @@ fn view(nodes: u32) -> View {
             id: i,
             label: format!("10.0.0.{i}:18555"),
             health: Some(Health::Healthy),
-            target: NodeRates {
+            target: PerDirection {
                 post: 100,
                 get: 250,
             },
-            effective: NodeRates {
+            effective: PerDirection {
                 post: 100,
                 get: 250,
             },
@@ -44,7 +45,7 @@ fn view(nodes: u32) -> View {
         .map(|s| (f64::from(s), 90.0 + f64::from(s % 7)))
         .collect();
     View {
-        focus: stress_tui::engine::Direction::Post,
+        focus: stress_tui::model::Direction::Post,
         elapsed_s: 600,
         phase: "sustained".into(),
         phase_done: 55_000,

@@ -69,8 +69,8 @@ pub struct RunArgs {
     /// Which write surface to sign for: auto reads every node's /api/status before any traffic
     /// and takes v2 (domain-separated signatures) where every node accepts it, else v1; v1 or
     /// v2 force one (refused before traffic if a node does not take it).
-    #[arg(long, value_enum, default_value_t = crate::workload::SurfaceChoice::Auto)]
-    pub write_surface: crate::workload::SurfaceChoice,
+    #[arg(long, value_enum, default_value_t = crate::model::SurfaceChoice::Auto)]
+    pub write_surface: crate::model::SurfaceChoice,
     /// Memo type on every payment (v2 only), e.g. purpose/SALA; at most 128 bytes of
     /// A-Za-z0-9-._~:/?#[]@!$&'()*+,;=%.
     #[arg(
@@ -150,12 +150,12 @@ pub struct RunArgs {
     /// How transactions are confirmed: receipts (a GET each: each one's success) or
     /// checkpoints (a GET per checkpoint: cheap at high rates; success shows in the verified
     /// balances).
-    #[arg(long, value_enum, default_value_t = crate::workload::plan::ConfirmBy::Receipts)]
-    pub confirm: crate::workload::plan::ConfirmBy,
+    #[arg(long, value_enum, default_value_t = crate::model::ConfirmBy::Receipts)]
+    pub confirm: crate::model::ConfirmBy,
     /// A down node's share of the load: keep (not sent; the others keep their rates) or
     /// redistribute (spread over the healthy nodes while it is down).
-    #[arg(long, value_enum, default_value_t = crate::engine::FailurePolicy::Keep)]
-    pub on_node_failure: crate::engine::FailurePolicy,
+    #[arg(long, value_enum, default_value_t = crate::model::FailurePolicy::Keep)]
+    pub on_node_failure: crate::model::FailurePolicy,
     /// End the run (results written, exit 1) when every node has been down this long.
     #[arg(
         long,
@@ -184,54 +184,7 @@ pub struct RunArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start an embedded, strict 1Money-compatible cluster on 127.0.0.1 (until Ctrl-C).
-    Devnet(DevnetArgs),
-}
-
-/// `stress-tui devnet`.
-#[derive(Debug, Args)]
-pub struct DevnetArgs {
-    /// Number of nodes.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub nodes: u16,
-    /// Port of node 0; node i listens on base-port + i.
-    #[arg(long, default_value_t = 18555, value_parser = clap::value_parser!(u16).range(2..))]
-    pub base_port: u16,
-    /// Port of the admin API (default: base-port - 1).
-    #[arg(long)]
-    pub admin_port: Option<u16>,
-    /// Delay between admission and execution, in milliseconds.
-    #[arg(long, default_value_t = 300)]
-    pub finality_ms: u64,
-    /// Random extra execution delay, up to this many milliseconds.
-    #[arg(long, default_value_t = 100)]
-    pub finality_jitter_ms: u64,
-    /// Checkpoint interval in milliseconds.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub checkpoint_ms: u64,
-    /// Executed transactions (and receipts) kept before the oldest are evicted.
-    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub retain: u64,
-    /// Payload layout to verify signatures against: current or legacy-2025.
-    #[arg(long, default_value_t = PayloadProfile::Current)]
-    pub profile: PayloadProfile,
-    /// The write surface every node takes at start (its `/api/status`): `v1_only`, `dual`
-    /// (both /v1 and /v2, what a current cluster runs) or `v2_only`. One node: --knob
-    /// N:write-mode=...
-    #[arg(long, default_value_t = crate::protocol::NodeWriteMode::Dual)]
-    pub write_mode: crate::protocol::NodeWriteMode,
-    /// Every node is read-only (an archive node): every write is refused.
-    #[arg(long)]
-    pub read_only: bool,
-    /// A knob for one node at start, NODE:KEY=VALUE (repeatable); e.g. 1:latency-ms=50,
-    /// 2:down=true. Keys: post-capacity, get-capacity, latency-ms, latency-jitter-ms,
-    /// error-ratio, garbage-ratio, lose-ratio, reset-ratio, half-answer-ratio, down, hang,
-    /// read-lag-ms, write-mode
-    /// (`v1_only`, `dual`, `v2_only`), read-only.
-    #[arg(long = "knob", value_name = "NODE:KEY=VALUE")]
-    pub knobs: Vec<String>,
-    /// Print the well-known development operator key and exit.
-    #[arg(long)]
-    pub print_operator_key: bool,
+    Devnet(crate::devnet::cli::DevnetArgs),
 }
 
 #[cfg(test)]

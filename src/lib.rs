@@ -31,25 +31,27 @@
 //! - [`report`]: progress line, summary, results folder, thresholds.
 //! - [`tui`]: the dashboard (keymap, app state, panes).
 //! - [`run`]: one stress run from start to report.
-//! - [`usage`]: what the generator itself costs (CPU, peak RSS).
+//! - [`footprint`]: what the generator itself costs (CPU, peak RSS).
 
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod devnet;
 pub mod engine;
+pub mod footprint;
+pub mod model;
 pub mod protocol;
 pub mod report;
 pub mod run;
+pub mod shutdown;
 pub mod stats;
 pub mod tui;
-pub mod usage;
 pub mod workload;
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub use config::UsageError;
+pub use model::UsageError;
 
 /// Exit codes: 0 success, 1 a run or runtime failure (or an interrupted run), 2 a usage error
 /// (nothing was sent), 3 the run completed but a threshold failed.
@@ -85,7 +87,7 @@ async fn run_stress(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
     let mut stats = handle.stats.clone();
     let mut printed_second = 0;
     let mut finished = handle.workload.finished();
-    let signal = shutdown_signal();
+    let signal = shutdown::signal();
     tokio::pin!(signal);
     loop {
         tokio::select! {
@@ -111,33 +113,11 @@ async fn run_stress(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints the summary and answers the exit code of a finished run.
-fn finish(report: &run::RunReport) -> ExitCode {
+fn finish(report: &report::RunReport) -> ExitCode {
     println!("{}", report::summary_text(report));
     match report.ending {
-        run::Ending::Completed if report.thresholds_failed() => ExitCode::from(exit::THRESHOLDS),
-        run::Ending::Completed => ExitCode::SUCCESS,
-        run::Ending::Failed | run::Ending::Interrupted => ExitCode::from(exit::FAILURE),
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        report::Ending::Completed if report.thresholds_failed() => ExitCode::from(exit::THRESHOLDS),
+        report::Ending::Completed => ExitCode::SUCCESS,
+        report::Ending::Failed | report::Ending::Interrupted => ExitCode::from(exit::FAILURE),
     }
 }

@@ -14,53 +14,21 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::client::NodeClient;
-use crate::config::{NodeTarget, RunConfig};
+use crate::config::RunConfig;
 use crate::devnet::{Devnet, DevnetConfig};
-use crate::engine::{EngineHandle, EngineSetup, NodeRates, PoolView, spawn_engine, split_evenly};
+use crate::engine::{EngineHandle, EngineSetup, spawn_engine, split_evenly};
+use crate::footprint::Footprint;
+use crate::model::{NodeTarget, PerDirection, Phase};
 use crate::protocol::{MAINNET_CHAIN_ID, NodeWriteMode, Signer, WriteSurface};
-use crate::report::files::write_final_files;
-use crate::report::results::{Recorder, prepare_dir, run_recorder};
-use crate::report::thresholds::{ThresholdResult, evaluate};
+use crate::report::final_files::write_final_files;
+use crate::report::recorder::{Recorder, prepare_dir, run_recorder};
+use crate::report::thresholds::evaluate;
+use crate::report::{Ending, RunReport};
 use crate::stats::{StatsSnapshot, spawn_aggregator};
-use crate::workload::{
-    NodeMode, Phase, Wallets, Workload, WorkloadPlan, WorkloadStatus, choose_surface, into_source,
-};
+use crate::workload::{NodeMode, Wallets, Workload, WorkloadPlan, choose_surface, into_source};
 
 /// How often the aggregator publishes a snapshot.
 const SNAPSHOT_TICK: Duration = Duration::from_millis(250);
-
-/// Why a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Ending {
-    Completed,
-    Failed,
-    Interrupted,
-}
-
-/// What a finished run leaves.
-#[derive(Debug)]
-pub struct RunReport {
-    pub ending: Ending,
-    pub status: WorkloadStatus,
-    pub stats: Arc<StatsSnapshot>,
-    pub pool: Arc<PoolView>,
-    pub elapsed: Duration,
-    /// The results folder.
-    pub out_dir: std::path::PathBuf,
-    pub thresholds: Vec<ThresholdResult>,
-    /// Problems writing results (the run itself is unaffected).
-    pub write_errors: Vec<String>,
-    /// `accounts_detail.csv` holds the wallets' private keys (`--export-keys`).
-    pub keys_exported: bool,
-}
-
-impl RunReport {
-    #[must_use]
-    pub fn thresholds_failed(&self) -> bool {
-        self.thresholds.iter().any(|t| !t.passed)
-    }
-}
 
 /// A running stress run.
 pub struct RunHandle {
@@ -151,7 +119,7 @@ async fn check_checkpoints_served(nodes: &[NodeTarget], timeout: Duration) -> an
             },
         ) = client.checkpoint_hashes(head.saturating_sub(1)).await
         {
-            return Err(crate::UsageError::new(format!(
+            return Err(crate::model::UsageError::new(format!(
                 "--confirm checkpoints: {} does not serve /v1/checkpoints/by_number ({e}); use --confirm receipts",
                 node.label
             ))
@@ -161,13 +129,13 @@ async fn check_checkpoints_served(nodes: &[NodeTarget], timeout: Duration) -> an
     Ok(())
 }
 
-fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<NodeRates> {
+fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<PerDirection<u32>> {
     let posts = split_evenly(config.post_rate, nodes);
     let gets = split_evenly(config.get_rate, nodes);
-    let mut rates: Vec<NodeRates> = posts
+    let mut rates: Vec<PerDirection<u32>> = posts
         .into_iter()
         .zip(gets)
-        .map(|(post, get)| NodeRates { post, get })
+        .map(|(post, get)| PerDirection { post, get })
         .collect();
     for &(index, post, get) in &config.node_rates {
         if let Some(rate) = rates.get_mut(index) {
@@ -248,7 +216,7 @@ async fn choose_write_surface(config: &RunConfig) -> anyhow::Result<SurfacePlan>
         })
         .collect();
     let surface = choose_surface(config.write_surface, &nodes, !config.memo.is_empty())
-        .map_err(crate::UsageError::new)?;
+        .map_err(crate::model::UsageError::new)?;
     Ok(SurfacePlan { surface, modes })
 }
 
@@ -283,12 +251,12 @@ async fn preflight(config: &mut RunConfig) -> anyhow::Result<(Option<Devnet>, u6
     let chain_id = read_chain_id(&config.nodes, config.request_timeout).await?;
     if chain_id == MAINNET_CHAIN_ID && !config.allow_mainnet {
         // A usage error (exit 2): nothing but the chain id was read.
-        return Err(crate::UsageError::new(format!(
+        return Err(crate::model::UsageError::new(format!(
             "the nodes are 1Money mainnet (chain id {MAINNET_CHAIN_ID}): refused without --allow-mainnet"
         ))
         .into());
     }
-    if config.confirm == crate::workload::ConfirmBy::Checkpoints {
+    if config.confirm == crate::model::ConfirmBy::Checkpoints {
         check_checkpoints_served(&config.nodes, config.request_timeout).await?;
     }
     let surfaces = choose_write_surface(config).await?;
@@ -315,7 +283,7 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         .await
         .context("deriving wallets")??;
 
-    let latency_of = crate::engine::Direction::shown(config.read_only());
+    let latency_of = crate::model::Direction::shown(config.read_only());
     let recorder = Recorder::create(&out_dir, std::time::SystemTime::now(), latency_of)?;
     let started = Instant::now();
     let stop_stats = CancellationToken::new();
@@ -471,6 +439,7 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
         thresholds: Vec::new(),
         write_errors,
         keys_exported: d.config.export_keys,
+        generator: Footprint::now(),
     };
     report.thresholds = evaluate(&d.config.thresholds, &report);
     if let Err(e) = write_final_files(

@@ -4,11 +4,58 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use clap::Args;
 
 use super::{Devnet, DevnetConfig, NodeKnobs, OPERATOR_KEY_HEX};
-use crate::cli::DevnetArgs;
-use crate::config::UsageError;
-use crate::shutdown_signal;
+use crate::model::UsageError;
+use crate::shutdown;
+
+/// `stress-tui devnet`.
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// Number of nodes.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub nodes: u16,
+    /// Port of node 0; node i listens on base-port + i.
+    #[arg(long, default_value_t = 18555, value_parser = clap::value_parser!(u16).range(2..))]
+    pub base_port: u16,
+    /// Port of the admin API (default: base-port - 1).
+    #[arg(long)]
+    pub admin_port: Option<u16>,
+    /// Delay between admission and execution, in milliseconds.
+    #[arg(long, default_value_t = 300)]
+    pub finality_ms: u64,
+    /// Random extra execution delay, up to this many milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub finality_jitter_ms: u64,
+    /// Checkpoint interval in milliseconds.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_ms: u64,
+    /// Executed transactions (and receipts) kept before the oldest are evicted.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub retain: u64,
+    /// Payload layout to verify signatures against: current or legacy-2025.
+    #[arg(long, default_value_t = crate::protocol::PayloadProfile::Current)]
+    pub profile: crate::protocol::PayloadProfile,
+    /// The write surface every node takes at start (its `/api/status`): `v1_only`, `dual`
+    /// (both /v1 and /v2, what a current cluster runs) or `v2_only`. One node: --knob
+    /// N:write-mode=...
+    #[arg(long, default_value_t = crate::protocol::NodeWriteMode::Dual)]
+    pub write_mode: crate::protocol::NodeWriteMode,
+    /// Every node is read-only (an archive node): every write is refused.
+    #[arg(long)]
+    pub read_only: bool,
+    /// A knob for one node at start, NODE:KEY=VALUE (repeatable); e.g. 1:latency-ms=50,
+    /// 2:down=true. Keys: post-capacity, get-capacity, latency-ms, latency-jitter-ms,
+    /// error-ratio, garbage-ratio, lose-ratio, reset-ratio, half-answer-ratio, down, hang,
+    /// read-lag-ms, write-mode
+    /// (`v1_only`, `dual`, `v2_only`), read-only.
+    #[arg(long = "knob", value_name = "NODE:KEY=VALUE")]
+    pub knobs: Vec<String>,
+    /// Print the well-known development operator key and exit.
+    #[arg(long)]
+    pub print_operator_key: bool,
+}
 
 /// Turns the flags into a config, or a usage error naming the flag.
 pub fn config_from_args(args: &DevnetArgs) -> Result<DevnetConfig, UsageError> {
@@ -115,7 +162,7 @@ pub async fn run(args: DevnetArgs) -> anyhow::Result<()> {
         nodes.join(",")
     );
     println!("Ctrl-C stops the devnet.");
-    shutdown_signal().await;
+    shutdown::signal().await;
     let stats = devnet.stats();
     devnet.shutdown().await;
     println!(

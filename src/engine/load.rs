@@ -15,11 +15,10 @@
 //! them, and each runs until the run is cancelled and then until its task tracker is empty, so
 //! that requests in flight at the end of a run are answered, not dropped.
 
+use crate::model::NodeId;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-use crate::stats::NodeId;
 
 /// The load threads started so far and how many there may be.
 pub struct LoadThreads {

@@ -25,26 +25,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use load::LoadThreads;
-pub use node::{Direction, DirectionCounters, Health, NodeCounters, NodeRates, NodeSlot};
+pub use node::{DirectionCounters, Health, NodeCounters, NodeSlot};
 pub use pacer::{IDLE_BACKOFF, PaceContext, SendLog, SendRecord};
 
 use crate::client::{CallError, NodeClient};
-use crate::config::NodeTarget;
+use crate::model::{Direction, FailurePolicy, NodeId, NodeTarget, Op, PerDirection};
 use crate::protocol::{B256, TxKind, WriteSurface};
-use crate::stats::{NodeId, Op};
-
-/// What happens to a down node's share of the load.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum FailurePolicy {
-    /// The share is not sent: the other nodes keep their rates, so each node's numbers stay
-    /// comparable and a failure does not silently load the survivors.
-    #[default]
-    Keep,
-    /// The share is spread evenly over the healthy nodes while the node is down, keeping the
-    /// cluster's offered load constant.
-    Redistribute,
-}
 
 /// Identifies a job between the work source and its completion.
 pub type Ticket = u64;
@@ -100,11 +86,11 @@ pub enum Command {
     },
     SetNodeRates {
         id: NodeId,
-        rates: NodeRates,
+        rates: PerDirection<u32>,
         reply: oneshot::Sender<Result<(), String>>,
     },
     SetTotalRates {
-        rates: NodeRates,
+        rates: PerDirection<u32>,
         reply: oneshot::Sender<Result<(), String>>,
     },
     Pause,
@@ -119,9 +105,9 @@ pub struct NodeView {
     pub id: NodeId,
     pub label: String,
     pub url: String,
-    pub rates: NodeRates,
+    pub rates: PerDirection<u32>,
     /// What its pacers run at (differs from `rates` while another node's share is carried).
-    pub effective: NodeRates,
+    pub effective: PerDirection<u32>,
     #[serde(skip)]
     pub counters: Arc<NodeCounters>,
 }
@@ -154,7 +140,7 @@ pub struct PoolView {
     pub paused: bool,
     pub policy: FailurePolicy,
     /// Sum of the nodes' rates.
-    pub total: NodeRates,
+    pub total: PerDirection<u32>,
     /// Nodes ever removed (their ids are not reused).
     pub removed: Vec<NodeId>,
     /// The most recent live changes, oldest first.
@@ -192,12 +178,12 @@ impl EngineHandle {
         self.ask(|reply| Command::RemoveNode { id, reply }).await
     }
 
-    pub async fn set_node_rates(&self, id: NodeId, rates: NodeRates) -> Result<(), String> {
+    pub async fn set_node_rates(&self, id: NodeId, rates: PerDirection<u32>) -> Result<(), String> {
         self.ask(|reply| Command::SetNodeRates { id, rates, reply })
             .await
     }
 
-    pub async fn set_total_rates(&self, rates: NodeRates) -> Result<(), String> {
+    pub async fn set_total_rates(&self, rates: PerDirection<u32>) -> Result<(), String> {
         self.ask(|reply| Command::SetTotalRates { rates, reply })
             .await
     }
@@ -270,7 +256,7 @@ struct Engine {
 
 /// How the engine starts.
 pub struct EngineSetup {
-    pub targets: Vec<(NodeTarget, NodeRates)>,
+    pub targets: Vec<(NodeTarget, PerDirection<u32>)>,
     pub work: Arc<dyn WorkSource>,
     pub stats: crate::stats::StatsHandle,
     pub max_in_flight: u32,
@@ -346,7 +332,7 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
 }
 
 impl Engine {
-    fn add(&mut self, target: NodeTarget, rates: NodeRates) -> NodeId {
+    fn add(&mut self, target: NodeTarget, rates: PerDirection<u32>) -> NodeId {
         let id = self.next_id;
         self.next_id += 1;
         let client = NodeClient::new(&target.url, self.request_timeout);
@@ -372,8 +358,8 @@ impl Engine {
         id
     }
 
-    fn total(&self) -> NodeRates {
-        let mut total = NodeRates::default();
+    fn total(&self) -> PerDirection<u32> {
+        let mut total = PerDirection::default();
         for node in &self.nodes {
             let rates = *node.rates.borrow();
             total.post += rates.post;
@@ -382,12 +368,12 @@ impl Engine {
         total
     }
 
-    fn spread(&self, total: NodeRates) {
+    fn spread(&self, total: PerDirection<u32>) {
         let posts = split_evenly(total.post, self.nodes.len());
         let gets = split_evenly(total.get, self.nodes.len());
         for ((node, post), get) in self.nodes.iter().zip(posts).zip(gets) {
             node.rates.send_if_modified(|rates| {
-                let next = NodeRates { post, get };
+                let next = PerDirection { post, get };
                 let changed = *rates != next;
                 *rates = next;
                 changed
@@ -401,12 +387,12 @@ impl Engine {
         let healthy: Vec<usize> = (0..self.nodes.len())
             .filter(|&i| self.nodes[i].health() != Health::Down)
             .collect();
-        let mut extra = vec![NodeRates::default(); self.nodes.len()];
+        let mut extra = vec![PerDirection::default(); self.nodes.len()];
         if self.policy == FailurePolicy::Redistribute
             && !healthy.is_empty()
             && healthy.len() < self.nodes.len()
         {
-            let mut orphaned = NodeRates::default();
+            let mut orphaned = PerDirection::default();
             for node in self.nodes.iter().filter(|n| n.health() == Health::Down) {
                 let target = *node.rates.borrow();
                 orphaned.post += target.post;
@@ -415,14 +401,14 @@ impl Engine {
             let posts = split_evenly(orphaned.post, healthy.len());
             let gets = split_evenly(orphaned.get, healthy.len());
             for ((&i, post), get) in healthy.iter().zip(posts).zip(gets) {
-                extra[i] = NodeRates { post, get };
+                extra[i] = PerDirection { post, get };
             }
         }
         let mut changed = false;
         let mut notes = Vec::new();
         for (node, extra) in self.nodes.iter().zip(extra) {
             let target = *node.rates.borrow();
-            let next = NodeRates {
+            let next = PerDirection {
                 post: target.post + extra.post,
                 get: target.get + extra.get,
             };
@@ -479,7 +465,7 @@ impl Engine {
                     Err(format!("{} is already in the pool", target.label))
                 } else {
                     let total = self.total();
-                    let id = self.add(target.clone(), NodeRates::default());
+                    let id = self.add(target.clone(), PerDirection::default());
                     self.spread(total);
                     Ok(id)
                 };

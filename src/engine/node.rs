@@ -11,53 +11,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{ErrorClass, NodeClient};
-use crate::stats::NodeId;
-
-/// POST or GET: each has its own rate and pacer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    #[default]
-    Post,
-    Get,
-}
-
-impl Direction {
-    /// The direction a run's figures are about: GETs in a read-only run, POSTs otherwise.
-    #[must_use]
-    pub fn shown(read_only: bool) -> Self {
-        if read_only {
-            Direction::Get
-        } else {
-            Direction::Post
-        }
-    }
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Post => "post",
-            Direction::Get => "get",
-        }
-    }
-}
-
-/// A node's target rates, requests a second.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct NodeRates {
-    pub post: u32,
-    pub get: u32,
-}
-
-impl NodeRates {
-    #[must_use]
-    pub fn get(self, direction: Direction) -> u32 {
-        match direction {
-            Direction::Post => self.post,
-            Direction::Get => self.get,
-        }
-    }
-}
+use crate::model::{Direction, NodeId, PerDirection};
 
 /// How a node is doing, as its requests see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -188,10 +142,10 @@ pub struct NodeSlot {
     pub label: String,
     pub client: NodeClient,
     /// What the operator asked for.
-    pub rates: watch::Sender<NodeRates>,
+    pub rates: watch::Sender<PerDirection<u32>>,
     /// What the pacers run at: the target, plus a down node's share under
     /// [`FailurePolicy::Redistribute`](super::FailurePolicy).
-    pub effective: watch::Sender<NodeRates>,
+    pub effective: watch::Sender<PerDirection<u32>>,
     pub counters: Arc<NodeCounters>,
     /// Cancels this node's pacers and probe (removal).
     pub cancel: CancellationToken,
@@ -203,7 +157,7 @@ impl NodeSlot {
         id: NodeId,
         label: String,
         client: NodeClient,
-        rates: NodeRates,
+        rates: PerDirection<u32>,
         cancel: CancellationToken,
     ) -> Self {
         Self {

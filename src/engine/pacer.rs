@@ -18,9 +18,10 @@ use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
 use super::alarm::Alarm;
-use super::node::{Direction, Health, NodeSlot};
+use super::node::{Health, NodeSlot};
 use super::schedule::{BurstWindow, Schedule};
 use super::{GetJob, PostJob, WorkSource};
+use crate::model::Direction;
 use crate::stats::{Outcome, Sample, StatsHandle, micros_between};
 
 /// What every pacer of a run shares.
@@ -38,7 +39,7 @@ pub struct PaceContext {
 /// One request's schedule slot and actual send time.
 #[derive(Clone, Copy, Debug)]
 pub struct SendRecord {
-    pub node: crate::stats::NodeId,
+    pub node: crate::model::NodeId,
     pub direction: Direction,
     pub intended: Instant,
     pub sent: Instant,
@@ -90,7 +91,7 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
     let mut paused = ctx.paused.clone();
     let counters = Arc::clone(&node.counters);
     let counters = counters.direction(direction);
-    let mut schedule = Schedule::new(rates.borrow_and_update().get(direction), Instant::now());
+    let mut schedule = Schedule::new(rates.borrow_and_update()[direction], Instant::now());
     let mut window = BurstWindow::default();
     // Precise wake-ups (see `alarm`): tokio's 1 ms timer made slots late in groups.
     let mut alarm = Alarm::new();
@@ -131,7 +132,7 @@ pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContex
             () = node.cancel.cancelled() => return,
             changed = rates.changed() => {
                 if changed.is_err() { return; }
-                schedule = Schedule::new(rates.borrow_and_update().get(direction), Instant::now());
+                schedule = Schedule::new(rates.borrow_and_update()[direction], Instant::now());
                 continue;
             }
             changed = paused.changed() => {

@@ -1,11 +1,17 @@
-//! What a run shows and leaves: the headless progress line and the final summary. Pure
-//! functions over snapshots: no I/O, no clocks.
+//! What a run shows and leaves: the headless progress line, the summary text, the results
+//! folder's files at the end ([`final_files`]) and the recorder that writes the folder while
+//! the run goes ([`recorder`]). Everything is computed from data (a [`RunReport`], snapshots);
+//! the only I/O is writing the files. Thresholds are parsed in [`crate::config`] and evaluated
+//! here.
 
-pub mod files;
+pub mod final_files;
 mod progress;
-pub mod results;
+pub mod recorder;
+mod run_report;
 mod summary;
 pub mod thresholds;
+
+pub use run_report::{Ending, RunReport};
 
 pub use progress::progress_line;
 pub use summary::{distribution_check, summary_text};

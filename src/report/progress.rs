@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::fmt_micros;
-use crate::engine::{Direction, PoolView};
+use crate::engine::PoolView;
+use crate::model::Direction;
 use crate::stats::StatsSnapshot;
 use crate::workload::WorkloadStatus;
 

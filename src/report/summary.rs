@@ -4,8 +4,9 @@
 use std::fmt::Write;
 
 use super::fmt_micros;
-use crate::engine::{Direction, PoolView};
-use crate::run::RunReport;
+use crate::engine::PoolView;
+use crate::model::Direction;
+use crate::report::RunReport;
 use crate::stats::{OpSnapshot, StatsSnapshot};
 
 fn errors_text(op: &OpSnapshot) -> String {
@@ -32,7 +33,7 @@ pub fn distribution_check(
         .iter()
         .map(|n| {
             let count = stats.node(n.id).map_or(0, |s| s.direction(direction).count);
-            (n.label.clone(), count, n.rates.get(direction))
+            (n.label.clone(), count, n.rates[direction])
         })
         .collect();
     let total_sent: u64 = sent.iter().map(|s| s.1).sum();
@@ -272,7 +273,7 @@ fn workload_bound_note(out: &mut String, report: &RunReport) {
         .status
         .reports
         .iter()
-        .find(|p| p.phase == crate::workload::Phase::Sustained)
+        .find(|p| p.phase == crate::model::Phase::Sustained)
     else {
         return;
     };

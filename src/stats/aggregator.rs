@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::histogram::{HistogramPool, LatencyHistogram, Percentiles};
 use super::snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
-use super::{NodeId, Op, Outcome, Sample, micros_between};
+use super::{Outcome, Sample, micros_between};
 use crate::client::ErrorClass;
+use crate::model::{NodeId, Op};
 
 /// Seconds of per-node history kept for charts.
 const HISTORY_SECONDS: usize = 300;

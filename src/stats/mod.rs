@@ -19,73 +19,7 @@ pub use histogram::{HistogramPool, LatencyHistogram, Percentiles};
 pub use snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
 
 use crate::client::ErrorClass;
-
-/// A node's identity for the whole run; never reused after removal.
-pub type NodeId = u32;
-
-/// What a request did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Op {
-    Issue,
-    Grant,
-    Mint,
-    Payment,
-    Receipt,
-    Nonce,
-    Balance,
-    /// Looking a transaction up by hash after an unknown outcome.
-    Lookup,
-    /// Reading the checkpoint head or a checkpoint's hashes (`--confirm checkpoints`).
-    Checkpoint,
-    /// Submit → receipt seen: one per confirmed transaction (not an HTTP request).
-    Confirm,
-    /// Reading a node's `/api/status` again after it refused a write's surface.
-    Status,
-}
-
-impl Op {
-    pub const ALL: [Op; 9] = [
-        Op::Issue,
-        Op::Grant,
-        Op::Mint,
-        Op::Payment,
-        Op::Receipt,
-        Op::Nonce,
-        Op::Balance,
-        Op::Checkpoint,
-        Op::Confirm,
-    ];
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Issue => "issue",
-            Op::Grant => "grant",
-            Op::Mint => "mint",
-            Op::Payment => "payment",
-            Op::Receipt => "receipt",
-            Op::Nonce => "nonce",
-            Op::Balance => "balance",
-            Op::Lookup => "lookup",
-            Op::Checkpoint => "checkpoint",
-            Op::Confirm => "confirm",
-            Op::Status => "status",
-        }
-    }
-
-    /// POSTs: the operations that submit a transaction.
-    #[must_use]
-    pub fn is_post(self) -> bool {
-        matches!(self, Op::Issue | Op::Grant | Op::Mint | Op::Payment)
-    }
-
-    /// Whether this is an HTTP request (everything but confirmations).
-    #[must_use]
-    pub fn is_request(self) -> bool {
-        self != Op::Confirm
-    }
-}
+use crate::model::{NodeId, Op};
 
 /// How a request ended.
 #[derive(Clone, Debug, PartialEq, Eq)]

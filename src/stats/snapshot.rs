@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::histogram::Percentiles;
-use super::{NodeId, Op};
 use crate::client::ErrorClass;
+use crate::model::{NodeId, Op};
 
 /// One operation's totals (for one node, or merged over nodes).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -52,19 +52,19 @@ pub struct SecondSample {
 impl SecondSample {
     /// Requests of one direction answered in that second (ok or not).
     #[must_use]
-    pub fn answered(&self, direction: crate::engine::Direction) -> u64 {
+    pub fn answered(&self, direction: crate::model::Direction) -> u64 {
         match direction {
-            crate::engine::Direction::Post => self.post_ok + self.post_errors,
-            crate::engine::Direction::Get => self.get_ok + self.get_errors,
+            crate::model::Direction::Post => self.post_ok + self.post_errors,
+            crate::model::Direction::Get => self.get_ok + self.get_errors,
         }
     }
 
     /// That second's latency of one direction.
     #[must_use]
-    pub fn latency(&self, direction: crate::engine::Direction) -> Percentiles {
+    pub fn latency(&self, direction: crate::model::Direction) -> Percentiles {
         match direction {
-            crate::engine::Direction::Post => self.post_latency,
-            crate::engine::Direction::Get => self.get_latency,
+            crate::model::Direction::Post => self.post_latency,
+            crate::model::Direction::Get => self.get_latency,
         }
     }
 }
@@ -72,10 +72,10 @@ impl SecondSample {
 impl NodeSnapshot {
     /// Every operation of one direction merged.
     #[must_use]
-    pub fn direction(&self, direction: crate::engine::Direction) -> &OpSnapshot {
+    pub fn direction(&self, direction: crate::model::Direction) -> &OpSnapshot {
         match direction {
-            crate::engine::Direction::Post => &self.post,
-            crate::engine::Direction::Get => &self.get,
+            crate::model::Direction::Post => &self.post,
+            crate::model::Direction::Get => &self.get,
         }
     }
 }

@@ -3,9 +3,8 @@
 //! [`Request`] for the engine, if any. No I/O here: the run loop sends requests and reports
 //! their outcome back as a message.
 
-use crate::config::{NodeTarget, parse_node};
-use crate::engine::{MAX_RATE, NodeRates, PoolView};
-use crate::stats::{NodeId, Op};
+use crate::engine::{MAX_RATE, PoolView};
+use crate::model::{NodeId, NodeTarget, Op, PerDirection, parse_node};
 
 /// What a key press means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,8 +38,8 @@ pub enum Action {
 pub enum Request {
     AddNode(NodeTarget),
     RemoveNode(NodeId),
-    SetNodeRates(NodeId, NodeRates),
-    SetTotalRates(NodeRates),
+    SetNodeRates(NodeId, PerDirection<u32>),
+    SetTotalRates(PerDirection<u32>),
     Pause,
     Resume,
     SkipPhase,
@@ -105,7 +104,11 @@ pub fn step_down(rate: u32) -> u32 {
 }
 
 /// Parses `POST` or `POST/GET`; a missing GET keeps `current.get`.
-pub fn parse_rates(text: &str, current: NodeRates, limit: u64) -> Result<NodeRates, String> {
+pub fn parse_rates(
+    text: &str,
+    current: PerDirection<u32>,
+    limit: u64,
+) -> Result<PerDirection<u32>, String> {
     let (post, get) = match text.trim().split_once('/') {
         Some((post, get)) => (post, Some(get)),
         None => (text.trim(), None),
@@ -129,7 +132,7 @@ pub fn parse_rates(text: &str, current: NodeRates, limit: u64) -> Result<NodeRat
         Some(get) => parse(get, "GET")?,
         None => current.get,
     };
-    Ok(NodeRates { post, get })
+    Ok(PerDirection { post, get })
 }
 
 impl App {
@@ -283,7 +286,7 @@ impl App {
         let selected = self
             .selected_node(pool)
             .map(|n| (n.id, n.rates, n.label.clone()));
-        let adjust = |f: fn(NodeRates) -> NodeRates| {
+        let adjust = |f: fn(PerDirection<u32>) -> PerDirection<u32>| {
             selected
                 .as_ref()
                 .map(|(id, rates, _)| Request::SetNodeRates(*id, f(*rates)))
@@ -297,27 +300,27 @@ impl App {
                 self.selected = (self.selected + 1).min(pool.nodes.len().saturating_sub(1));
                 None
             }
-            Action::RaisePost => adjust(|r| NodeRates {
+            Action::RaisePost => adjust(|r| PerDirection {
                 post: step_up(r.post),
                 ..r
             }),
-            Action::LowerPost => adjust(|r| NodeRates {
+            Action::LowerPost => adjust(|r| PerDirection {
                 post: step_down(r.post),
                 ..r
             }),
-            Action::RaiseGet => adjust(|r| NodeRates {
+            Action::RaiseGet => adjust(|r| PerDirection {
                 get: step_up(r.get),
                 ..r
             }),
-            Action::LowerGet => adjust(|r| NodeRates {
+            Action::LowerGet => adjust(|r| PerDirection {
                 get: step_down(r.get),
                 ..r
             }),
-            Action::RaiseTotal => Some(Request::SetTotalRates(NodeRates {
+            Action::RaiseTotal => Some(Request::SetTotalRates(PerDirection {
                 post: step_up(pool.total.post),
                 get: pool.total.get,
             })),
-            Action::LowerTotal => Some(Request::SetTotalRates(NodeRates {
+            Action::LowerTotal => Some(Request::SetTotalRates(PerDirection {
                 post: step_down(pool.total.post),
                 get: pool.total.get,
             })),
@@ -392,11 +395,11 @@ mod tests {
             id,
             label: format!("127.0.0.1:{port}"),
             url: format!("http://127.0.0.1:{port}"),
-            rates: NodeRates {
+            rates: PerDirection {
                 post,
                 get: 2 * post,
             },
-            effective: NodeRates {
+            effective: PerDirection {
                 post,
                 get: 2 * post,
             },
@@ -405,8 +408,8 @@ mod tests {
         PoolView {
             nodes: vec![node(0, 18555, 100), node(1, 18556, 100), node(5, 18557, 3)],
             paused: false,
-            policy: crate::engine::FailurePolicy::Keep,
-            total: NodeRates {
+            policy: crate::model::FailurePolicy::Keep,
+            total: PerDirection {
                 post: 203,
                 get: 406,
             },
@@ -491,7 +494,7 @@ mod tests {
             press(&mut app, &pool, &[KeyCode::Char('+')]),
             [Request::SetNodeRates(
                 0,
-                NodeRates {
+                PerDirection {
                     post: 110,
                     get: 200
                 }
@@ -508,15 +511,15 @@ mod tests {
         assert_eq!(app.selected, 2, "selection stops at the last node");
         assert_eq!(
             press(&mut app, &pool, &[KeyCode::Char('-')]),
-            [Request::SetNodeRates(5, NodeRates { post: 2, get: 6 })]
+            [Request::SetNodeRates(5, PerDirection { post: 2, get: 6 })]
         );
         assert_eq!(
             press(&mut app, &pool, &[KeyCode::Char(']')]),
-            [Request::SetNodeRates(5, NodeRates { post: 3, get: 7 })]
+            [Request::SetNodeRates(5, PerDirection { post: 3, get: 7 })]
         );
         assert_eq!(
             press(&mut app, &pool, &[KeyCode::Char('T')]),
-            [Request::SetTotalRates(NodeRates {
+            [Request::SetTotalRates(PerDirection {
                 post: 223,
                 get: 406
             })]
@@ -547,7 +550,7 @@ mod tests {
             press(&mut app, &pool, &keys),
             [Request::SetNodeRates(
                 0,
-                NodeRates {
+                PerDirection {
                     post: 250,
                     get: 600
                 }
@@ -561,7 +564,7 @@ mod tests {
         keys.push(KeyCode::Enter);
         assert_eq!(
             press(&mut app, &pool, &keys),
-            [Request::SetTotalRates(NodeRates {
+            [Request::SetTotalRates(PerDirection {
                 post: 900,
                 get: 406
             })]

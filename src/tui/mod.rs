@@ -22,9 +22,10 @@ use tokio::sync::mpsc;
 pub use app::{Action, App, Mode, Request};
 pub use view::{RateTracker, View};
 
-use crate::config::UsageError;
 use crate::engine::EngineHandle;
-use crate::run::{RunHandle, RunReport};
+use crate::model::UsageError;
+use crate::report::RunReport;
+use crate::run::RunHandle;
 
 const FRAME: Duration = Duration::from_millis(100);
 
@@ -122,14 +123,14 @@ pub async fn run(handle: RunHandle) -> anyhow::Result<RunReport> {
     let mut app = App::default();
     let read_only = handle.workload.status().read_only;
     if read_only {
-        app.op = crate::stats::Op::Nonce;
+        app.op = crate::model::Op::Nonce;
     }
-    let mut rates = RateTracker::new(crate::engine::Direction::shown(read_only));
+    let mut rates = RateTracker::new(crate::model::Direction::shown(read_only));
     let (outcomes_tx, mut outcomes) = mpsc::channel::<(String, bool)>(16);
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut finished = handle.workload.finished();
-    let signal = crate::shutdown_signal();
+    let signal = crate::shutdown::signal();
     tokio::pin!(signal);
     let engine = handle.engine.clone();
     loop {

@@ -12,8 +12,8 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::plan::{Wallets, WorkloadPlan};
+use crate::model::NodeId;
 use crate::protocol::{Address, Signer, U256};
-use crate::stats::NodeId;
 
 pub type AccountId = usize;
 
@@ -398,9 +398,9 @@ mod tests {
             sustained: None,
             read_only: false,
             confirm_timeout: Duration::from_secs(1),
-            confirm: super::super::ConfirmBy::Receipts,
+            confirm: crate::model::ConfirmBy::Receipts,
             surface: WriteSurface::V2,
-            surface_choice: super::super::SurfaceChoice::Auto,
+            surface_choice: crate::model::SurfaceChoice::Auto,
             node_modes: Vec::new(),
             node_labels: Vec::new(),
             memo: Memo::default(),

@@ -9,17 +9,18 @@ use bytes::Bytes;
 use super::book::IntentKind;
 use super::checkpoints::CheckpointRead;
 use super::{
-    ConfirmBy, Job, LOOKUP_ELSEWHERE_AFTER, Phase, RECEIPT_POLL, State, TxJob, VERIFY_ATTEMPTS,
-    VERIFY_READ_ATTEMPTS, VERIFY_RETRY_DELAY, Workload,
+    Job, LOOKUP_ELSEWHERE_AFTER, RECEIPT_POLL, State, TxJob, VERIFY_ATTEMPTS, VERIFY_READ_ATTEMPTS,
+    VERIFY_RETRY_DELAY, Workload,
 };
 use crate::client::CallError;
 use crate::engine::Ticket;
+use crate::model::{ConfirmBy, NodeId, Op, Phase};
 use crate::protocol::wire::{
     CheckpointHashes, CheckpointNumberResponse, NonceResponse, Receipt, TokenAccountResponse,
     checkpoint_path,
 };
 use crate::protocol::{Address, B256, U256};
-use crate::stats::{NodeId, Op, Outcome, Sample};
+use crate::stats::{Outcome, Sample};
 
 impl Workload {
     pub(super) fn reserve_get(

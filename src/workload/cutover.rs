@@ -9,9 +9,9 @@ use bytes::Bytes;
 use super::confirm::{decode_failure, typed};
 use super::{State, Workload};
 use crate::client::CallError;
+use crate::model::NodeId;
 use crate::protocol::wire::ApiStatus;
 use crate::protocol::{NodeWriteMode, WriteSurface};
-use crate::stats::NodeId;
 
 impl Workload {
     /// A write refused because `node` no longer takes its surface (410/403, section 8.1): the

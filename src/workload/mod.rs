@@ -37,15 +37,16 @@ use tokio::sync::watch;
 
 use crate::client::CallError;
 use crate::engine::{GetJob, PostJob, Ticket, WorkSource};
+use crate::model::{NodeId, Op, Phase};
 use crate::protocol::wire::API_STATUS_PATH;
 use crate::protocol::{Address, B256, Signer, U256, WriteSurface, token_address};
-use crate::stats::{NodeId, Op, StatsHandle};
+use crate::stats::StatsHandle;
 use book::{AccountBook, AccountId, Intent};
 use checkpoints::CheckpointFollower;
-pub use plan::{ConfirmBy, Phase, Wallets, WorkloadPlan};
+pub use plan::{Wallets, WorkloadPlan};
 use reads::{ReadCycle, ReadLoad};
 pub use status::{PhaseReport, VerifyTally, WorkloadStatus};
-pub use surfaces::{NodeMode, NodeSurface, NodeSurfaces, SurfaceChoice, choose_surface};
+pub use surfaces::{NodeMode, NodeSurface, NodeSurfaces, choose_surface};
 
 /// First receipt check after submission, then every `RECEIPT_POLL` until found.
 const RECEIPT_FIRST_CHECK: Duration = Duration::from_millis(200);

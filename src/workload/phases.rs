@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use super::book::{Intent, IntentKind};
-use super::{Job, Phase, PhaseReport, State, VERIFY_READ_ATTEMPTS, Workload};
+use super::{Job, PhaseReport, State, VERIFY_READ_ATTEMPTS, Workload};
+use crate::model::Phase;
 use crate::protocol::{Address, Signer, U256, token_address};
 
 impl Workload {
@@ -13,7 +14,7 @@ impl Workload {
         state.phase_log.push((phase, at));
         state.phase = phase;
         state.phase_started = now;
-        state.phase_cpu = crate::usage::process_cpu();
+        state.phase_cpu = crate::footprint::process_cpu();
         state.phase_signing_cpu = self.presigned.signing_cpu();
         state.phase_done = 0;
         state.phase_failed = 0;
@@ -94,7 +95,7 @@ impl Workload {
             total: state.phase_total,
             confirmed: state.phase_done,
             failed: state.phase_failed,
-            cpu: crate::usage::process_cpu()
+            cpu: crate::footprint::process_cpu()
                 .zip(state.phase_cpu)
                 .map(|(now, start)| now.saturating_sub(start)),
             signing_cpu: self

@@ -1,67 +1,13 @@
 //! The workload's plan: sizes and amounts (the Go tool's defaults), the keys, the phases, and
 //! the wallets derived from the seed.
 
-use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
-
+use crate::model::ConfirmBy;
 use crate::protocol::wallet::{WalletSeed, WalletTier};
 use crate::protocol::{
     Address, KeyError, Memo, NodeWriteMode, PayloadProfile, Signer, U256, WriteSurface,
 };
-
-/// How the workload learns that a submitted transaction executed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum ConfirmBy {
-    /// A receipt GET per transaction (200 ms after submission, then every 200 ms): each
-    /// transaction's own success or failure, at one GET per transaction.
-    #[default]
-    Receipts,
-    /// Reading the chain's checkpoints (`/v1/checkpoints/by_number`): a transaction counts as
-    /// confirmed when a checkpoint lists it, at ~10 GETs a second whatever the rate. A
-    /// checkpoint does not say whether a transaction succeeded; the verify phase's balances
-    /// do. Transactions no checkpoint listed within 3 s fall back to receipts.
-    Checkpoints,
-}
-
-/// The phases of a run, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Issue,
-    Grant,
-    Mint,
-    Transfer,
-    Sustained,
-    /// The read-only workload (`--post-rate 0`): GETs for `--duration`, nothing signed.
-    Reads,
-    Verify,
-    Done,
-}
-
-impl Phase {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Issue => "issue",
-            Phase::Grant => "grant",
-            Phase::Mint => "mint",
-            Phase::Transfer => "transfer",
-            Phase::Sustained => "sustained",
-            Phase::Reads => "reads",
-            Phase::Verify => "verify",
-            Phase::Done => "done",
-        }
-    }
-}
-
-impl fmt::Display for Phase {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Everything the workload needs to run; built by the run from validated config.
 #[derive(Clone, Debug)]
@@ -100,7 +46,7 @@ pub struct WorkloadPlan {
     /// The write surface chosen before the run (`--write-surface`, the nodes' `/api/status`).
     pub surface: WriteSurface,
     /// What `--write-surface` asked for.
-    pub surface_choice: super::SurfaceChoice,
+    pub surface_choice: crate::model::SurfaceChoice,
     /// Each node's write mode as read before the run, by position in `--nodes` (`None`: no
     /// answer).
     pub node_modes: Vec<Option<NodeWriteMode>>,

@@ -22,9 +22,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Phase, Workload};
+use super::Workload;
 use crate::engine::PostJob;
-use crate::stats::NodeId;
+use crate::model::NodeId;
+use crate::model::Phase;
 
 /// Fewest transactions kept signed while a payment phase runs.
 const MIN_DEPTH: u64 = 4;

@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use crate::model::Op;
 use crate::protocol::Address;
-use crate::stats::Op;
 
 /// Which reads come next.
 #[derive(Debug)]

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{NodeSurface, Phase, SurfaceChoice};
+use super::NodeSurface;
+use crate::model::NodeId;
+use crate::model::{Phase, SurfaceChoice};
 use crate::protocol::{Address, NodeWriteMode, U256, WriteSurface};
-use crate::stats::NodeId;
 
 /// What one phase did.
 #[derive(Clone, Debug, Serialize)]

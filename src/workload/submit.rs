@@ -7,17 +7,17 @@ use rand::RngExt;
 
 use super::book::{AccountId, Intent, IntentKind};
 use super::{
-    CHECKPOINT_FALLBACK, ConfirmBy, Job, MAX_ATTEMPTS, Phase, RECEIPT_FIRST_CHECK, Reserved, State,
-    TxJob, UNCERTAIN_TIMEOUT, Workload, WorkloadPlan, surfaces,
+    CHECKPOINT_FALLBACK, Job, MAX_ATTEMPTS, RECEIPT_FIRST_CHECK, Reserved, State, TxJob,
+    UNCERTAIN_TIMEOUT, Workload, WorkloadPlan, surfaces,
 };
 use crate::client::{CallError, ErrorClass};
 use crate::engine::{PostJob, Ticket};
+use crate::model::{ConfirmBy, NodeId, Op, Phase};
 use crate::protocol::wire::error_code;
 use crate::protocol::{
     Address, AuthorityAction, AuthorityPayload, AuthorityType, B256, IssuePayload, Memo,
     MintPayload, Payload, PaymentPayload, SignedTx, Signer, TxKind, U256, WriteSurface,
 };
-use crate::stats::{NodeId, Op};
 
 impl Workload {
     /// Takes the next intent that may go to `node` (see `book`: an account's transactions in

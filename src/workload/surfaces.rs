@@ -22,33 +22,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::client::CallError;
+use crate::model::{NodeId, SurfaceChoice};
 use crate::protocol::wire::error_code;
 use crate::protocol::{NodeWriteMode, WriteSurface};
-use crate::stats::NodeId;
-
-/// What `--write-surface` asks for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum SurfaceChoice {
-    /// v2 when every node accepts it (`dual`, `v2_only`), else v1 when every node accepts that.
-    #[default]
-    Auto,
-    /// Sign for /v1 (refused before traffic if a node is `v2_only`).
-    V1,
-    /// Sign for /v2, domain-separated (refused before traffic if a node is `v1_only`).
-    V2,
-}
-
-impl SurfaceChoice {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SurfaceChoice::Auto => "auto",
-            SurfaceChoice::V1 => "v1",
-            SurfaceChoice::V2 => "v2",
-        }
-    }
-}
 
 /// A node as the surface choice sees it: its label and the mode its status reported (`None`:
 /// it did not answer).

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use stress_tui::client::ErrorClass;
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
-use stress_tui::engine::{Direction, Health};
-use stress_tui::run::{self, Ending, RunReport};
-use stress_tui::workload::Phase;
+use stress_tui::engine::Health;
+use stress_tui::model::{Direction, Phase};
+use stress_tui::report::{Ending, RunReport};
+use stress_tui::run;
 
 use crate::support::{run_config, run_to_end, set_down, wait_phase};
 
@@ -109,7 +110,7 @@ async fn lost_answers_and_500s_are_looked_up_not_resent() {
         report
             .stats
             .ops
-            .get(&stress_tui::stats::Op::Lookup)
+            .get(&stress_tui::model::Op::Lookup)
             .is_some_and(|l| l.count > 0)
     );
 }
@@ -554,7 +555,7 @@ async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
 async fn confirming_by_checkpoint_survives_garbage_and_loses_nothing() {
     let (report, _devnet) =
         run_with_garbage_on_node_1("faults-garbage-cp", &["--confirm", "checkpoints"]).await;
-    let checkpoint_reads = &report.stats.ops[&stress_tui::stats::Op::Checkpoint];
+    let checkpoint_reads = &report.stats.ops[&stress_tui::model::Op::Checkpoint];
     assert!(
         checkpoint_reads.count > checkpoint_reads.ok,
         "some checkpoint reads got garbage: {checkpoint_reads:?}"

@@ -5,13 +5,14 @@
 use clap::Parser;
 use proptest::prelude::*;
 use stress_tui::cli::Cli;
-use stress_tui::config::{RunConfig, parse_duration, parse_node};
+use stress_tui::config::parse_threshold;
+use stress_tui::config::{RunConfig, parse_duration};
+use stress_tui::model::parse_node;
 use stress_tui::protocol::wire::{
     ChainIdResponse, CheckpointNumberResponse, ErrorBody, HashResponse, IssueResponse, MintInfo,
     NonceResponse, Receipt, SignedRequest, TokenAccountResponse, Transaction,
 };
 use stress_tui::protocol::{IssuePayload, PaymentPayload, PrivateKey, parse_u256};
-use stress_tui::report::thresholds::parse_threshold;
 
 fn decode_all(bytes: &[u8]) {
     let _ = serde_json::from_slice::<ChainIdResponse>(bytes);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use stress_tui::client::{CallError, ErrorClass};
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch};
-use stress_tui::run::Ending;
+use stress_tui::report::Ending;
 
 use crate::support::*;
 
@@ -212,7 +212,7 @@ async fn lookups_ask_the_node_that_took_the_post_not_a_lagging_replica() {
     // The replica catches up for the balance reads of the verify phase.
     wait_phase(
         &handle,
-        stress_tui::workload::Phase::Verify,
+        stress_tui::model::Phase::Verify,
         Duration::from_secs(150),
     )
     .await;

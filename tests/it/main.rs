@@ -17,6 +17,7 @@ mod devnet_rules;
 mod devnet_v2;
 mod faults;
 mod fuzz;
+mod layers;
 mod lost_answers;
 mod oracle;
 mod oracle_v2;

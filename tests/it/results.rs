@@ -10,7 +10,8 @@ use std::time::Duration;
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
-use stress_tui::run::{self, Ending};
+use stress_tui::report::Ending;
+use stress_tui::run;
 
 use crate::support::{key_file, run_config};
 

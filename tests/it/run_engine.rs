@@ -6,12 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use stress_tui::config::parse_node;
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch};
-use stress_tui::engine::{Direction, NodeRates, SendLog};
-use stress_tui::run::{self, Ending, RunHandle};
-use stress_tui::stats::{NodeId, Op};
-use stress_tui::workload::Phase;
+use stress_tui::engine::SendLog;
+use stress_tui::model::{Direction, NodeId, Op, PerDirection, Phase, parse_node};
+use stress_tui::report::Ending;
+use stress_tui::run::{self, RunHandle};
 
 use crate::support::{run_config, run_to_end, set_down, wait_phase};
 
@@ -266,7 +265,7 @@ async fn live_control_adds_removes_rates_and_pauses() {
     // One node's rate: the others keep theirs.
     handle
         .engine
-        .set_node_rates(0, NodeRates { post: 60, get: 100 })
+        .set_node_rates(0, PerDirection { post: 60, get: 100 })
         .await
         .unwrap();
     let pool = handle.engine.pool();
@@ -277,7 +276,7 @@ async fn live_control_adds_removes_rates_and_pauses() {
     assert!(
         handle
             .engine
-            .set_node_rates(9, NodeRates::default())
+            .set_node_rates(9, PerDirection::default())
             .await
             .is_err()
     );
@@ -627,7 +626,7 @@ async fn a_pacer_with_nothing_to_send_backs_off_instead_of_waking_every_slot() {
     let engine = stress_tui::engine::spawn_engine(stress_tui::engine::EngineSetup {
         targets: vec![(
             parse_node(&devnet.urls()[0]).unwrap(),
-            NodeRates {
+            PerDirection {
                 post: 8_000,
                 get: 8_000,
             },
@@ -640,7 +639,7 @@ async fn a_pacer_with_nothing_to_send_backs_off_instead_of_waking_every_slot() {
         quit: tokio_util::sync::CancellationToken::new(),
         tracker: tokio_util::task::TaskTracker::new(),
         send_log: None,
-        on_node_failure: stress_tui::engine::FailurePolicy::Keep,
+        on_node_failure: stress_tui::model::FailurePolicy::Keep,
     });
     let window = Duration::from_millis(500);
     tokio::time::sleep(window).await;

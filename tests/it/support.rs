@@ -222,7 +222,7 @@ pub fn run_config(urls: &[String], name: &str, extra: &[&str]) -> stress_tui::co
 /// Waits until the run's workload reaches `phase` (at most `limit`).
 pub async fn wait_phase(
     handle: &stress_tui::run::RunHandle,
-    phase: stress_tui::workload::Phase,
+    phase: stress_tui::model::Phase,
     limit: Duration,
 ) {
     let started = std::time::Instant::now();
@@ -257,7 +257,7 @@ pub async fn run_to_end(
     flags: &[&str],
     limit: Duration,
 ) -> (
-    stress_tui::run::RunReport,
+    stress_tui::report::RunReport,
     std::sync::Arc<stress_tui::workload::Workload>,
 ) {
     let handle = stress_tui::run::start(run_config(urls, name, flags))

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use stress_tui::client::ErrorClass;
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, NodeKnobs};
+use stress_tui::model::Phase;
 use stress_tui::protocol::wire::{Checkpoint, CheckpointTransactions, TransactionData};
 use stress_tui::protocol::{Memo, NodeWriteMode, WriteSurface};
-use stress_tui::run::{Ending, RunReport};
-use stress_tui::workload::Phase;
+use stress_tui::report::{Ending, RunReport};
 
 use crate::support::{client, run_config, run_to_end, wait_phase};
 
@@ -216,7 +216,9 @@ async fn refused_before_traffic(
         panic!("a run against {modes:?} started");
     };
     assert!(
-        error.downcast_ref::<stress_tui::UsageError>().is_some(),
+        error
+            .downcast_ref::<stress_tui::model::UsageError>()
+            .is_some(),
         "not a usage error (exit 2): {error:#}"
     );
     assert_eq!(devnet.stats().admitted, 0, "no transaction");

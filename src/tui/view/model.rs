@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crate::engine::{Direction, Health, NodeRates, PoolView};
-use crate::stats::{NodeId, Op, OpSnapshot, StatsSnapshot};
-use crate::workload::{Phase, WorkloadStatus};
+use crate::engine::{Health, PoolView};
+use crate::model::{Direction, NodeId, Op, PerDirection, Phase};
+use crate::stats::{OpSnapshot, StatsSnapshot};
+use crate::workload::WorkloadStatus;
 
 /// One row of the nodes table.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -15,9 +16,9 @@ pub struct NodeRow {
     pub id: NodeId,
     pub label: String,
     pub health: Option<Health>,
-    pub target: NodeRates,
+    pub target: PerDirection<u32>,
     /// What the pacers run at: differs from `target` while carrying a down node's share.
-    pub effective: NodeRates,
+    pub effective: PerDirection<u32>,
     /// Per second, POST side: slots with work, requests sent, successes, confirmations.
     pub offered: f64,
     pub sent: f64,
@@ -182,8 +183,8 @@ impl View {
             phases,
             paused: pool.paused,
             policy: match pool.policy {
-                crate::engine::FailurePolicy::Keep => "keep".to_owned(),
-                crate::engine::FailurePolicy::Redistribute => "redistribute".to_owned(),
+                crate::model::FailurePolicy::Keep => "keep".to_owned(),
+                crate::model::FailurePolicy::Redistribute => "redistribute".to_owned(),
             },
             finished,
             failure: status.failure.clone(),

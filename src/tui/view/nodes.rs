@@ -7,7 +7,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 
 use super::{NodeRow, View, node_color};
-use crate::engine::{Direction, Health};
+use crate::engine::Health;
+use crate::model::Direction;
 use crate::report::fmt_micros;
 use crate::tui::app::App;
 

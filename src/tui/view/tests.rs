@@ -7,7 +7,8 @@ use ratatui::layout::Rect;
 
 use super::model::{NodeRow, PhaseLine, View};
 use super::{draw, errors, events, footer, header, histogram, nodes, phases, tps};
-use crate::engine::{Health, NodeRates};
+use crate::engine::Health;
+use crate::model::PerDirection;
 use crate::stats::{OpSnapshot, Percentiles};
 use crate::tui::app::{App, Mode};
 
@@ -16,11 +17,11 @@ fn row(id: u32, label: &str, health: Health, post: u32, sent: f64, errors: u64) 
         id,
         label: label.to_owned(),
         health: Some(health),
-        target: NodeRates {
+        target: PerDirection {
             post,
             get: post * 2,
         },
-        effective: NodeRates {
+        effective: PerDirection {
             post: if id == 1 { post + 83 } else { post },
             get: post * 2,
         },
@@ -46,7 +47,7 @@ fn fixture() -> View {
     ];
     let total = NodeRow {
         label: "total".to_owned(),
-        target: NodeRates {
+        target: PerDirection {
             post: 500,
             get: 1000,
         },
@@ -67,7 +68,7 @@ fn fixture() -> View {
             .collect::<Vec<_>>()
     };
     View {
-        focus: crate::engine::Direction::Post,
+        focus: crate::model::Direction::Post,
         elapsed_s: 95,
         phase: "transfer".to_owned(),
         phase_done: 5_120,
@@ -243,7 +244,7 @@ fn nodes_pane_narrow_and_wide() {
 #[test]
 fn read_only_run_labels_nodes_and_tps_as_gets() {
     let view = View {
-        focus: crate::engine::Direction::Get,
+        focus: crate::model::Direction::Get,
         ..fixture()
     };
     insta::assert_snapshot!(

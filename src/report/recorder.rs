@@ -23,9 +23,9 @@ use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use tokio::sync::{mpsc, watch};
 
 use crate::client::ErrorClass;
-use crate::config::UsageError;
-use crate::engine::{Direction, NodeCounters, PoolView};
-use crate::stats::{Interval, NodeId, SecondSample};
+use crate::engine::{NodeCounters, PoolView};
+use crate::model::{Direction, NodeId, UsageError};
+use crate::stats::{Interval, SecondSample};
 use crate::workload::Workload;
 
 /// `YYYYMMDDTHHMMSSZ` of a Unix time (UTC), for folder names.

@@ -1,9 +1,27 @@
-//! What the load generator itself costs: CPU time and peak resident memory of this process, read
-//! from `/proc/self` (Linux; `None` elsewhere). Reported per phase and in `summary.json`, so
+//! What the load generator itself costs (its footprint): CPU time and peak resident memory of
+//! this process, read from `/proc/self` (Linux; `None` elsewhere). Reported per phase and in `summary.json`, so
 //! that a run says how much of a core it needed for the load it produced, and so that the
 //! benchmark scripts can compare it with other tools on the same work.
 
 use std::time::Duration;
+
+/// The generator's own cost at one moment: CPU time so far and peak RSS so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    pub cpu: Option<Duration>,
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl Footprint {
+    /// Reads this process's footprint now.
+    #[must_use]
+    pub fn now() -> Self {
+        Self {
+            cpu: process_cpu(),
+            peak_rss_kib: peak_rss_kib(),
+        }
+    }
+}
 
 /// Clock ticks a second of `/proc/<pid>/stat` times: 100 on every Linux architecture we run on
 /// (the kernel's `USER_HZ`).

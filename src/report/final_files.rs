@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::thresholds::ThresholdResult;
 use crate::client::ErrorClass;
 use crate::config::RunConfig;
-use crate::run::RunReport;
+use crate::report::RunReport;
 use crate::stats::{OpSnapshot, Percentiles};
 use crate::workload::Workload;
 
@@ -269,8 +269,8 @@ pub fn summary_json(
             "confirmed": p.confirmed, "failed": p.failed,
             "cpu_s": p.cpu.map(|c| c.as_secs_f64()),
             "signing_cpu_s": p.signing_cpu.as_secs_f64() })).collect::<Vec<_>>(),
-        "generator": { "cpu_s": crate::usage::process_cpu().map(|c| c.as_secs_f64()),
-                       "peak_rss_kib": crate::usage::peak_rss_kib() },
+        "generator": { "cpu_s": report.generator.cpu.map(|c| c.as_secs_f64()),
+                       "peak_rss_kib": report.generator.peak_rss_kib },
         "transactions": { "submitted": status.submitted, "signed_ahead": status.signed_ahead,
                           "confirmed": status.confirmed,
                           "failed": status.failed, "resyncs": status.resyncs, "recovered": status.recovered,

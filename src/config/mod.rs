@@ -2,133 +2,21 @@
 //! [`crate::cli`]; here values are checked and turned into types, with errors that name the
 //! flag and what would be valid. No I/O beyond reading key files.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::cli::RunArgs;
+use crate::model::{NodeTarget, UsageError, parse_node};
 use crate::protocol::wallet::WalletSeed;
-use crate::protocol::{Address, Memo, PayloadProfile, PrivateKey, U256, parse_u256};
-use crate::report::thresholds::{Threshold, node_position, parse_threshold};
+use crate::protocol::{Address, Memo, PayloadProfile, PrivateKey, U256};
+mod thresholds;
+mod values;
 
-/// A command-line mistake: printed as one line, exit code 2, before any traffic is sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(String);
+pub use thresholds::{Compare, Scope, Stat, Threshold, node_position, parse_threshold};
 
-impl UsageError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
-}
-
-impl fmt::Display for UsageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
-/// A node to load: its base URL and the label shown for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NodeTarget {
-    /// `http(s)://host:port`, no trailing slash.
-    pub url: String,
-    /// `host:port`.
-    pub label: String,
-}
-
-/// Parses `host:port`, `http://host:port` or `https://host[:port]` into a target.
-pub fn parse_node(text: &str) -> Result<NodeTarget, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("empty node address (expected host:port or http://host:port)".to_owned());
-    }
-    let (scheme, rest) = match text.split_once("://") {
-        Some(("http", rest)) => ("http", rest),
-        Some(("https", rest)) => ("https", rest),
-        Some((other, _)) => return Err(format!("`{text}`: scheme `{other}` is not http or https")),
-        None => ("http", text),
-    };
-    let rest = rest.trim_end_matches('/');
-    if rest.contains('/') || rest.contains('?') {
-        return Err(format!(
-            "`{text}`: give the node's base address only, without a path"
-        ));
-    }
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || host.starts_with('[') => {
-            let port: u16 = port.parse().ok().filter(|p| *p != 0).ok_or_else(|| {
-                format!("`{text}`: port `{port}` is not a number from 1 to 65535")
-            })?;
-            (host, port)
-        }
-        _ if scheme == "https" => (rest, 443),
-        _ => {
-            return Err(format!(
-                "`{text}`: missing port (expected host:port, e.g. 127.0.0.1:18555)"
-            ));
-        }
-    };
-    let host_valid = !host.is_empty()
-        && (host.starts_with('[') && host.ends_with(']')
-            || host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'));
-    if !host_valid {
-        return Err(format!(
-            "`{text}`: `{host}` is not a host name or IP address"
-        ));
-    }
-    Ok(NodeTarget {
-        url: format!("{scheme}://{host}:{port}"),
-        label: format!("{host}:{port}"),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn node_addresses_parse_to_base_urls() {
-        let cases = [
-            ("127.0.0.1:18555", "http://127.0.0.1:18555"),
-            ("http://127.0.0.1:18556/", "http://127.0.0.1:18556"),
-            (
-                "https://api.testnet.1money.network",
-                "https://api.testnet.1money.network:443",
-            ),
-            ("localhost:80", "http://localhost:80"),
-            ("[::1]:18555", "http://[::1]:18555"),
-        ];
-        for (input, url) in cases {
-            assert_eq!(parse_node(input).unwrap().url, url, "{input}");
-        }
-        for bad in [
-            "",
-            "127.0.0.1",
-            "127.0.0.1:0",
-            "127.0.0.1:70000",
-            "ftp://x:1",
-            "x:1/v1",
-            "bad host:1",
-            ":80",
-        ] {
-            assert!(parse_node(bad).is_err(), "{bad} accepted");
-        }
-    }
-}
-
-/// Where the operator (or master) key comes from.
-#[derive(Clone, Debug)]
-pub enum KeySource {
-    File(std::path::PathBuf),
-    Env(&'static str),
-    /// The embedded devnet's well-known key.
-    Devnet,
-    /// Same as the operator key.
-    Operator,
-}
+pub use values::{MAX_TOTAL_RATE, parse_duration};
+use values::{
+    amount, count, memo_from_args, number, parse_run_duration, parse_symbol, parse_token, timeout,
+};
 
 /// A validated stress run.
 #[derive(Clone, Debug)]
@@ -145,7 +33,7 @@ pub struct RunConfig {
     pub token: Option<Address>,
     pub profile: PayloadProfile,
     /// `--write-surface`: the surface is chosen from it and the nodes' status before traffic.
-    pub write_surface: crate::workload::SurfaceChoice,
+    pub write_surface: crate::model::SurfaceChoice,
     /// The memo of every payment (empty: none).
     pub memo: Memo,
     pub duration: Option<Duration>,
@@ -162,140 +50,15 @@ pub struct RunConfig {
     pub max_in_flight: u32,
     pub request_timeout: Duration,
     pub confirm_timeout: Duration,
-    pub confirm: crate::workload::plan::ConfirmBy,
+    pub confirm: crate::model::ConfirmBy,
     pub max_outage: Duration,
-    pub on_node_failure: crate::engine::FailurePolicy,
+    pub on_node_failure: crate::model::FailurePolicy,
     pub allow_mainnet: bool,
     pub out: Option<std::path::PathBuf>,
     pub thresholds: Vec<Threshold>,
     pub export_keys: bool,
     /// Keep every send's times (tests and benches; not a flag).
     pub send_log: Option<std::sync::Arc<crate::engine::SendLog>>,
-}
-
-/// The memo of every payment, within the node's limits (PROTOCOL.md section 8.3).
-fn memo_from_args(args: &RunArgs, post_rate: u32) -> Result<Memo, UsageError> {
-    let memo = Memo::new(&args.memo_type, &args.memo_format, &args.memo_data);
-    memo.validate().map_err(|e| {
-        UsageError::new(format!(
-            "--memo-type/--memo-format/--memo-data: {}",
-            e.message
-        ))
-    })?;
-    if post_rate == 0 && !memo.is_empty() {
-        return Err(UsageError::new(
-            "--memo-type/--memo-format/--memo-data go on payments; --post-rate 0 sends none",
-        ));
-    }
-    Ok(memo)
-}
-
-/// Parses a duration: a number with a unit, ms, s, m or h (e.g. 500ms, 90s, 10m).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 90s, 10m, 1h)"))?;
-    let millis = match unit {
-        "ms" => Some(value),
-        "s" => value.checked_mul(1_000),
-        "m" => value.checked_mul(60_000),
-        "h" => value.checked_mul(3_600_000),
-        _ => return Err(format!("`{text}` needs a unit: ms, s, m or h (e.g. 90s)")),
-    }
-    .ok_or_else(|| format!("`{text}` is too long"))?;
-    Ok(Duration::from_millis(millis))
-}
-
-fn number<T: std::str::FromStr>(
-    flag: &str,
-    text: &str,
-    valid: &str,
-    ok: impl Fn(&T) -> bool,
-) -> Result<T, UsageError> {
-    text.trim()
-        .parse::<T>()
-        .ok()
-        .filter(|v| ok(v))
-        .ok_or_else(|| UsageError::new(format!("{flag} `{text}`: expected {valid}")))
-}
-
-fn count(flag: &str, text: &str, max: u32) -> Result<u32, UsageError> {
-    number::<u32>(
-        flag,
-        text,
-        &format!("a whole number from 1 to {max}"),
-        |v| (1..=max).contains(v),
-    )
-}
-
-fn amount(flag: &str, text: &str) -> Result<U256, UsageError> {
-    parse_u256(text.trim())
-        .ok()
-        .filter(|v| !v.is_zero())
-        .ok_or_else(|| {
-            UsageError::new(format!(
-                "{flag} `{text}`: expected a positive whole number of base units"
-            ))
-        })
-}
-
-fn timeout(flag: &str, text: &str) -> Result<Duration, UsageError> {
-    parse_duration(text)
-        .ok()
-        .filter(|d| *d >= Duration::from_millis(10) && *d <= Duration::from_secs(600))
-        .ok_or_else(|| {
-            UsageError::new(format!(
-                "{flag} `{text}`: expected a duration from 10ms to 600s, e.g. 10s"
-            ))
-        })
-}
-
-fn parse_token(text: &str) -> Result<Address, UsageError> {
-    let digits = text.strip_prefix("0x").unwrap_or("");
-    if digits.len() == 40 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        text.parse::<Address>()
-            .map_err(|e| UsageError::new(format!("--token `{text}`: {e}")))
-    } else {
-        Err(UsageError::new(format!(
-            "--token `{text}`: expected 0x followed by 40 hex digits"
-        )))
-    }
-}
-
-fn parse_run_duration(text: &str) -> Result<Duration, UsageError> {
-    match parse_duration(text) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        Ok(_) => Err(UsageError::new("--duration: must be above 0")),
-        Err(e) => Err(UsageError::new(format!("--duration: {e}"))),
-    }
-}
-
-fn parse_symbol(given: Option<&str>) -> Result<String, UsageError> {
-    let symbol = given.map_or_else(|| format!("1USD{}", utc_hhmmss()), str::to_owned);
-    if symbol.is_empty() || symbol.len() > 20 || !symbol.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
-        return Err(UsageError::new(format!(
-            "--symbol `{symbol}`: expected 1 to 20 letters or digits"
-        )));
-    }
-    Ok(symbol)
-}
-
-/// The largest total rate accepted, per direction.
-pub const MAX_TOTAL_RATE: u32 = 1_000_000;
-
-/// Today's UTC time as HHMMSS, for the default symbol.
-fn utc_hhmmss() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let day = secs % 86_400;
-    format!("{:02}{:02}{:02}", day / 3600, day % 3600 / 60, day % 60)
 }
 
 impl RunConfig {

@@ -1,0 +1,34 @@
+//! The shared words of the whole crate, at the bottom of the layers: what several layers speak
+//! of (a node's identity and address, a direction, an operation, a phase, the choices a run
+//! makes, a usage error). Nothing here imports from another module of the crate, so every layer
+//! can use it without pulling in another layer.
+
+mod choices;
+mod direction;
+mod node;
+mod op;
+
+use std::fmt;
+
+pub use choices::{ConfirmBy, FailurePolicy, SurfaceChoice};
+pub use direction::{Direction, PerDirection};
+pub use node::{NodeId, NodeTarget, parse_node};
+pub use op::{Op, Phase};
+
+/// A command-line mistake: printed as one line, exit code 2, before any traffic is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(String);
+
+impl UsageError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}

@@ -1,0 +1,46 @@
+//! What a finished run leaves: the [`RunReport`] every report (summary text, JSON, CSV,
+//! thresholds) is computed from, and why the run ended.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::thresholds::ThresholdResult;
+use crate::engine::PoolView;
+use crate::footprint::Footprint;
+use crate::stats::StatsSnapshot;
+use crate::workload::WorkloadStatus;
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    Completed,
+    Failed,
+    Interrupted,
+}
+
+/// What a finished run leaves.
+#[derive(Debug)]
+pub struct RunReport {
+    pub ending: Ending,
+    pub status: WorkloadStatus,
+    pub stats: Arc<StatsSnapshot>,
+    pub pool: Arc<PoolView>,
+    pub elapsed: Duration,
+    /// The results folder.
+    pub out_dir: std::path::PathBuf,
+    pub thresholds: Vec<ThresholdResult>,
+    /// Problems writing results (the run itself is unaffected).
+    pub write_errors: Vec<String>,
+    /// `accounts_detail.csv` holds the wallets' private keys (`--export-keys`).
+    pub keys_exported: bool,
+    /// The generator's own CPU time and peak RSS, read when the run ended.
+    pub generator: Footprint,
+}
+
+impl RunReport {
+    #[must_use]
+    pub fn thresholds_failed(&self) -> bool {
+        self.thresholds.iter().any(|t| !t.passed)
+    }
+}
