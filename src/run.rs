@@ -299,7 +299,6 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         .start_signer()
         .context("starting the signer thread")?;
     let cancel = CancellationToken::new();
-    let quit = CancellationToken::new();
     let tracker = TaskTracker::new();
     let rates = initial_rates(&config, config.nodes.len());
     let engine = spawn_engine(EngineSetup {
@@ -309,7 +308,6 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         max_in_flight: config.max_in_flight,
         request_timeout: config.request_timeout,
         cancel: cancel.clone(),
-        quit: quit.clone(),
         tracker: tracker.clone(),
         send_log: config.send_log.clone(),
         on_node_failure: config.on_node_failure,
@@ -329,7 +327,6 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         workload: Arc::clone(&workload),
         engine: engine.clone(),
         interrupt: interrupt.clone(),
-        quit,
         cancel,
         tracker,
         stop_stats,
@@ -358,7 +355,6 @@ struct Drive {
     workload: Arc<Workload>,
     engine: EngineHandle,
     interrupt: CancellationToken,
-    quit: CancellationToken,
     cancel: CancellationToken,
     tracker: TaskTracker,
     stop_stats: CancellationToken,
@@ -393,14 +389,13 @@ async fn outage(engine: &EngineHandle, max_outage: Duration) {
     }
 }
 
-/// Waits for the end (done, interrupt or quit), stops the pacers, lets in-flight requests
+/// Waits for the end (done, interrupt, or every node down too long), stops the pacers, lets in-flight requests
 /// finish (bounded by the request timeout), and collects the final numbers.
 async fn drive(d: Drive) -> anyhow::Result<RunReport> {
     let mut finished = d.workload.finished();
     let interrupted = tokio::select! {
         _ = finished.wait_for(|done| *done) => false,
         () = d.interrupt.cancelled() => true,
-        () = d.quit.cancelled() => true,
         () = outage(&d.engine, d.max_outage) => {
             d.workload.abort(&format!("every node was down for {} s (--max-outage)", d.max_outage.as_secs()));
             false

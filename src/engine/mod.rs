@@ -10,6 +10,7 @@
 //! removing a node re-splits the current total; setting one node's rate changes only that node
 //! (the total becomes the sum).
 
+mod actor;
 mod alarm;
 mod load;
 mod node;
@@ -24,12 +25,13 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use actor::Engine;
 pub use load::LoadThreads;
-pub use node::{DirectionCounters, Health, NodeCounters, NodeSlot};
+pub use node::{DirectionCounters, Health, NodeCounters, PoolNode};
 pub use pacer::{IDLE_BACKOFF, PaceContext, SendLog, SendRecord};
 
-use crate::client::{CallError, NodeClient};
-use crate::model::{Direction, FailurePolicy, NodeId, NodeTarget, Op, PerDirection};
+use crate::client::CallError;
+use crate::model::{FailurePolicy, NodeId, NodeTarget, Op, PerDirection};
 use crate::protocol::{B256, TxKind, WriteSurface};
 
 /// Identifies a job between the work source and its completion.
@@ -96,7 +98,6 @@ pub enum Command {
     Pause,
     Resume,
     SkipPhase,
-    Quit,
 }
 
 /// One node as the faces see it.
@@ -207,10 +208,6 @@ impl EngineHandle {
         let _ = self.tx.send(Command::SkipPhase).await;
     }
 
-    pub async fn quit(&self) {
-        let _ = self.tx.send(Command::Quit).await;
-    }
-
     #[must_use]
     pub fn pool(&self) -> Arc<PoolView> {
         Arc::clone(&self.view.borrow())
@@ -234,26 +231,6 @@ pub fn split_evenly(total: u32, n: usize) -> Vec<u32> {
         .collect()
 }
 
-/// The engine's own state.
-struct Engine {
-    nodes: Vec<Arc<NodeSlot>>,
-    removed: Vec<NodeId>,
-    next_id: NodeId,
-    paused: watch::Sender<bool>,
-    ctx: Arc<PaceContext>,
-    view: watch::Sender<Arc<PoolView>>,
-    request_timeout: std::time::Duration,
-    cancel: CancellationToken,
-    /// Fires when an operator asks to quit.
-    quit: CancellationToken,
-    started: std::time::Instant,
-    events: std::collections::VecDeque<EngineEvent>,
-    next_event: u64,
-    policy: FailurePolicy,
-    /// Where the nodes' pacers and requests run.
-    load: LoadThreads,
-}
-
 /// How the engine starts.
 pub struct EngineSetup {
     pub targets: Vec<(NodeTarget, PerDirection<u32>)>,
@@ -263,8 +240,6 @@ pub struct EngineSetup {
     pub request_timeout: std::time::Duration,
     /// Cancelled when the run ends: pacers stop.
     pub cancel: CancellationToken,
-    /// Cancelled by the engine on [`Command::Quit`].
-    pub quit: CancellationToken,
     pub tracker: TaskTracker,
     pub send_log: Option<Arc<SendLog>>,
     pub on_node_failure: FailurePolicy,
@@ -292,7 +267,6 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
         view: view_tx,
         request_timeout: setup.request_timeout,
         cancel: setup.cancel.clone(),
-        quit: setup.quit,
         started: std::time::Instant::now(),
         events: std::collections::VecDeque::new(),
         next_event: 0,
@@ -329,261 +303,6 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
         }
     });
     EngineHandle { tx, view: view_rx }
-}
-
-impl Engine {
-    fn add(&mut self, target: NodeTarget, rates: PerDirection<u32>) -> NodeId {
-        let id = self.next_id;
-        self.next_id += 1;
-        let client = NodeClient::new(&target.url, self.request_timeout);
-        let slot = Arc::new(NodeSlot::new(
-            id,
-            target.label,
-            client,
-            rates,
-            self.cancel.child_token(),
-        ));
-        let thread = self.load.for_node(id);
-        for direction in [Direction::Post, Direction::Get] {
-            self.ctx.tracker.spawn_on(
-                pacer::pace(direction, Arc::clone(&slot), Arc::clone(&self.ctx)),
-                &thread,
-            );
-        }
-        // On the node's thread too: the connections it opens join the node's pool.
-        self.ctx
-            .tracker
-            .spawn_on(pacer::probe(Arc::clone(&slot)), &thread);
-        self.nodes.push(slot);
-        id
-    }
-
-    fn total(&self) -> PerDirection<u32> {
-        let mut total = PerDirection::default();
-        for node in &self.nodes {
-            let rates = *node.rates.borrow();
-            total.post += rates.post;
-            total.get += rates.get;
-        }
-        total
-    }
-
-    fn spread(&self, total: PerDirection<u32>) {
-        let posts = split_evenly(total.post, self.nodes.len());
-        let gets = split_evenly(total.get, self.nodes.len());
-        for ((node, post), get) in self.nodes.iter().zip(posts).zip(gets) {
-            node.rates.send_if_modified(|rates| {
-                let next = PerDirection { post, get };
-                let changed = *rates != next;
-                *rates = next;
-                changed
-            });
-        }
-    }
-
-    /// Derives every node's effective rates from the targets, health and policy; answers
-    /// whether any changed.
-    fn rebalance(&mut self) -> bool {
-        let healthy: Vec<usize> = (0..self.nodes.len())
-            .filter(|&i| self.nodes[i].health() != Health::Down)
-            .collect();
-        let mut extra = vec![PerDirection::default(); self.nodes.len()];
-        if self.policy == FailurePolicy::Redistribute
-            && !healthy.is_empty()
-            && healthy.len() < self.nodes.len()
-        {
-            let mut orphaned = PerDirection::default();
-            for node in self.nodes.iter().filter(|n| n.health() == Health::Down) {
-                let target = *node.rates.borrow();
-                orphaned.post += target.post;
-                orphaned.get += target.get;
-            }
-            let posts = split_evenly(orphaned.post, healthy.len());
-            let gets = split_evenly(orphaned.get, healthy.len());
-            for ((&i, post), get) in healthy.iter().zip(posts).zip(gets) {
-                extra[i] = PerDirection { post, get };
-            }
-        }
-        let mut changed = false;
-        let mut notes = Vec::new();
-        for (node, extra) in self.nodes.iter().zip(extra) {
-            let target = *node.rates.borrow();
-            let next = PerDirection {
-                post: target.post + extra.post,
-                get: target.get + extra.get,
-            };
-            let moved = node.effective.send_if_modified(|effective| {
-                let moved = *effective != next;
-                *effective = next;
-                moved
-            });
-            if moved && next != target {
-                notes.push(format!(
-                    "{} carries +{} POST/s, +{} GET/s of down nodes",
-                    node.label, extra.post, extra.get
-                ));
-            }
-            changed |= moved;
-        }
-        for note in notes {
-            self.log(note);
-        }
-        changed
-    }
-
-    fn log(&mut self, text: String) {
-        self.events.push_back(EngineEvent {
-            seq: self.next_event,
-            at: self.started.elapsed(),
-            text,
-        });
-        self.next_event += 1;
-        if self.events.len() > RECENT_EVENTS {
-            self.events.pop_front();
-        }
-    }
-
-    fn label(&self, id: NodeId) -> String {
-        self.nodes
-            .iter()
-            .find(|n| n.id == id)
-            .map_or_else(|| format!("node {id}"), |n| n.label.clone())
-    }
-
-    /// Logs a command's effect, or its refusal.
-    fn log_result<T>(&mut self, what: String, result: &Result<T, String>) {
-        match result {
-            Ok(_) => self.log(what),
-            Err(reason) => self.log(format!("refused: {what}: {reason}")),
-        }
-    }
-
-    fn handle(&mut self, command: Command) {
-        match command {
-            Command::AddNode { target, reply } => {
-                let result = if self.nodes.iter().any(|n| n.client.base_url() == target.url) {
-                    Err(format!("{} is already in the pool", target.label))
-                } else {
-                    let total = self.total();
-                    let id = self.add(target.clone(), PerDirection::default());
-                    self.spread(total);
-                    Ok(id)
-                };
-                self.log_result(format!("add node {}", target.label), &result);
-                // Publish first: whoever awaits the reply sees the new pool.
-                self.rebalance();
-                self.publish();
-                let _ = reply.send(result);
-            }
-            Command::RemoveNode { id, reply } => {
-                let what = format!("remove node {}", self.label(id));
-                let result = match self.nodes.iter().position(|n| n.id == id) {
-                    None => Err(format!("no node {id} in the pool")),
-                    Some(_) if self.nodes.len() == 1 => {
-                        Err("cannot remove the last node".to_owned())
-                    }
-                    Some(index) => {
-                        let total = self.total();
-                        let node = self.nodes.remove(index);
-                        node.cancel.cancel();
-                        self.removed.push(id);
-                        self.spread(total);
-                        Ok(())
-                    }
-                };
-                self.log_result(what, &result);
-                // Publish first: whoever awaits the reply sees the new pool.
-                self.rebalance();
-                self.publish();
-                let _ = reply.send(result);
-            }
-            Command::SetNodeRates { id, rates, reply } => {
-                let what = format!(
-                    "set {} to {} POST/s, {} GET/s",
-                    self.label(id),
-                    rates.post,
-                    rates.get
-                );
-                let result = if rates.post > MAX_RATE || rates.get > MAX_RATE {
-                    Err(format!("a node's rate must be at most {MAX_RATE}/s"))
-                } else {
-                    match self.nodes.iter().find(|n| n.id == id) {
-                        None => Err(format!("no node {id} in the pool")),
-                        Some(node) => {
-                            node.rates.send_replace(rates);
-                            Ok(())
-                        }
-                    }
-                };
-                self.log_result(what, &result);
-                // Publish first: whoever awaits the reply sees the new pool.
-                self.rebalance();
-                self.publish();
-                let _ = reply.send(result);
-            }
-            Command::SetTotalRates { rates, reply } => {
-                let limit = u64::from(MAX_RATE) * self.nodes.len() as u64;
-                let result = if u64::from(rates.post) > limit || u64::from(rates.get) > limit {
-                    Err(format!(
-                        "total rates must be at most {limit}/s for {} nodes",
-                        self.nodes.len()
-                    ))
-                } else {
-                    self.spread(rates);
-                    Ok(())
-                };
-                self.log_result(
-                    format!("set total to {} POST/s, {} GET/s", rates.post, rates.get),
-                    &result,
-                );
-                // Publish first: whoever awaits the reply sees the new pool.
-                self.rebalance();
-                self.publish();
-                let _ = reply.send(result);
-            }
-            Command::Pause => {
-                self.paused.send_replace(true);
-                self.log("paused".to_owned());
-            }
-            Command::Resume => {
-                self.paused.send_replace(false);
-                self.log("resumed".to_owned());
-            }
-            Command::SkipPhase => {
-                self.ctx.work.skip_phase();
-                self.log("skipped the phase".to_owned());
-            }
-            Command::Quit => {
-                self.log("quit".to_owned());
-                self.quit.cancel();
-            }
-        }
-        self.rebalance();
-        self.publish();
-    }
-
-    fn publish(&self) {
-        let nodes = self
-            .nodes
-            .iter()
-            .map(|n| NodeView {
-                id: n.id,
-                label: n.label.clone(),
-                url: n.client.base_url().to_owned(),
-                rates: *n.rates.borrow(),
-                effective: *n.effective.borrow(),
-                counters: Arc::clone(&n.counters),
-            })
-            .collect();
-        self.view.send_replace(Arc::new(PoolView {
-            nodes,
-            paused: *self.paused.borrow(),
-            policy: self.policy,
-            total: self.total(),
-            removed: self.removed.clone(),
-            events: self.events.iter().cloned().collect(),
-        }));
-    }
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ impl NodeCounters {
 
 /// A node in the pool: what the pacers of this node share.
 #[derive(Debug)]
-pub struct NodeSlot {
+pub struct PoolNode {
     pub id: NodeId,
     /// `host:port` as the user gave it (for display).
     pub label: String,
@@ -151,7 +151,7 @@ pub struct NodeSlot {
     pub cancel: CancellationToken,
 }
 
-impl NodeSlot {
+impl PoolNode {
     #[must_use]
     pub fn new(
         id: NodeId,

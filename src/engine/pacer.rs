@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
 use super::alarm::Alarm;
-use super::node::{Health, NodeSlot};
+use super::node::{Health, PoolNode};
 use super::schedule::{BurstWindow, Schedule};
 use super::{GetJob, PostJob, WorkSource};
 use crate::model::Direction;
@@ -86,7 +86,7 @@ pub const QUANTUM: Duration = Duration::from_micros(250);
 pub const IDLE_BACKOFF: Duration = Duration::from_millis(2);
 
 /// Runs until the node is removed or the run ends.
-pub async fn pace(direction: Direction, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
+pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContext>) {
     let mut rates = node.effective.subscribe();
     let mut paused = ctx.paused.clone();
     let counters = Arc::clone(&node.counters);
@@ -176,7 +176,7 @@ enum Sent {
 /// work source has nothing.
 fn send_due(
     direction: Direction,
-    node: &Arc<NodeSlot>,
+    node: &Arc<PoolNode>,
     ctx: &Arc<PaceContext>,
     schedule: &mut Schedule,
     window: &mut BurstWindow,
@@ -244,7 +244,7 @@ async fn wait_until(alarm: &mut Alarm, at: Option<Instant>) {
 
 /// A 429 with Retry-After (1 s if absent) makes the node's pacers wait that long.
 fn honour_retry_after<T>(
-    node: &NodeSlot,
+    node: &PoolNode,
     result: &Result<T, crate::client::CallError>,
     now: Instant,
 ) {
@@ -271,7 +271,7 @@ fn outcome_of<T>(result: &Result<T, crate::client::CallError>) -> Outcome {
     }
 }
 
-async fn send_post(job: PostJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
+async fn send_post(job: PostJob, intended: Instant, node: Arc<PoolNode>, ctx: Arc<PaceContext>) {
     let sent = Instant::now();
     let result = node
         .client
@@ -292,7 +292,7 @@ async fn send_post(job: PostJob, intended: Instant, node: Arc<NodeSlot>, ctx: Ar
     ctx.work.post_done(job.ticket, node.id, result);
 }
 
-async fn send_get(job: GetJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<PaceContext>) {
+async fn send_get(job: GetJob, intended: Instant, node: Arc<PoolNode>, ctx: Arc<PaceContext>) {
     let sent = Instant::now();
     let result = node.client.call(hyper::Method::GET, &job.path, None).await;
     let done = Instant::now();
@@ -325,7 +325,7 @@ async fn send_get(job: GetJob, intended: Instant, node: Arc<NodeSlot>, ctx: Arc<
 }
 
 /// While the node is down, checks it every second and marks it up when it answers.
-pub async fn probe(node: Arc<NodeSlot>) {
+pub async fn probe(node: Arc<PoolNode>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

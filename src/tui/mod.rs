@@ -1,5 +1,5 @@
 //! The live dashboard: a second face on the same engine. Terminal events become [`Action`]s
-//! ([`keymap`]), [`App::update`] turns them into [`Request`]s, and the loop sends those to the
+//! ([`keymap`]), [`App::update`] turns them into [`Effect`]s, and the loop sends those to the
 //! engine through its handle, reporting each outcome (or refusal) back in the header. Frames
 //! are drawn from snapshots ([`view`]) ten times a second; a slow terminal just drops frames.
 //!
@@ -7,6 +7,7 @@
 //! drop), a panic (ratatui's hook) and SIGTERM/SIGINT (handled like `q`).
 
 pub mod app;
+pub mod input;
 pub mod keymap;
 pub mod view;
 
@@ -19,7 +20,8 @@ use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
-pub use app::{Action, App, Mode, Request};
+pub use app::{Action, App, Effect, Mode};
+pub use input::TextInput;
 pub use view::{RateTracker, View};
 
 use crate::engine::EngineHandle;
@@ -51,9 +53,9 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Sends one request to the engine on its own task; the outcome comes back as a message.
+/// Carries out one effect on its own task (a command to the engine, or an export); the outcome comes back as a message.
 fn dispatch(
-    request: Request,
+    effect: Effect,
     engine: &EngineHandle,
     handle: &RunHandle,
     outcomes: &mpsc::Sender<(String, bool)>,
@@ -63,39 +65,39 @@ fn dispatch(
     let stats = Arc::clone(&handle.stats.borrow());
     let out_dir = handle.out_dir.clone();
     tokio::spawn(async move {
-        let outcome = match request {
-            Request::AddNode(target) => {
+        let outcome = match effect {
+            Effect::AddNode(target) => {
                 let label = target.label.clone();
                 engine
                     .add_node(target)
                     .await
                     .map(|id| format!("added {label} as node {id}"))
             }
-            Request::RemoveNode(id) => engine
+            Effect::RemoveNode(id) => engine
                 .remove_node(id)
                 .await
                 .map(|()| format!("removed node {id}")),
-            Request::SetNodeRates(id, rates) => engine
+            Effect::SetNodeRates(id, rates) => engine
                 .set_node_rates(id, rates)
                 .await
                 .map(|()| format!("node {id}: {} POST/s, {} GET/s", rates.post, rates.get)),
-            Request::SetTotalRates(rates) => engine
+            Effect::SetTotalRates(rates) => engine
                 .set_total_rates(rates)
                 .await
                 .map(|()| format!("total: {} POST/s, {} GET/s", rates.post, rates.get)),
-            Request::Pause => {
+            Effect::Pause => {
                 engine.pause().await;
                 Ok("paused".to_owned())
             }
-            Request::Resume => {
+            Effect::Resume => {
                 engine.resume().await;
                 Ok("resumed".to_owned())
             }
-            Request::SkipPhase => {
+            Effect::SkipPhase => {
                 engine.skip_phase().await;
                 Ok("skipping the phase".to_owned())
             }
-            Request::Export => {
+            Effect::Export => {
                 let path = out_dir.join(format!("snapshot-{}s.json", stats.elapsed.as_secs()));
                 std::fs::write(
                     &path,
@@ -104,7 +106,6 @@ fn dispatch(
                 .map(|()| format!("exported {}", path.display()))
                 .map_err(|e| format!("export to {} failed: {e}", path.display()))
             }
-            Request::Quit => Ok(String::new()),
         };
         let message = match outcome {
             Ok(text) => (text, false),
@@ -147,10 +148,11 @@ pub async fn run(handle: RunHandle) -> anyhow::Result<RunReport> {
                 match event {
                     Event::Key(key) => {
                         let Some(action) = keymap::action_for(key, &app.mode) else { continue };
-                        match app.update(action, &engine.pool()) {
-                            Some(Request::Quit) => break,
-                            Some(request) => dispatch(request, &engine, &handle, &outcomes_tx),
-                            None => {}
+                        if let Some(effect) = app.update(action, &engine.pool()) {
+                            dispatch(effect, &engine, &handle, &outcomes_tx);
+                        }
+                        if app.quitting {
+                            break;
                         }
                     }
                     Event::Resize(_, _) => guard.terminal.clear()?,

@@ -636,7 +636,6 @@ async fn a_pacer_with_nothing_to_send_backs_off_instead_of_waking_every_slot() {
         max_in_flight: 64,
         request_timeout: Duration::from_secs(5),
         cancel: cancel.clone(),
-        quit: tokio_util::sync::CancellationToken::new(),
         tracker: tokio_util::task::TaskTracker::new(),
         send_log: None,
         on_node_failure: stress_tui::model::FailurePolicy::Keep,

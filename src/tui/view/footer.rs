@@ -1,4 +1,4 @@
-//! The footer: the main keys.
+//! The footer: the main keys, from the keymap's table.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,13 +6,10 @@ use ratatui::style::{Color, Style};
 use ratatui::widgets::Paragraph;
 
 use super::View;
+use crate::tui::keymap;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
-    let keys = if view.finished {
-        " q quit │ ? help │ the run has ended: every result is written"
-    } else {
-        " q quit │ ? help │ ↑↓ select │ +/- rate │ r set rate │ T/t total │ a add │ d remove │ p pause │ e export"
-    };
+    let keys = keymap::footer(view.finished);
     frame.render_widget(
         Paragraph::new(keys).style(Style::default().fg(Color::Black).bg(Color::Gray)),
         area,

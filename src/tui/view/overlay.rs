@@ -7,8 +7,9 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph};
 
+use crate::tui::TextInput;
 use crate::tui::app::{App, Mode};
-use crate::tui::keymap::HELP;
+use crate::tui::keymap::NORMAL;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -32,12 +33,12 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, width: u1
     );
 }
 
-fn input_lines(prompt: &str, buffer: &str, error: Option<&String>) -> Vec<Line<'static>> {
+fn input_lines(prompt: &str, input: &TextInput) -> Vec<Line<'static>> {
     let mut lines = vec![
         Line::from(prompt.to_owned()),
-        Line::from(format!("> {buffer}_")),
+        Line::from(format!("> {}_", input.text)),
     ];
-    if let Some(error) = error {
+    if let Some(error) = &input.error {
         lines.push(Line::styled(error.clone(), Style::default().fg(Color::Red)));
     }
     lines.push(Line::from("Enter applies, Esc cancels"));
@@ -48,37 +49,23 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     match &app.mode {
         Mode::Normal => {}
         Mode::Help => {
-            let mut lines: Vec<Line> = HELP
+            let mut lines: Vec<Line> = NORMAL
                 .iter()
-                .map(|(keys, what)| Line::from(format!("{keys:<12} {what}")))
+                .map(|b| Line::from(format!("{:<12} {}", b.shown, b.does)))
                 .collect();
             lines.push(Line::from(""));
             lines.push(Line::from("any key closes this help"));
             popup(frame, area, " Keys ", lines, 72);
         }
-        Mode::EditRate {
-            node,
-            buffer,
-            error,
-        } => {
+        Mode::EditRate { node, input } => {
             let prompt = match node {
                 Some(_) => "rates of the selected node, POST[/GET] per second:",
                 None => "total rates, split evenly, POST[/GET] per second:",
             };
-            popup(
-                frame,
-                area,
-                " Set rate ",
-                input_lines(prompt, buffer, error.as_ref()),
-                60,
-            );
+            popup(frame, area, " Set rate ", input_lines(prompt, input), 60);
         }
-        Mode::AddNode { buffer, error } => {
-            let lines = input_lines(
-                "node to add: host:port or http(s)://host[:port]",
-                buffer,
-                error.as_ref(),
-            );
+        Mode::AddNode { input } => {
+            let lines = input_lines("node to add: host:port or http(s)://host[:port]", input);
             popup(frame, area, " Add node ", lines, 64);
         }
         Mode::ConfirmRemove { label, .. } => {

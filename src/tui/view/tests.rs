@@ -10,6 +10,7 @@ use super::{draw, errors, events, footer, header, histogram, nodes, phases, tps}
 use crate::engine::Health;
 use crate::model::PerDirection;
 use crate::stats::{OpSnapshot, Percentiles};
+use crate::tui::TextInput;
 use crate::tui::app::{App, Mode};
 
 fn row(id: u32, label: &str, health: Health, post: u32, sent: f64, errors: u64) -> NodeRow {
@@ -304,10 +305,12 @@ fn overlays() {
     );
     let adding = App {
         mode: Mode::AddNode {
-            buffer: "127.0.0.1:99999".to_owned(),
-            error: Some(
-                "`127.0.0.1:99999`: port `99999` is not a number from 1 to 65535".to_owned(),
-            ),
+            input: TextInput {
+                text: "127.0.0.1:99999".to_owned(),
+                error: Some(
+                    "`127.0.0.1:99999`: port `99999` is not a number from 1 to 65535".to_owned(),
+                ),
+            },
         },
         ..App::default()
     };
