@@ -61,6 +61,22 @@ impl<T> PerDirection<T> {
         }
     }
 
+    /// Both values by reference.
+    pub fn each_ref(&self) -> PerDirection<&T> {
+        PerDirection {
+            post: &self.post,
+            get: &self.get,
+        }
+    }
+
+    /// Both values by mutable reference.
+    pub fn each_mut(&mut self) -> PerDirection<&mut T> {
+        PerDirection {
+            post: &mut self.post,
+            get: &mut self.get,
+        }
+    }
+
     /// Each direction with its value, POST first.
     pub fn iter(&self) -> impl Iterator<Item = (Direction, &T)> {
         [(Direction::Post, &self.post), (Direction::Get, &self.get)].into_iter()

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::Direction;
+
 /// What a request did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +65,19 @@ impl Op {
     #[must_use]
     pub fn is_post(self) -> bool {
         matches!(self, Op::Issue | Op::Grant | Op::Mint | Op::Payment)
+    }
+
+    /// The direction whose pacer sends this operation; `None` for a confirmation, which is
+    /// not a request.
+    #[must_use]
+    pub fn direction(self) -> Option<Direction> {
+        if self.is_post() {
+            Some(Direction::Post)
+        } else if self.is_request() {
+            Some(Direction::Get)
+        } else {
+            None
+        }
     }
 
     /// Whether this is an HTTP request (everything but confirmations).

@@ -4,11 +4,13 @@
 //! the only I/O is writing the files. Thresholds are parsed in [`crate::config`] and evaluated
 //! here.
 
+pub mod csv_rows;
 pub mod final_files;
 mod progress;
 pub mod recorder;
 mod run_report;
 mod summary;
+pub mod summary_json;
 pub mod thresholds;
 
 pub use run_report::{Ending, RunReport};

@@ -17,7 +17,7 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
     let p99 = stats
         .nodes
         .iter()
-        .map(|n| n.last_second.latency(direction).p99)
+        .map(|n| n.last_second.latency[direction].p99)
         .max()
         .unwrap_or(0);
     let mut line = format!(
@@ -31,9 +31,9 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
         } else {
             String::new()
         },
-        second.post_ok,
-        second.post_errors,
-        second.get_ok + second.get_errors,
+        second.ok.post,
+        second.failed.post,
+        second.answered(Direction::Get),
         second.confirmed,
         direction.as_str(),
         fmt_micros(p99),

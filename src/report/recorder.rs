@@ -22,6 +22,7 @@ use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use tokio::sync::{mpsc, watch};
 
+use super::csv_rows::{ErrorColumns, SecondCounts, SecondRow, SecondTimes, header_of};
 use crate::client::ErrorClass;
 use crate::engine::{NodeCounters, PoolView};
 use crate::model::{Direction, NodeId, UsageError};
@@ -73,15 +74,9 @@ pub fn prepare_dir(out: Option<&Path>) -> Result<PathBuf, UsageError> {
     Ok(path)
 }
 
-const TIMESERIES_HEADER: &str = "second,node,offered,sent,missed,post_ok,get_ok,ok,confirmed,errors,rejected,rate_limited,server_error,timeout,connect,decode,lost,p50_ms,p90_ms,p99_ms,max_ms,in_flight,lag_ms";
-
-fn ms(micros: u64) -> String {
-    format!("{:.3}", micros as f64 / 1000.0)
-}
-
 /// Writes the progressive files.
 pub struct Recorder {
-    timeseries: BufWriter<File>,
+    timeseries: csv::Writer<BufWriter<File>>,
     hlog: BufWriter<File>,
     events: BufWriter<File>,
     /// Pacer counters at the last row, per node: (offered, sent, missed).
@@ -105,9 +100,13 @@ impl Recorder {
     /// Creates the progressive files; the timeseries' latency and lag columns are of
     /// `latency_of` requests.
     pub fn create(dir: &Path, started: SystemTime, latency_of: Direction) -> anyhow::Result<Self> {
-        let mut timeseries = create(dir, "timeseries.csv")?;
-        writeln!(timeseries, "{TIMESERIES_HEADER}")?;
-        timeseries.flush()?;
+        // The header goes out now, so that the file shows its columns before the first second.
+        let mut file = create(dir, "timeseries.csv")?;
+        file.write_all(&header_of::<SecondRow>()?)?;
+        file.flush()?;
+        let timeseries = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(file);
         let mut hlog = create(dir, "latency.hlog")?;
         IntervalLogWriterBuilder::new()
             .add_comment(&format!(
@@ -206,7 +205,7 @@ impl Recorder {
                     .unwrap_or_else(|| format!("node{node}"));
                 row.write(&mut self.timeseries, second, &label)?;
             }
-            total.latency = interval.total_latency[self.latency_of as usize]
+            total.latency = interval.total_latency[self.latency_of]
                 .iter()
                 .find(|(s, _)| *s == second)
                 .map(|(_, p)| *p);
@@ -249,11 +248,11 @@ struct Row {
 
 impl Row {
     fn from_sample(sample: &SecondSample, latency_of: Direction) -> Self {
-        let latency = sample.latency(latency_of);
+        let latency = sample.latency[latency_of];
         Self {
             latency: (latency.count > 0).then_some(latency),
-            post_ok: sample.post_ok,
-            get_ok: sample.get_ok,
+            post_ok: sample.ok.post,
+            get_ok: sample.ok.get,
             confirmed: sample.confirmed,
             errors: sample.errors,
             ..Self::default()
@@ -274,30 +273,24 @@ impl Row {
         self.lag_us = self.lag_us.max(other.lag_us);
     }
 
-    fn write(&self, out: &mut impl Write, second: u64, node: &str) -> std::io::Result<()> {
-        let errors: u64 = self.errors.iter().sum();
-        let by_class: Vec<String> = ErrorClass::ALL
-            .iter()
-            .map(|c| self.errors[c.index()].to_string())
-            .collect();
-        let latency = self.latency.map_or_else(
-            || ",,,".to_owned(),
-            |p| format!("{},{},{},{}", ms(p.p50), ms(p.p90), ms(p.p99), ms(p.max)),
+    fn write(&self, out: &mut csv::Writer<impl Write>, second: u64, node: &str) -> csv::Result<()> {
+        let row: SecondRow = (
+            SecondCounts {
+                second,
+                node: node.to_owned(),
+                offered: self.offered,
+                sent: self.sent,
+                missed: self.missed,
+                post_ok: self.post_ok,
+                get_ok: self.get_ok,
+                ok: self.post_ok + self.get_ok,
+                confirmed: self.confirmed,
+                errors: self.errors.iter().sum(),
+            },
+            ErrorColumns::from_counts(&self.errors),
+            SecondTimes::new(self.latency, self.in_flight, self.lag_us),
         );
-        writeln!(
-            out,
-            "{second},{node},{},{},{},{},{},{},{},{errors},{},{latency},{},{}",
-            self.offered,
-            self.sent,
-            self.missed,
-            self.post_ok,
-            self.get_ok,
-            self.post_ok + self.get_ok,
-            self.confirmed,
-            by_class.join(","),
-            self.in_flight,
-            ms(self.lag_us),
-        )
+        out.serialize(row)
     }
 }
 

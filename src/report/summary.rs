@@ -306,19 +306,22 @@ fn workload_bound_note(out: &mut String, report: &RunReport) {
 
 /// How precisely the pacers kept their schedules: actual send minus the slot's intended time.
 fn send_error(out: &mut String, stats: &StatsSnapshot) {
-    let parts: Vec<String> = [("POST", stats.send_error[0]), ("GET", stats.send_error[1])]
-        .into_iter()
-        .filter(|(_, p)| p.count > 0)
-        .map(|(name, p)| {
-            format!(
-                "{name} p50 {} p99 {} p99.9 {} max {}",
-                fmt_micros(p.p50),
-                fmt_micros(p.p99),
-                fmt_micros(p.p999),
-                fmt_micros(p.max)
-            )
-        })
-        .collect();
+    let parts: Vec<String> = [
+        ("POST", stats.send_error.post),
+        ("GET", stats.send_error.get),
+    ]
+    .into_iter()
+    .filter(|(_, p)| p.count > 0)
+    .map(|(name, p)| {
+        format!(
+            "{name} p50 {} p99 {} p99.9 {} max {}",
+            fmt_micros(p.p50),
+            fmt_micros(p.p99),
+            fmt_micros(p.p999),
+            fmt_micros(p.max)
+        )
+    })
+    .collect();
     if !parts.is_empty() {
         let _ = writeln!(
             out,

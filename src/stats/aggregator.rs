@@ -15,7 +15,7 @@ use super::histogram::{HistogramPool, LatencyHistogram, Percentiles};
 use super::snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
 use super::{Outcome, Sample, micros_between};
 use crate::client::ErrorClass;
-use crate::model::{NodeId, Op};
+use crate::model::{NodeId, Op, PerDirection};
 
 /// Seconds of per-node history kept for charts.
 const HISTORY_SECONDS: usize = 300;
@@ -84,11 +84,10 @@ struct NodeStats {
     post: OpStats,
     get: OpStats,
     current: SecondSample,
-    current_post_latency: LatencyHistogram,
-    current_get_latency: LatencyHistogram,
-    /// Send-time error (actual send minus the slot's intended time), POSTs and GETs apart
-    /// (indexed by `Direction as usize`).
-    send_error: [LatencyHistogram; 2],
+    /// The open second's latency, POSTs and GETs.
+    current_latency: PerDirection<LatencyHistogram>,
+    /// Send-time error (actual send minus the slot's intended time).
+    send_error: PerDirection<LatencyHistogram>,
     history: VecDeque<SecondSample>,
 }
 
@@ -103,8 +102,8 @@ pub struct Interval {
     /// Where [`Interval::recycle`] returns the histograms.
     pub pool: HistogramPool,
     /// Latency of all nodes together per second that had requests, POSTs and GETs apart
-    /// (indexed by `Direction as usize`; node rows have theirs in [`SecondSample`]).
-    pub total_latency: [Vec<(u64, Percentiles)>; 2],
+    /// (node rows have theirs in [`SecondSample`]).
+    pub total_latency: PerDirection<Vec<(u64, Percentiles)>>,
     /// Every node's per-second counts for the seconds this interval closes (at the end of the
     /// run: the last, partial second too).
     pub seconds: Vec<(NodeId, SecondSample)>,
@@ -148,11 +147,11 @@ pub struct Aggregator {
     /// Per operation, all nodes, kept merged as samples arrive.
     op_totals: BTreeMap<Op, OpStats>,
     /// Send-time error of all nodes, POSTs and GETs apart.
-    send_error: [LatencyHistogram; 2],
+    send_error: PerDirection<LatencyHistogram>,
     interval_start: Duration,
     interval: HashMap<(NodeId, Op), LatencyHistogram>,
     pool: HistogramPool,
-    total_latency: [TotalLatency; 2],
+    total_latency: PerDirection<TotalLatency>,
     intervals: Option<mpsc::Sender<Interval>>,
     nodes: HashMap<NodeId, NodeStats>,
     error_codes: BTreeMap<String, u64>,
@@ -171,11 +170,11 @@ impl Aggregator {
         Self {
             started,
             op_totals: BTreeMap::new(),
-            send_error: Default::default(),
+            send_error: PerDirection::default(),
             interval_start: Duration::ZERO,
             interval: HashMap::new(),
             pool: HistogramPool::default(),
-            total_latency: Default::default(),
+            total_latency: PerDirection::default(),
             intervals,
             nodes: HashMap::new(),
             error_codes: BTreeMap::new(),
@@ -201,30 +200,27 @@ impl Aggregator {
         self.op_totals.entry(sample.op).or_default().record(sample);
         let ok = sample.outcome == Outcome::Ok;
         let current = &mut node.current;
-        match (sample.op, ok) {
-            (Op::Confirm, true) => current.confirmed += 1,
-            (Op::Confirm, false) => {}
-            (op, true) if op.is_post() => current.post_ok += 1,
-            (op, false) if op.is_post() => current.post_errors += 1,
-            (_, true) => current.get_ok += 1,
-            (_, false) => current.get_errors += 1,
-        }
         let latency = micros_between(sample.intended, sample.done);
-        if sample.op.is_request() {
-            let direction = usize::from(!sample.op.is_post());
-            let send_error = micros_between(sample.intended, sample.sent);
-            node.send_error[direction].record(send_error);
-            self.send_error[direction].record(send_error);
-        }
-        if sample.op.is_post() {
-            node.current_post_latency.record(latency);
-        } else if sample.op.is_request() {
-            node.current_get_latency.record(latency);
+        let direction = sample.op.direction();
+        match direction {
+            None if ok => current.confirmed += 1,
+            None => {}
+            Some(direction) => {
+                if ok {
+                    current.ok[direction] += 1;
+                } else {
+                    current.failed[direction] += 1;
+                }
+                let send_error = micros_between(sample.intended, sample.sent);
+                node.send_error[direction].record(send_error);
+                self.send_error[direction].record(send_error);
+                node.current_latency[direction].record(latency);
+            }
         }
         // The per-second histograms only exist for a recorder to write.
         if self.intervals.is_some() {
-            if sample.op.is_request() {
-                let total = &mut self.total_latency[usize::from(!sample.op.is_post())];
+            if let Some(direction) = direction {
+                let total = &mut self.total_latency[direction];
                 total.roll_to(second);
                 total.open.record(latency);
             }
@@ -267,8 +263,10 @@ impl Aggregator {
             );
             if last {
                 let mut open = node.current;
-                open.post_latency = node.current_post_latency.percentiles();
-                open.get_latency = node.current_get_latency.percentiles();
+                open.latency = node
+                    .current_latency
+                    .each_ref()
+                    .map(LatencyHistogram::percentiles);
                 seconds.push((id, open));
             }
         }
@@ -346,10 +344,12 @@ impl Aggregator {
 fn roll_to(node: &mut NodeStats, second: u64) {
     while node.current.second < second {
         let mut closed = node.current;
-        closed.post_latency = node.current_post_latency.percentiles();
-        closed.get_latency = node.current_get_latency.percentiles();
-        node.current_post_latency.reset();
-        node.current_get_latency.reset();
+        closed.latency = node
+            .current_latency
+            .each_ref()
+            .map(LatencyHistogram::percentiles);
+        node.current_latency.post.reset();
+        node.current_latency.get.reset();
         node.history.push_back(closed);
         if node.history.len() > HISTORY_SECONDS {
             node.history.pop_front();
@@ -472,10 +472,10 @@ mod tests {
     #[test]
     fn seconds_roll_into_history() {
         let mut node = NodeStats::default();
-        node.current.post_ok = 5;
+        node.current.ok.post = 5;
         roll_to(&mut node, 3);
         assert_eq!(node.history.len(), 3);
-        assert_eq!(node.history[0].post_ok, 5);
+        assert_eq!(node.history[0].ok.post, 5);
         assert_eq!(node.current.second, 3);
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::histogram::Percentiles;
 use crate::client::ErrorClass;
-use crate::model::{NodeId, Op};
+use crate::model::{Direction, NodeId, Op, PerDirection};
 
 /// One operation's totals (for one node, or merged over nodes).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -36,46 +36,32 @@ impl OpSnapshot {
 pub struct SecondSample {
     /// Seconds since the run started; this sample covers [second, second + 1).
     pub second: u64,
-    pub post_ok: u64,
-    pub post_errors: u64,
-    pub get_ok: u64,
-    pub get_errors: u64,
+    /// Requests answered ok, POSTs and GETs.
+    pub ok: PerDirection<u64>,
+    /// Requests that failed, POSTs and GETs.
+    pub failed: PerDirection<u64>,
     pub confirmed: u64,
     /// Failed requests of that second by class, indexed like [`ErrorClass::ALL`].
     pub errors: [u64; ErrorClass::ALL.len()],
-    /// POST latency (from intended send) of that second.
-    pub post_latency: Percentiles,
-    /// GET latency (from intended send) of that second.
-    pub get_latency: Percentiles,
+    /// Latency (from intended send) of that second, POSTs and GETs.
+    pub latency: PerDirection<Percentiles>,
 }
 
 impl SecondSample {
     /// Requests of one direction answered in that second (ok or not).
     #[must_use]
-    pub fn answered(&self, direction: crate::model::Direction) -> u64 {
-        match direction {
-            crate::model::Direction::Post => self.post_ok + self.post_errors,
-            crate::model::Direction::Get => self.get_ok + self.get_errors,
-        }
-    }
-
-    /// That second's latency of one direction.
-    #[must_use]
-    pub fn latency(&self, direction: crate::model::Direction) -> Percentiles {
-        match direction {
-            crate::model::Direction::Post => self.post_latency,
-            crate::model::Direction::Get => self.get_latency,
-        }
+    pub fn answered(&self, direction: Direction) -> u64 {
+        self.ok[direction] + self.failed[direction]
     }
 }
 
 impl NodeSnapshot {
     /// Every operation of one direction merged.
     #[must_use]
-    pub fn direction(&self, direction: crate::model::Direction) -> &OpSnapshot {
+    pub fn direction(&self, direction: Direction) -> &OpSnapshot {
         match direction {
-            crate::model::Direction::Post => &self.post,
-            crate::model::Direction::Get => &self.get,
+            Direction::Post => &self.post,
+            Direction::Get => &self.get,
         }
     }
 }
@@ -91,8 +77,8 @@ pub struct NodeSnapshot {
     pub get: OpSnapshot,
     pub confirmed: u64,
     pub last_second: SecondSample,
-    /// Send-time error (actual send minus intended slot time), POSTs then GETs.
-    pub send_error: [Percentiles; 2],
+    /// Send-time error (actual send minus intended slot time).
+    pub send_error: PerDirection<Percentiles>,
     /// The last seconds, oldest first (bounded).
     pub history: Vec<SecondSample>,
 }
@@ -106,8 +92,8 @@ pub struct StatsSnapshot {
     pub ops: BTreeMap<Op, OpSnapshot>,
     /// Error counts by `error_code` (or class name when the node sent none), all nodes.
     pub error_codes: BTreeMap<String, u64>,
-    /// Send-time error of all nodes, POSTs then GETs.
-    pub send_error: [Percentiles; 2],
+    /// Send-time error of all nodes.
+    pub send_error: PerDirection<Percentiles>,
     /// Samples the workers could not hand over because the aggregator was behind.
     pub dropped_samples: u64,
 }
@@ -125,10 +111,10 @@ impl StatsSnapshot {
         for node in &self.nodes {
             let s = &node.last_second;
             total.second = total.second.max(s.second);
-            total.post_ok += s.post_ok;
-            total.post_errors += s.post_errors;
-            total.get_ok += s.get_ok;
-            total.get_errors += s.get_errors;
+            for direction in Direction::BOTH {
+                total.ok[direction] += s.ok[direction];
+                total.failed[direction] += s.failed[direction];
+            }
             total.confirmed += s.confirmed;
         }
         total

@@ -23,6 +23,7 @@ mod oracle;
 mod oracle_v2;
 mod results;
 mod run_engine;
+mod summary_text;
 mod support;
 mod tui_tmux;
 mod wire_json;

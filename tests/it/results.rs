@@ -15,6 +15,36 @@ use stress_tui::run;
 
 use crate::support::{key_file, run_config};
 
+/// Where `document` breaks `schema` (JSON Schema 2020-12), one line each.
+fn schema_problems(schema: &serde_json::Value, document: &serde_json::Value) -> Vec<String> {
+    let validator = jsonschema::validator_for(schema).unwrap();
+    validator
+        .iter_errors(document)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn the_schema_refuses_what_summary_json_must_not_hold() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../assets/summary.schema.json")).unwrap();
+    assert!(!schema_problems(&schema, &serde_json::json!({})).is_empty());
+    let mut wrong = serde_json::json!({ "tool": "stress-tui", "unknown_key": 1 });
+    assert!(
+        schema_problems(&schema, &wrong)
+            .iter()
+            .any(|p| p.contains("unknown_key")),
+        "an unknown top-level key is refused"
+    );
+    wrong["tool"] = serde_json::json!("oha");
+    assert!(
+        schema_problems(&schema, &wrong)
+            .iter()
+            .any(|p| p.contains("/tool")),
+        "the tool is named"
+    );
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("stress-tui-it-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -182,11 +212,14 @@ async fn every_file_of_a_short_run_agrees_with_the_run() {
     }
     assert_eq!(counts, expected);
 
-    // summary.json: the documented top-level keys, and the threshold verdict.
+    // summary.json: valid against its schema, the documented top-level keys, and the
+    // threshold verdict.
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let schema: serde_json::Value =
         serde_json::from_str(include_str!("../../assets/summary.schema.json")).unwrap();
+    let problems = schema_problems(&schema, &summary);
+    assert!(problems.is_empty(), "summary.json: {problems:#?}");
     for key in schema["required"].as_array().unwrap() {
         assert!(
             summary.get(key.as_str().unwrap()).is_some(),

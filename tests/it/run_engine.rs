@@ -72,7 +72,7 @@ async fn scaled_down_full_run_verifies_every_balance() {
             assert!(signing <= cpu + Duration::from_millis(20), "{phase:?}");
         }
     }
-    let send_error = report.stats.send_error[0];
+    let send_error = report.stats.send_error.post;
     assert_eq!(
         send_error.count,
         report.stats.nodes.iter().map(|n| n.post.count).sum::<u64>()

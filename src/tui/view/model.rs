@@ -261,10 +261,7 @@ impl View {
                 effective: node.effective,
                 offered,
                 sent,
-                ok: match focus {
-                    Direction::Post => second.post_ok as f64,
-                    Direction::Get => second.get_ok as f64,
-                },
+                ok: second.ok[focus] as f64,
                 confirmed: second.confirmed as f64,
                 p50_us: requests.map_or(0, |r| r.latency.p50),
                 p99_us: requests.map_or(0, |r| r.latency.p99),
