@@ -63,9 +63,7 @@ impl Engine {
     fn total(&self) -> PerDirection<u32> {
         let mut total = PerDirection::default();
         for node in &self.nodes {
-            let rates = *node.rates.borrow();
-            total.post += rates.post;
-            total.get += rates.get;
+            total += *node.rates.borrow();
         }
         total
     }
@@ -96,9 +94,7 @@ impl Engine {
         {
             let mut orphaned = PerDirection::default();
             for node in self.nodes.iter().filter(|n| n.health() == Health::Down) {
-                let target = *node.rates.borrow();
-                orphaned.post += target.post;
-                orphaned.get += target.get;
+                orphaned += *node.rates.borrow();
             }
             let posts = split_evenly(orphaned.post, healthy.len());
             let gets = split_evenly(orphaned.get, healthy.len());
@@ -110,10 +106,8 @@ impl Engine {
         let mut notes = Vec::new();
         for (node, extra) in self.nodes.iter().zip(extra) {
             let target = *node.rates.borrow();
-            let next = PerDirection {
-                post: target.post + extra.post,
-                get: target.get + extra.get,
-            };
+            let mut next = target;
+            next += extra;
             let moved = node.effective.send_if_modified(|effective| {
                 let moved = *effective != next;
                 *effective = next;

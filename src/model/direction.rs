@@ -1,7 +1,7 @@
 //! POST and GET, and a pair of values, one for each: the pacers, counters, rates and
 //! statistics of a node all come in such pairs.
 
-use std::ops::{Index, IndexMut};
+use std::ops::{AddAssign, Index, IndexMut};
 
 use serde::Serialize;
 
@@ -80,6 +80,13 @@ impl<T> PerDirection<T> {
     /// Each direction with its value, POST first.
     pub fn iter(&self) -> impl Iterator<Item = (Direction, &T)> {
         [(Direction::Post, &self.post), (Direction::Get, &self.get)].into_iter()
+    }
+}
+
+impl<T: AddAssign> AddAssign for PerDirection<T> {
+    fn add_assign(&mut self, other: Self) {
+        self.post += other.post;
+        self.get += other.get;
     }
 }
 

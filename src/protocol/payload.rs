@@ -31,6 +31,18 @@ impl TxKind {
     }
 }
 
+/// The two getters every payload's `Payload` impl has: its `chain_id` and `nonce` fields.
+macro_rules! chain_id_and_nonce {
+    () => {
+        fn chain_id(&self) -> u64 {
+            self.chain_id
+        }
+        fn nonce(&self) -> u64 {
+            self.nonce
+        }
+    };
+}
+
 /// A payload that can be signed and sent: its fields in RLP order and as a JSON object.
 pub trait Payload: Serialize + Clone + Send + Sync + 'static {
     const KIND: TxKind;
@@ -83,12 +95,7 @@ fn clawback_default() -> bool {
 impl Payload for IssuePayload {
     const KIND: TxKind = TxKind::Issue;
 
-    fn chain_id(&self) -> u64 {
-        self.chain_id
-    }
-    fn nonce(&self) -> u64 {
-        self.nonce
-    }
+    chain_id_and_nonce!();
 
     fn encode_fields(&self, profile: PayloadProfile, out: &mut Vec<u8>) {
         self.chain_id.encode(out);
@@ -220,12 +227,7 @@ pub struct AuthorityPayload {
 impl Payload for AuthorityPayload {
     const KIND: TxKind = TxKind::Authority;
 
-    fn chain_id(&self) -> u64 {
-        self.chain_id
-    }
-    fn nonce(&self) -> u64 {
-        self.nonce
-    }
+    chain_id_and_nonce!();
 
     fn encode_fields(&self, _profile: PayloadProfile, out: &mut Vec<u8>) {
         self.chain_id.encode(out);
@@ -238,62 +240,63 @@ impl Payload for AuthorityPayload {
     }
 }
 
-/// Mint `value` of `token` to `recipient`; the signer needs a mint allowance.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MintPayload {
-    pub chain_id: u64,
-    pub nonce: u64,
-    pub recipient: Address,
-    #[serde(with = "decimal")]
-    pub value: U256,
-    pub token: Address,
+/// A payload that moves `value` of `token` to `recipient`: mint and payment have the same
+/// fields, in the same RLP order, and differ only in their kind (and so their endpoint).
+macro_rules! transfer_payload {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct $name {
+            pub chain_id: u64,
+            pub nonce: u64,
+            pub recipient: Address,
+            #[serde(with = "decimal")]
+            pub value: U256,
+            pub token: Address,
+        }
+
+        impl $name {
+            #[must_use]
+            pub fn new(
+                chain_id: u64,
+                nonce: u64,
+                recipient: Address,
+                value: U256,
+                token: Address,
+            ) -> Self {
+                Self {
+                    chain_id,
+                    nonce,
+                    recipient,
+                    value,
+                    token,
+                }
+            }
+        }
+
+        impl Payload for $name {
+            const KIND: TxKind = $kind;
+
+            chain_id_and_nonce!();
+
+            fn encode_fields(&self, _profile: PayloadProfile, out: &mut Vec<u8>) {
+                self.chain_id.encode(out);
+                self.nonce.encode(out);
+                self.recipient.encode(out);
+                self.value.encode(out);
+                self.token.encode(out);
+            }
+        }
+    };
 }
 
-impl Payload for MintPayload {
-    const KIND: TxKind = TxKind::Mint;
-
-    fn chain_id(&self) -> u64 {
-        self.chain_id
-    }
-    fn nonce(&self) -> u64 {
-        self.nonce
-    }
-
-    fn encode_fields(&self, _profile: PayloadProfile, out: &mut Vec<u8>) {
-        self.chain_id.encode(out);
-        self.nonce.encode(out);
-        self.recipient.encode(out);
-        self.value.encode(out);
-        self.token.encode(out);
-    }
-}
-
-/// Pay `value` of `token` from the signer to `recipient`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaymentPayload {
-    pub chain_id: u64,
-    pub nonce: u64,
-    pub recipient: Address,
-    #[serde(with = "decimal")]
-    pub value: U256,
-    pub token: Address,
-}
-
-impl Payload for PaymentPayload {
-    const KIND: TxKind = TxKind::Payment;
-
-    fn chain_id(&self) -> u64 {
-        self.chain_id
-    }
-    fn nonce(&self) -> u64 {
-        self.nonce
-    }
-
-    fn encode_fields(&self, _profile: PayloadProfile, out: &mut Vec<u8>) {
-        self.chain_id.encode(out);
-        self.nonce.encode(out);
-        self.recipient.encode(out);
-        self.value.encode(out);
-        self.token.encode(out);
-    }
-}
+transfer_payload!(
+    /// Mint `value` of `token` to `recipient`; the signer needs a mint allowance.
+    MintPayload,
+    TxKind::Mint
+);
+transfer_payload!(
+    /// Pay `value` of `token` from the signer to `recipient`.
+    PaymentPayload,
+    TxKind::Payment
+);

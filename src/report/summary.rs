@@ -117,6 +117,7 @@ pub fn summary_text(report: &RunReport) -> String {
         );
     }
     let s = &report.status;
+    let t = &s.transactions;
     if s.read_only {
         let _ = writeln!(out, "samples dropped {}", stats.dropped_samples);
         return out;
@@ -124,19 +125,19 @@ pub fn summary_text(report: &RunReport) -> String {
     let _ = writeln!(
         out,
         "transactions: {} submitted ({} signed ahead), {} confirmed, {} failed, {} nonce resyncs, {} unknown outcomes found admitted; samples dropped {}",
-        s.submitted,
-        s.signed_ahead,
-        s.confirmed,
-        s.failed,
-        s.resyncs,
-        s.recovered,
+        t.submitted,
+        t.signed_ahead,
+        t.confirmed,
+        t.failed,
+        t.resyncs,
+        t.recovered,
         stats.dropped_samples
     );
-    if s.confirmed_by_checkpoint > 0 || s.checkpoints_skipped > 0 {
+    if t.confirmed_by_checkpoint > 0 || t.checkpoints_skipped > 0 {
         let _ = writeln!(
             out,
             "confirmed by checkpoint {} (the rest by receipt), checkpoints skipped {}",
-            s.confirmed_by_checkpoint, s.checkpoints_skipped
+            t.confirmed_by_checkpoint, t.checkpoints_skipped
         );
     }
     write_surface(&mut out, report);

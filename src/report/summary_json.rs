@@ -2,7 +2,7 @@
 //! validates a real run's file against it). Built from a [`RunReport`] and the run's config;
 //! nothing here reads a clock or a file.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 use serde::Serialize;
@@ -16,6 +16,7 @@ use crate::model::{ConfirmBy, Direction, FailurePolicy, PerDirection, Phase, Sur
 use crate::protocol::{Address, Memo, NodeWriteMode, PayloadProfile, WriteSurface};
 use crate::report::Ending;
 use crate::stats::{OpSnapshot, Percentiles};
+use crate::workload::TransactionCounts;
 
 #[derive(Serialize)]
 pub struct Summary<'a> {
@@ -28,7 +29,7 @@ pub struct Summary<'a> {
     pub write_surface: SurfaceJson<'a>,
     pub phases: Vec<PhaseJson>,
     pub generator: GeneratorJson,
-    pub transactions: TransactionsJson<'a>,
+    pub transactions: &'a TransactionCounts,
     pub nodes: Vec<NodeJson<'a>>,
     pub operations: BTreeMap<&'static str, OpJson<'a>>,
     pub error_codes: &'a BTreeMap<String, u64>,
@@ -107,19 +108,6 @@ pub struct PhaseJson {
 pub struct GeneratorJson {
     pub cpu_s: Option<f64>,
     pub peak_rss_kib: Option<u64>,
-}
-
-#[derive(Serialize)]
-pub struct TransactionsJson<'a> {
-    pub submitted: u64,
-    pub signed_ahead: u64,
-    pub confirmed: u64,
-    pub failed: u64,
-    pub resyncs: u64,
-    pub recovered: u64,
-    pub confirmed_by_checkpoint: u64,
-    pub checkpoints_skipped: u64,
-    pub failures_by_code: &'a HashMap<String, u64>,
 }
 
 #[derive(Serialize)]
@@ -345,17 +333,7 @@ pub fn summary<'a>(
             cpu_s: report.generator.cpu.map(|c| c.as_secs_f64()),
             peak_rss_kib: report.generator.peak_rss_kib,
         },
-        transactions: TransactionsJson {
-            submitted: status.submitted,
-            signed_ahead: status.signed_ahead,
-            confirmed: status.confirmed,
-            failed: status.failed,
-            resyncs: status.resyncs,
-            recovered: status.recovered,
-            confirmed_by_checkpoint: status.confirmed_by_checkpoint,
-            checkpoints_skipped: status.checkpoints_skipped,
-            failures_by_code: &status.failures_by_code,
-        },
+        transactions: &status.transactions,
         nodes,
         operations: operations(&stats.ops),
         error_codes: &stats.error_codes,

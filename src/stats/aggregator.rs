@@ -34,6 +34,18 @@ pub struct StatsHandle {
 }
 
 impl StatsHandle {
+    /// A handle with no aggregator behind it: every sample counts as dropped. For driving a
+    /// workload in a unit test.
+    #[cfg(test)]
+    #[must_use]
+    pub(crate) fn detached() -> Self {
+        let (tx, _) = mpsc::channel(1);
+        Self {
+            tx,
+            dropped: Arc::default(),
+        }
+    }
+
     /// Hands a sample over without waiting; counts it as dropped if the aggregator is behind.
     pub fn record(&self, sample: Sample) {
         if self.tx.try_send(sample).is_err() {

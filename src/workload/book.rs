@@ -368,49 +368,17 @@ impl AccountBook {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::protocol::{Memo, PayloadProfile, PrivateKey, WriteSurface};
-
-    fn signer(seed: u8) -> Signer {
-        Signer::new(PrivateKey::from_bytes([seed; 32]).unwrap())
-    }
+    use crate::workload::plan::fixtures::{plan, signer};
 
     /// A book of the operator and two transfer wallets, 4 in flight each, nonces read.
     fn book() -> AccountBook {
-        let plan = WorkloadPlan {
-            chain_id: 1,
-            profile: PayloadProfile::Current,
-            operator: signer(1),
-            master: signer(1),
-            existing_token: None,
-            symbol: "T".into(),
-            name: "T".into(),
-            decimals: 6,
-            mint_wallets: 0,
-            transfers_per_mint: 0,
-            distributions_per_transfer: 1,
-            mint_amount: U256::from(1),
-            allowance: U256::from(1),
-            seed: crate::protocol::wallet::WalletSeed::new("t"),
-            in_flight_per_account: 4,
-            sustained: None,
-            read_only: false,
-            confirm_timeout: Duration::from_secs(1),
-            confirm: crate::model::ConfirmBy::Receipts,
-            surface: WriteSurface::V2,
-            surface_choice: crate::model::SurfaceChoice::Auto,
-            node_modes: Vec::new(),
-            node_labels: Vec::new(),
-            memo: Memo::default(),
-        };
         let wallets = Wallets {
             mint: Vec::new(),
             transfer: vec![signer(2), signer(3)],
             distribution: Vec::new(),
         };
-        let mut book = AccountBook::new(&plan, &wallets);
+        let mut book = AccountBook::new(&plan(), &wallets);
         while let Some(id) = book.take_resync() {
             book.resynced(id, 0);
         }

@@ -45,7 +45,7 @@ use book::{AccountBook, AccountId, Intent};
 use checkpoints::CheckpointFollower;
 pub use plan::{Wallets, WorkloadPlan};
 use reads::{ReadCycle, ReadLoad};
-pub use status::{PhaseReport, VerifyTally, WorkloadStatus};
+pub use status::{PhaseReport, TransactionCounts, VerifyTally, WorkloadStatus};
 pub use surfaces::{NodeMode, NodeSurface, NodeSurfaces, choose_surface};
 
 /// First receipt check after submission, then every `RECEIPT_POLL` until found.
@@ -284,19 +284,21 @@ impl Workload {
             phase_done,
             phase_total,
             phase_failed,
-            submitted: state.submitted,
-            signed_ahead: self.presigned.taken_total(),
-            confirmed: state.confirmed,
-            failed: state.failed,
-            resyncs: state.resyncs,
-            recovered: state.recovered,
-            confirmed_by_checkpoint: state.confirmed_by_checkpoint,
-            checkpoints_skipped: state.checkpoints.skipped(),
+            transactions: TransactionCounts {
+                submitted: state.submitted,
+                signed_ahead: self.presigned.taken_total(),
+                confirmed: state.confirmed,
+                failed: state.failed,
+                resyncs: state.resyncs,
+                recovered: state.recovered,
+                confirmed_by_checkpoint: state.confirmed_by_checkpoint,
+                checkpoints_skipped: state.checkpoints.skipped(),
+                failures_by_code: state.failures_by_code.clone(),
+            },
             token: state.token,
             reports: state.reports.clone(),
             verify: state.verify,
             failure: state.failure.clone(),
-            failures_by_code: state.failures_by_code.clone(),
             phase_log: state.phase_log.clone(),
             write_surface: self.plan.surface,
             surface_choice: self.plan.surface_choice,
@@ -476,3 +478,6 @@ impl WorkSource for Workload {
 pub fn into_source(workload: Arc<Workload>) -> Arc<dyn WorkSource> {
     workload
 }
+
+#[cfg(test)]
+mod tests;

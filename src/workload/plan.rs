@@ -104,3 +104,48 @@ impl Wallets {
         })
     }
 }
+
+/// A small plan and its signers, for the workload's unit tests.
+#[cfg(test)]
+pub(super) mod fixtures {
+    use std::time::Duration;
+
+    use super::WorkloadPlan;
+    use crate::protocol::{Memo, PayloadProfile, PrivateKey, Signer, U256, WriteSurface};
+
+    /// A signer whose key is `seed` repeated.
+    pub fn signer(seed: u8) -> Signer {
+        Signer::new(PrivateKey::from_bytes([seed; 32]).unwrap())
+    }
+
+    /// Operator and master `signer(1)`, chain 1, no funding wallets, 4 in flight per account,
+    /// receipts, /v2.
+    pub fn plan() -> WorkloadPlan {
+        WorkloadPlan {
+            chain_id: 1,
+            profile: PayloadProfile::Current,
+            operator: signer(1),
+            master: signer(1),
+            existing_token: None,
+            symbol: "T".into(),
+            name: "T".into(),
+            decimals: 6,
+            mint_wallets: 0,
+            transfers_per_mint: 0,
+            distributions_per_transfer: 1,
+            mint_amount: U256::from(1),
+            allowance: U256::from(1),
+            seed: crate::protocol::wallet::WalletSeed::new("t"),
+            in_flight_per_account: 4,
+            sustained: None,
+            read_only: false,
+            confirm_timeout: Duration::from_secs(1),
+            confirm: crate::model::ConfirmBy::Receipts,
+            surface: WriteSurface::V2,
+            surface_choice: crate::model::SurfaceChoice::Auto,
+            node_modes: Vec::new(),
+            node_labels: Vec::new(),
+            memo: Memo::default(),
+        }
+    }
+}

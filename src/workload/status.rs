@@ -40,15 +40,9 @@ pub struct VerifyTally {
     pub reported_supply: Option<U256>,
 }
 
-/// The workload's progress, for the faces and the summary.
-#[derive(Clone, Debug, Serialize)]
-pub struct WorkloadStatus {
-    /// The read-only workload (`--post-rate 0`): the faces show GETs where they show POSTs.
-    pub read_only: bool,
-    pub phase: Phase,
-    pub phase_done: u64,
-    pub phase_total: u64,
-    pub phase_failed: u64,
+/// The run's transactions so far (`summary.json`'s `transactions`, as it is).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TransactionCounts {
     pub submitted: u64,
     /// Of `submitted`: signed ahead of their slot by the signer thread (the rest were signed in
     /// the slot).
@@ -63,13 +57,25 @@ pub struct WorkloadStatus {
     pub confirmed_by_checkpoint: u64,
     /// Checkpoints not read because the follower fell too far behind the head.
     pub checkpoints_skipped: u64,
+    /// Failed transactions by `error_code`.
+    pub failures_by_code: HashMap<String, u64>,
+}
+
+/// The workload's progress, for the faces and the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkloadStatus {
+    /// The read-only workload (`--post-rate 0`): the faces show GETs where they show POSTs.
+    pub read_only: bool,
+    pub phase: Phase,
+    pub phase_done: u64,
+    pub phase_total: u64,
+    pub phase_failed: u64,
+    pub transactions: TransactionCounts,
     pub token: Option<Address>,
     pub reports: Vec<PhaseReport>,
     pub verify: VerifyTally,
     /// Why the run failed, if it did.
     pub failure: Option<String>,
-    /// Failed transactions by `error_code`.
-    pub failures_by_code: HashMap<String, u64>,
     /// Every phase entered, with its start as an offset from the workload's start.
     pub phase_log: Vec<(Phase, Duration)>,
     /// The write surface the run chose, and what `--write-surface` asked for.

@@ -165,24 +165,12 @@ impl Workload {
                 (Op::Grant, TxKind::Authority, body, hash)
             }
             IntentKind::Mint => {
-                let payload = MintPayload {
-                    chain_id,
-                    nonce,
-                    recipient: intent.to,
-                    value: intent.value,
-                    token,
-                };
+                let payload = MintPayload::new(chain_id, nonce, intent.to, intent.value, token);
                 let (body, hash) = sign_for(payload, signer, plan, reserved.surface, memo);
                 (Op::Mint, TxKind::Mint, body, hash)
             }
             IntentKind::Pay => {
-                let payload = PaymentPayload {
-                    chain_id,
-                    nonce,
-                    recipient: intent.to,
-                    value: intent.value,
-                    token,
-                };
+                let payload = PaymentPayload::new(chain_id, nonce, intent.to, intent.value, token);
                 let (body, hash) = sign_for(payload, signer, plan, reserved.surface, memo);
                 (Op::Payment, TxKind::Payment, body, hash)
             }

@@ -35,7 +35,7 @@ fn assert_exact(report: &RunReport, devnet: &Devnet, owed: u64) {
         report.status.failure
     );
     assert_eq!(report.status.verify.mismatched, 0);
-    assert_eq!(report.status.confirmed, owed);
+    assert_eq!(report.status.transactions.confirmed, owed);
     assert_eq!(
         devnet.stats().admitted,
         owed,
@@ -103,7 +103,7 @@ async fn lost_answers_and_500s_are_looked_up_not_resent() {
     assert_exact(&report, &devnet, 18);
     assert!(errors(&report, ErrorClass::ServerError) > 0);
     assert!(
-        report.status.recovered > 0,
+        report.status.transactions.recovered > 0,
         "some lost answers were found admitted by hash"
     );
     assert!(
@@ -199,7 +199,10 @@ async fn rate_limits_are_honoured_with_retry_after() {
         "{limited} 429s in {secs} s: Retry-After not honoured"
     );
     assert!(report.stats.error_codes.contains_key("rate_limit_exceeded"));
-    assert_eq!(devnet.stats().admitted, report.status.confirmed);
+    assert_eq!(
+        devnet.stats().admitted,
+        report.status.transactions.confirmed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,7 +273,10 @@ async fn a_node_down_at_start_is_probed_and_rejoins() {
     );
     assert_eq!(report.status.verify.mismatched, 0);
     assert!(errors(&report, ErrorClass::Connect) > 0);
-    assert_eq!(devnet.stats().admitted, report.status.confirmed);
+    assert_eq!(
+        devnet.stats().admitted,
+        report.status.transactions.confirmed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,7 +360,7 @@ async fn a_hung_node_times_out_without_starving_the_others() {
     assert!(errors(&report, ErrorClass::Timeout) > 0);
     assert_eq!(
         devnet.stats().admitted,
-        report.status.confirmed,
+        report.status.transactions.confirmed,
         "timed-out transactions were not sent twice"
     );
 }
@@ -562,9 +568,10 @@ async fn confirming_by_checkpoint_survives_garbage_and_loses_nothing() {
     );
     // Garbage costs a retry, not the checkpoint: most transactions are still confirmed by one.
     assert!(
-        report.status.confirmed_by_checkpoint * 2 > report.status.confirmed,
+        report.status.transactions.confirmed_by_checkpoint * 2
+            > report.status.transactions.confirmed,
         "{} of {} by checkpoint",
-        report.status.confirmed_by_checkpoint,
-        report.status.confirmed
+        report.status.transactions.confirmed_by_checkpoint,
+        report.status.transactions.confirmed
     );
 }

@@ -78,7 +78,11 @@ async fn sustained_over_lossy_nodes(name: &str, extra: &[&str]) {
         report.status.failure
     );
     let status = &report.status;
-    assert_eq!(status.failed, 0, "{name}: {:?}", status.failures_by_code);
+    assert_eq!(
+        status.transactions.failed, 0,
+        "{name}: {:?}",
+        status.transactions.failures_by_code
+    );
     assert_eq!(status.verify.mismatched, 0, "{name}");
     assert_eq!(status.verify.unread, 0, "{name}");
     assert_eq!(
@@ -89,7 +93,7 @@ async fn sustained_over_lossy_nodes(name: &str, extra: &[&str]) {
     let ledger = devnet.stats();
     assert_eq!(ledger.nonce_reuses, 0, "{name}: a nonce was signed twice");
     assert_eq!(
-        ledger.admitted, status.confirmed,
+        ledger.admitted, status.transactions.confirmed,
         "{name}: each admitted once"
     );
     let lost: u64 = report
@@ -100,14 +104,14 @@ async fn sustained_over_lossy_nodes(name: &str, extra: &[&str]) {
         .sum();
     assert!(lost > 0, "{name}: the knobs lost answers");
     assert!(
-        status.recovered > 0,
+        status.transactions.recovered > 0,
         "{name}: lost answers were found admitted by hash"
     );
     let summary = stress_tui::report::summary_text(&report);
     assert!(
         summary.contains(&format!(
             "{} unknown outcomes found admitted",
-            status.recovered
+            status.transactions.recovered
         )),
         "{summary}"
     );
@@ -158,7 +162,7 @@ async fn a_healthy_cluster_refuses_no_nonce_the_generator_raced() {
         "{:?}",
         report.status.failure
     );
-    let submitted = report.status.submitted;
+    let submitted = report.status.transactions.submitted;
     let raced = report
         .stats
         .error_codes
@@ -229,7 +233,7 @@ async fn lookups_ask_the_node_that_took_the_post_not_a_lagging_replica() {
     );
     assert_eq!(report.status.verify.mismatched, 0);
     assert!(
-        report.status.recovered > 0,
+        report.status.transactions.recovered > 0,
         "answers were lost and found admitted"
     );
     assert_eq!(

@@ -170,7 +170,7 @@ async fn every_file_of_a_short_run_agrees_with_the_run() {
     let total_get_ok: u64 = report.stats.nodes.iter().map(|n| n.get.ok).sum();
     assert_eq!(sum(post_ok), total_post_ok);
     assert_eq!(sum(get_ok), total_get_ok);
-    assert_eq!(sum(confirmed), report.status.confirmed);
+    assert_eq!(sum(confirmed), report.status.transactions.confirmed);
 
     // nodes.csv and operations.csv.
     let (header, rows) = csv(&out.join("nodes.csv"));

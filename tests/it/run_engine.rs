@@ -52,9 +52,9 @@ async fn scaled_down_full_run_verifies_every_balance() {
     // The payments of the transfer phase leave signed ahead by the signer thread (the funding
     // phases sign in their slots).
     assert!(
-        status.signed_ahead > 0 && status.signed_ahead <= 120,
+        status.transactions.signed_ahead > 0 && status.transactions.signed_ahead <= 120,
         "signed ahead: {}",
-        status.signed_ahead
+        status.transactions.signed_ahead
     );
     // Signing CPU is counted in the phase it signed for, as part of the process's: every
     // phase but verify signs (the funding phases in their slots).
@@ -89,8 +89,8 @@ async fn scaled_down_full_run_verifies_every_balance() {
         ]
     );
     // 1 issue + 3 grants + 30 mints + 120 payments.
-    assert_eq!(status.confirmed, 154);
-    assert_eq!(status.failed, 0);
+    assert_eq!(status.transactions.confirmed, 154);
+    assert_eq!(status.transactions.failed, 0);
     assert_eq!(status.verify.checked, 30 + 120 + 1);
     assert_eq!(status.verify.mismatched, 0);
     // The devnet's ledger agrees with what the tool believes, wallet by wallet.
@@ -469,7 +469,7 @@ async fn read_only_run_sends_only_reads_spread_over_nodes() {
     // Nothing signed, nothing admitted; every request the devnet saw was one of ours (plus the
     // chain id reads at start and the probes).
     assert_eq!(devnet.stats().admitted, 0);
-    assert_eq!(report.status.submitted, 0);
+    assert_eq!(report.status.transactions.submitted, 0);
     let seen = devnet.requests() - requests_before;
     assert!(
         (reads.total..=reads.total + 10).contains(&seen),
@@ -543,7 +543,7 @@ async fn confirming_by_checkpoint_reads_checkpoints_not_a_receipt_per_payment() 
         report.status.failure
     );
     let status = &report.status;
-    assert_eq!(status.failed, 0);
+    assert_eq!(status.transactions.failed, 0);
     assert_eq!(status.verify.mismatched, 0);
     assert_eq!(status.verify.unread, 0);
     let sustained = status
@@ -555,12 +555,12 @@ async fn confirming_by_checkpoint_reads_checkpoints_not_a_receipt_per_payment() 
     // Nearly every transaction is confirmed by a checkpoint; a receipt only where a
     // checkpoint was missed (none should be, on a healthy devnet).
     assert!(
-        status.confirmed_by_checkpoint + 5 >= status.confirmed,
+        status.transactions.confirmed_by_checkpoint + 5 >= status.transactions.confirmed,
         "{} of {} by checkpoint",
-        status.confirmed_by_checkpoint,
-        status.confirmed
+        status.transactions.confirmed_by_checkpoint,
+        status.transactions.confirmed
     );
-    assert_eq!(status.checkpoints_skipped, 0);
+    assert_eq!(status.transactions.checkpoints_skipped, 0);
     let count = |op| report.stats.ops.get(&op).map_or(0, |s| s.count);
     let (receipts, checkpoints) = (count(Op::Receipt), count(Op::Checkpoint));
     assert!(receipts <= 5, "{receipts} receipt GETs");

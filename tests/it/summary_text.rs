@@ -15,7 +15,9 @@ use stress_tui::protocol::{Address, NodeWriteMode, U256, WriteSurface};
 use stress_tui::report::thresholds::ThresholdResult;
 use stress_tui::report::{Ending, RunReport, summary_text};
 use stress_tui::stats::{NodeSnapshot, OpSnapshot, Percentiles, StatsSnapshot};
-use stress_tui::workload::{NodeSurface, PhaseReport, VerifyTally, WorkloadStatus};
+use stress_tui::workload::{
+    NodeSurface, PhaseReport, TransactionCounts, VerifyTally, WorkloadStatus,
+};
 
 fn percentiles(p50: u64) -> Percentiles {
     Percentiles {
@@ -115,14 +117,17 @@ fn fixture() -> RunReport {
         phase_done: 0,
         phase_total: 0,
         phase_failed: 0,
-        submitted: 1_981,
-        signed_ahead: 1_900,
-        confirmed: 1_977,
-        failed: 0,
-        resyncs: 3,
-        recovered: 4,
-        confirmed_by_checkpoint: 0,
-        checkpoints_skipped: 0,
+        transactions: TransactionCounts {
+            submitted: 1_981,
+            signed_ahead: 1_900,
+            confirmed: 1_977,
+            failed: 0,
+            resyncs: 3,
+            recovered: 4,
+            confirmed_by_checkpoint: 0,
+            checkpoints_skipped: 0,
+            failures_by_code: HashMap::new(),
+        },
         token: Some(Address::repeat_byte(0xab)),
         reports: vec![
             phase(Phase::Issue, 1, 1),
@@ -138,7 +143,6 @@ fn fixture() -> RunReport {
             reported_supply: Some(U256::from(1_000_000u64)),
         },
         failure: None,
-        failures_by_code: HashMap::new(),
         phase_log: Vec::new(),
         write_surface: WriteSurface::V2,
         surface_choice: SurfaceChoice::Auto,

@@ -272,10 +272,10 @@ pub async fn run_to_end(
             status.phase_done,
             status.phase_total,
             status.phase_failed,
-            status.submitted,
-            status.confirmed,
-            status.confirmed_by_checkpoint,
-            status.resyncs
+            status.transactions.submitted,
+            status.transactions.confirmed,
+            status.transactions.confirmed_by_checkpoint,
+            status.transactions.resyncs
         )
     };
     (report.unwrap(), workload)

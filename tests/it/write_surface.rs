@@ -53,7 +53,7 @@ fn assert_verified(report: &RunReport, devnet: &Devnet, owed: u64) {
     );
     assert_eq!(report.status.verify.mismatched, 0);
     assert_eq!(report.status.verify.unread, 0);
-    assert_eq!(report.status.confirmed, owed);
+    assert_eq!(report.status.transactions.confirmed, owed);
     assert_eq!(devnet.stats().admitted, owed, "each admitted exactly once");
 }
 
@@ -276,12 +276,12 @@ async fn a_node_cut_over_mid_run_moves_to_v2_and_every_balance_verifies() {
         .await
         .unwrap()
         .unwrap();
-    let owed = report.status.confirmed;
+    let owed = report.status.transactions.confirmed;
     assert_verified(&report, &devnet, owed);
     assert_eq!(
-        report.status.failed, 0,
+        report.status.transactions.failed, 0,
         "{:?}",
-        report.status.failures_by_code
+        report.status.transactions.failures_by_code
     );
     assert_eq!(report.status.write_surface, WriteSurface::V1);
     assert!(report.status.surface_refusals > 0);
@@ -331,9 +331,9 @@ async fn a_node_made_read_only_gets_no_writes_and_rejoins_when_writable() {
         .await
         .unwrap()
         .unwrap();
-    let owed = report.status.confirmed;
+    let owed = report.status.transactions.confirmed;
     assert_verified(&report, &devnet, owed);
-    assert_eq!(report.status.failed, 0);
+    assert_eq!(report.status.transactions.failed, 0);
     let events = std::fs::read_to_string(report.out_dir.join("events.log")).unwrap();
     assert!(
         events.contains("answered NODE_READ_ONLY: now read_only; its writes move from /v2 to none"),

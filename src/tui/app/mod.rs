@@ -5,7 +5,7 @@
 
 use super::input::TextInput;
 use crate::engine::{MAX_RATE, PoolView};
-use crate::model::{NodeId, NodeTarget, Op, PerDirection, parse_node};
+use crate::model::{Direction, NodeId, NodeTarget, Op, PerDirection, parse_node};
 
 /// What a key press means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,10 +252,13 @@ impl App {
         let selected = self
             .selected_node(pool)
             .map(|n| (n.id, n.rates, n.label.clone()));
-        let adjust = |f: fn(PerDirection<u32>) -> PerDirection<u32>| {
-            selected
-                .as_ref()
-                .map(|(id, rates, _)| Effect::SetNodeRates(*id, f(*rates)))
+        // One node's rate of one direction, a step up or down.
+        let adjust = |direction: Direction, step: fn(u32) -> u32| {
+            selected.as_ref().map(|(id, rates, _)| {
+                let mut rates = *rates;
+                rates[direction] = step(rates[direction]);
+                Effect::SetNodeRates(*id, rates)
+            })
         };
         match action {
             Action::Up => {
@@ -266,22 +269,10 @@ impl App {
                 self.selected = (self.selected + 1).min(pool.nodes.len().saturating_sub(1));
                 None
             }
-            Action::RaisePost => adjust(|r| PerDirection {
-                post: step_up(r.post),
-                ..r
-            }),
-            Action::LowerPost => adjust(|r| PerDirection {
-                post: step_down(r.post),
-                ..r
-            }),
-            Action::RaiseGet => adjust(|r| PerDirection {
-                get: step_up(r.get),
-                ..r
-            }),
-            Action::LowerGet => adjust(|r| PerDirection {
-                get: step_down(r.get),
-                ..r
-            }),
+            Action::RaisePost => adjust(Direction::Post, step_up),
+            Action::LowerPost => adjust(Direction::Post, step_down),
+            Action::RaiseGet => adjust(Direction::Get, step_up),
+            Action::LowerGet => adjust(Direction::Get, step_down),
             Action::RaiseTotal => Some(Effect::SetTotalRates(PerDirection {
                 post: step_up(pool.total.post),
                 get: pool.total.get,

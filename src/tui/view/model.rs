@@ -269,10 +269,8 @@ impl View {
                 in_flight: u64::from(counters.in_flight.load(Ordering::Relaxed)),
                 lag_us: counters.lag_us.load(Ordering::Relaxed),
             };
-            total.target.post += row.target.post;
-            total.target.get += row.target.get;
-            total.effective.post += row.effective.post;
-            total.effective.get += row.effective.get;
+            total.target += row.target;
+            total.effective += row.effective;
             total.offered += row.offered;
             total.sent += row.sent;
             total.ok += row.ok;
