@@ -1,9 +1,9 @@
 //! stress-tui: a load tester for multi-node 1Money L1 clusters.
 //!
 //! ```text
-//!  keys ─► tui::keymap ─► Action ─► App::update ─► Request ─► EngineHandle ──┐
-//!  --no-tui: signals, the schedule of phases ────────────────────────────────►│ Command (bounded mpsc)
-//!                                                                             ▼
+//!  keys ─► tui::keymap ─► Action ─► App::update ─► Effect ─► EngineHandle ──┐
+//!  --no-tui: signals, the schedule of phases ───────────────────────────────►│ Command (bounded mpsc)
+//!                                                                            ▼
 //!  engine (one task; sole owner of the pool, target and effective rates, pause)
 //!    │ watch<Arc<PoolView>>: nodes, rates, live counters and health, recent events
 //!    ▼
@@ -20,18 +20,22 @@
 //!  devnet: N axum listeners over one shared ledger, per-node fault knobs, admin API
 //! ```
 //!
-//! Modules, each with one owner:
-//! - [`protocol`]: payloads, RLP signing, transaction hashes, wire JSON, wallets (pure).
-//! - [`client`]: one node's HTTP client; typed calls, classified errors.
-//! - [`devnet`]: the embedded strict cluster: shared ledger, axum nodes, fault knobs, admin API.
-//! - [`cli`] and [`config`]: raw flags, then validated plans (usage errors name the flag).
+//! Modules, each with one owner, in layers that only use the ones below them (checked by
+//! `tests/it/layers.rs`), lowest first:
+//! - [`model`], [`shutdown`], [`footprint`]: the shared words (node, direction, operation,
+//!   phase, the run's choices, usage errors); the stop signal; the generator's own CPU and RSS.
+//! - [`protocol`]: payloads, v1 and v2 signing, transaction hashes, wire JSON, wallets (no
+//!   I/O but reading a key file).
+//! - [`client`]: one node's HTTP client; typed calls, classified errors. Beside it [`devnet`],
+//!   the embedded strict cluster, which uses only `model`, `protocol` and `shutdown`.
+//! - [`stats`]: samples, the aggregator, snapshots.
 //! - [`engine`]: the pool, rates, commands, pacers and their schedule.
 //! - [`workload`]: the phases, nonces, receipts, verification.
-//! - [`stats`]: samples, the aggregator, snapshots.
-//! - [`report`]: progress line, summary, results folder, thresholds.
-//! - [`tui`]: the dashboard (keymap, app state, panes).
-//! - [`run`]: one stress run from start to report.
-//! - [`footprint`]: what the generator itself costs (CPU, peak RSS).
+//! - [`cli`], then [`config`]: raw flags, then validated plans (usage errors name the flag;
+//!   thresholds are parsed here).
+//! - [`report`]: the run report, progress line, summary, results folder (CSV, JSON),
+//!   threshold verdicts.
+//! - [`run`]: one stress run from start to report; [`tui`]: the dashboard over a run.
 
 pub mod cli;
 pub mod client;

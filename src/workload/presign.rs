@@ -1,7 +1,8 @@
 //! Signing ahead of the slots: a signer thread keeps a short queue of signed payments so that a
-//! pacer's slot takes a ready transaction instead of spending ~20 µs signing it first. Without
-//! it, every payment leaves at least one signature late and, at a few thousand a second, the
-//! load thread spends a third of its time in secp256k1.
+//! pacer's slot takes a ready transaction instead of spending a signature's time first (tens of
+//! µs; BENCHMARKS.md, "Per-request pieces"). Without it, every payment leaves at least one
+//! signature late, and at a few thousand a second half of a payment's CPU is its signature
+//! (BENCHMARKS.md, "Where a payment's CPU goes").
 //!
 //! The queue is sized from the rate it is drained at: 25 ms of demand plus a few, so that a rate
 //! change is followed within a fraction of a second and few transactions wait (each one holds
@@ -187,7 +188,7 @@ impl Presigned {
     }
 
     /// Runs `sign` (a signature made in a slot, on a load thread) and counts its CPU time.
-    /// Two clock reads (~0.5 µs) against a ~25-40 µs signature.
+    /// Two clock reads (~0.5 µs) against a signature of tens of µs.
     pub(super) fn sign_inline<T>(&self, sign: impl FnOnce() -> T) -> T {
         let started = this_thread_cpu_ns();
         let signed = sign();
@@ -199,13 +200,20 @@ impl Presigned {
     }
 }
 
-/// The calling thread's CPU time so far, in nanoseconds.
+/// The calling thread's CPU time so far, in nanoseconds (Linux; elsewhere 0, and the summary's
+/// signing CPU reads 0).
+#[cfg(target_os = "linux")]
 fn this_thread_cpu_ns() -> u64 {
     let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
     u64::try_from(cpu.tv_sec)
         .unwrap_or(0)
         .saturating_mul(1_000_000_000)
         .saturating_add(u64::try_from(cpu.tv_nsec).unwrap_or(0))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn this_thread_cpu_ns() -> u64 {
+    0
 }
 
 /// The queue depth for a drain rate of `per_second`.

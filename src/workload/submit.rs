@@ -98,7 +98,8 @@ impl Workload {
         )
     }
 
-    /// Signs a reserved intent (about 20 µs, outside the lock) and notes its hash.
+    /// Signs a reserved intent (outside the lock: a signature takes tens of µs) and notes its
+    /// hash.
     pub(super) fn sign_reserved(&self, reserved: &Reserved, token: Address) -> PostJob {
         let (op, kind, body, hash) = self.build(reserved, token);
         if let Some(Job::Tx(job)) = self.lock().jobs.get_mut(&reserved.ticket) {

@@ -13,7 +13,7 @@ use stress_tui::model::{Direction, Phase};
 use stress_tui::report::{Ending, RunReport};
 use stress_tui::run;
 
-use crate::support::{run_config, run_to_end, set_down, wait_phase};
+use crate::support::{RunFlags, run_config, run_to_end, set_down, wait_phase};
 
 fn errors(report: &RunReport, class: ErrorClass) -> u64 {
     report
@@ -76,20 +76,10 @@ async fn lost_answers_and_500s_are_looked_up_not_resent() {
             },
         )
         .unwrap();
-    let flags = [
-        "--post-rate",
-        "40",
-        "--get-rate",
-        "200",
-        "--mint-wallets",
-        "1",
-        "--transfers-per-mint",
-        "4",
-        "--distributions-per-transfer",
-        "3",
-        "--in-flight-per-account",
-        "8",
-    ];
+    let flags = RunFlags::rates(40, 200)
+        .wallets(1, 4)
+        .distributions(3)
+        .in_flight(8);
     let handle = run::start(run_config(&devnet.urls(), "faults-lost", &flags))
         .await
         .unwrap();
@@ -128,17 +118,7 @@ async fn run_with_garbage_on_node_1(name: &str, extra: &[&str]) -> (RunReport, D
             },
         )
         .unwrap();
-    let mut flags = vec![
-        "--post-rate",
-        "100",
-        "--get-rate",
-        "300",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "5",
-    ];
-    flags.extend_from_slice(extra);
+    let flags = RunFlags::rates(100, 300).wallets(2, 5).extra(extra);
     let (report, _) = run_to_end(&devnet.urls(), name, &flags, Duration::from_secs(120)).await;
     assert_exact(&report, &devnet, 1 + 2 + 10 + 40);
     assert!(errors(&report, ErrorClass::Decode) > 0);
@@ -162,20 +142,10 @@ async fn rate_limits_are_honoured_with_retry_after() {
             },
         )
         .unwrap();
-    let flags = [
-        "--post-rate",
-        "60",
-        "--get-rate",
-        "300",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "10",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "8s",
-    ];
+    let flags = RunFlags::rates(60, 300)
+        .wallets(2, 10)
+        .in_flight(4)
+        .duration("8s");
     let handle = run::start(run_config(&devnet.urls(), "faults-429", &flags))
         .await
         .unwrap();
@@ -210,22 +180,11 @@ async fn a_node_down_at_start_is_probed_and_rejoins() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
     set_down(&devnet, 0, true);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let flags = [
-        "--post-rate",
-        "90",
-        "--get-rate",
-        "300",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "10",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "12s",
-        "--request-timeout",
-        "1s",
-    ];
+    let flags = RunFlags::rates(90, 300)
+        .wallets(2, 10)
+        .in_flight(4)
+        .duration("12s")
+        .flag("--request-timeout", "1s");
     let handle = run::start(run_config(&devnet.urls(), "faults-down-at-start", &flags))
         .await
         .unwrap();
@@ -283,24 +242,12 @@ async fn a_node_down_at_start_is_probed_and_rejoins() {
 async fn a_hung_node_times_out_without_starving_the_others() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
     // Enough accounts that the ones waiting on the hung node do not starve the others of work.
-    let flags = [
-        "--post-rate",
-        "90",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "60",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "10s",
-        "--request-timeout",
-        "1s",
-        "--max-in-flight",
-        "8",
-    ];
+    let flags = RunFlags::rates(90, 400)
+        .wallets(2, 60)
+        .in_flight(4)
+        .duration("10s")
+        .flag("--request-timeout", "1s")
+        .flag("--max-in-flight", 8);
     let handle = run::start(run_config(&devnet.urls(), "faults-hang", &flags))
         .await
         .unwrap();
@@ -470,24 +417,12 @@ async fn every_node_down_waits_quietly_then_ends_after_max_outage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
-    let flags = [
-        "--post-rate",
-        "90",
-        "--get-rate",
-        "450",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "40",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "14s",
-        "--request-timeout",
-        "1s",
-        "--on-node-failure",
-        "redistribute",
-    ];
+    let flags = RunFlags::rates(90, 450)
+        .wallets(2, 40)
+        .in_flight(4)
+        .duration("14s")
+        .flag("--request-timeout", "1s")
+        .flag("--on-node-failure", "redistribute");
     let handle = run::start(run_config(&devnet.urls(), "faults-redistribute", &flags))
         .await
         .unwrap();

@@ -57,19 +57,10 @@ async fn sustained_over_lossy_nodes(name: &str, extra: &[&str]) {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
     devnet.set_knobs(0, &knobs(0.05, 0.0)).unwrap();
     devnet.set_knobs(1, &knobs(0.0, 0.05)).unwrap();
-    let mut flags = vec![
-        "--post-rate",
-        "100",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "10",
-        "--duration",
-        "10s",
-    ];
-    flags.extend_from_slice(extra);
+    let flags = RunFlags::rates(100, 400)
+        .wallets(2, 10)
+        .duration("10s")
+        .extra(extra);
     let (report, _) = run_to_end(&devnet.urls(), name, &flags, Duration::from_secs(180)).await;
     assert_eq!(
         report.ending,
@@ -133,22 +124,11 @@ async fn lost_answers_confirmed_by_checkpoints_lose_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_cluster_refuses_no_nonce_the_generator_raced() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(4)).await.unwrap();
-    let flags = [
-        "--post-rate",
-        "2000",
-        "--get-rate",
-        "2000",
-        "--mint-wallets",
-        "20",
-        "--transfers-per-mint",
-        "25",
-        "--in-flight-per-account",
-        "4",
-        "--confirm",
-        "checkpoints",
-        "--duration",
-        "30s",
-    ];
+    let flags = RunFlags::rates(2000, 2000)
+        .wallets(20, 25)
+        .in_flight(4)
+        .flag("--confirm", "checkpoints")
+        .duration("30s");
     let (report, _) = run_to_end(
         &devnet.urls(),
         "nonce-races",
@@ -196,20 +176,10 @@ async fn lookups_ask_the_node_that_took_the_post_not_a_lagging_replica() {
         ..KnobsPatch::default()
     };
     devnet.set_knobs(1, &lag(5_000)).unwrap();
-    let flags = [
-        "--post-rate",
-        "40",
-        "--get-rate",
-        "200",
-        "--mint-wallets",
-        "1",
-        "--transfers-per-mint",
-        "4",
-        "--distributions-per-transfer",
-        "3",
-        "--in-flight-per-account",
-        "8",
-    ];
+    let flags = RunFlags::rates(40, 200)
+        .wallets(1, 4)
+        .distributions(3)
+        .in_flight(8);
     let handle = stress_tui::run::start(run_config(&devnet.urls(), "lost-lagging", &flags))
         .await
         .unwrap();

@@ -13,7 +13,7 @@ use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
 use stress_tui::report::Ending;
 use stress_tui::run;
 
-use crate::support::{key_file, run_config};
+use crate::support::{RunFlags, key_file, run_config};
 
 /// Where `document` breaks `schema` (JSON Schema 2020-12), one line each.
 fn schema_problems(schema: &serde_json::Value, document: &serde_json::Value) -> Vec<String> {
@@ -116,18 +116,9 @@ fn base64_decode(text: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_file_of_a_short_run_agrees_with_the_run() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
-    let flags = [
-        "--post-rate",
-        "200",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "10",
-        "--threshold",
-        "errors<1%",
-    ];
+    let flags = RunFlags::rates(200, 400)
+        .wallets(2, 10)
+        .flag("--threshold", "errors<1%");
     let config = run_config(&devnet.urls(), "results-short", &flags);
     let out = config.out.clone().unwrap();
     let report = run::start(config).await.unwrap().wait().await.unwrap();
@@ -254,20 +245,10 @@ async fn every_file_of_a_short_run_agrees_with_the_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_run_writes_every_file() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
-    let flags = [
-        "--post-rate",
-        "100",
-        "--get-rate",
-        "300",
-        "--mint-wallets",
-        "1",
-        "--transfers-per-mint",
-        "10",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "60s",
-    ];
+    let flags = RunFlags::rates(100, 300)
+        .wallets(1, 10)
+        .in_flight(4)
+        .duration("60s");
     let config = run_config(&devnet.urls(), "results-interrupted", &flags);
     let out = config.out.clone().unwrap();
     let handle = run::start(config).await.unwrap();

@@ -12,7 +12,7 @@ use stress_tui::model::{Direction, NodeId, Op, PerDirection, Phase, parse_node};
 use stress_tui::report::Ending;
 use stress_tui::run::{self, RunHandle};
 
-use crate::support::{run_config, run_to_end, set_down, wait_phase};
+use crate::support::{RunFlags, run_config, run_to_end, set_down, wait_phase};
 
 fn sent(handle: &RunHandle, id: NodeId, direction: Direction) -> u64 {
     let pool = handle.engine.pool();
@@ -24,16 +24,7 @@ fn sent(handle: &RunHandle, id: NodeId, direction: Direction) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scaled_down_full_run_verifies_every_balance() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
-    let flags = [
-        "--post-rate",
-        "300",
-        "--get-rate",
-        "600",
-        "--mint-wallets",
-        "3",
-        "--transfers-per-mint",
-        "10",
-    ];
+    let flags = RunFlags::rates(300, 600).wallets(3, 10);
     let handle = run::start(run_config(&devnet.urls(), "scaled", &flags))
         .await
         .unwrap();
@@ -121,20 +112,10 @@ async fn rates_are_accurate_per_node_and_never_burst() {
     let mut config = run_config(
         &devnet.urls(),
         "rates",
-        &[
-            "--post-rate",
-            "200",
-            "--get-rate",
-            "600",
-            "--mint-wallets",
-            "2",
-            "--transfers-per-mint",
-            "40",
-            "--in-flight-per-account",
-            "4",
-            "--duration",
-            "14s",
-        ],
+        &RunFlags::rates(200, 600)
+            .wallets(2, 40)
+            .in_flight(4)
+            .duration("14s"),
     );
     let log = Arc::new(SendLog::default());
     config.send_log = Some(Arc::clone(&log));
@@ -214,20 +195,10 @@ async fn rates_are_accurate_per_node_and_never_burst() {
 async fn live_control_adds_removes_rates_and_pauses() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
     let urls = devnet.urls();
-    let flags = [
-        "--post-rate",
-        "100",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "20",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "60s",
-    ];
+    let flags = RunFlags::rates(100, 400)
+        .wallets(2, 20)
+        .in_flight(4)
+        .duration("60s");
     let handle = run::start(run_config(&urls[..2], "live", &flags))
         .await
         .unwrap();
@@ -362,22 +333,11 @@ async fn live_control_adds_removes_rates_and_pauses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_going_down_does_not_slow_the_others() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
-    let flags = [
-        "--post-rate",
-        "150",
-        "--get-rate",
-        "600",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "30",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        "10s",
-        "--request-timeout",
-        "1s",
-    ];
+    let flags = RunFlags::rates(150, 600)
+        .wallets(2, 30)
+        .in_flight(4)
+        .duration("10s")
+        .flag("--request-timeout", "1s");
     let handle = run::start(run_config(&devnet.urls(), "down", &flags))
         .await
         .unwrap();
@@ -446,7 +406,7 @@ async fn read_only_run_sends_only_reads_spread_over_nodes() {
         )
         .unwrap();
     let requests_before = devnet.requests();
-    let flags = ["--post-rate", "0", "--get-rate", "400", "--duration", "3s"];
+    let flags = RunFlags::rates(0, 400).duration("3s");
     let handle = run::start(run_config(&devnet.urls(), "reads", &flags))
         .await
         .unwrap();
@@ -513,22 +473,11 @@ async fn read_only_run_sends_only_reads_spread_over_nodes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn confirming_by_checkpoint_reads_checkpoints_not_a_receipt_per_payment() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
-    let flags = [
-        "--post-rate",
-        "200",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "5",
-        "--in-flight-per-account",
-        "8",
-        "--duration",
-        "3s",
-        "--confirm",
-        "checkpoints",
-    ];
+    let flags = RunFlags::rates(200, 400)
+        .wallets(2, 5)
+        .in_flight(8)
+        .duration("3s")
+        .flag("--confirm", "checkpoints");
     let (report, workload) = run_to_end(
         &devnet.urls(),
         "by-checkpoint",
@@ -672,20 +621,10 @@ async fn a_pacer_with_nothing_to_send_backs_off_instead_of_waking_every_slot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rate_the_wallets_cannot_fill_is_reported_as_workload_bound() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(1)).await.unwrap();
-    let flags = [
-        "--post-rate",
-        "200",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "1",
-        "--transfers-per-mint",
-        "2",
-        "--in-flight-per-account",
-        "1",
-        "--duration",
-        "3s",
-    ];
+    let flags = RunFlags::rates(200, 400)
+        .wallets(1, 2)
+        .in_flight(1)
+        .duration("3s");
     let (report, _) = run_to_end(&devnet.urls(), "unfilled", &flags, Duration::from_secs(60)).await;
     assert_eq!(
         report.ending,

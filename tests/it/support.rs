@@ -198,9 +198,88 @@ pub fn key_file() -> std::path::PathBuf {
     path
 }
 
+/// The flags of a small run, by name: most tests set the rates, the wallet counts and a few
+/// knobs of the workload, and anything else with [`RunFlags::flag`] or [`RunFlags::extra`].
+#[derive(Clone, Debug, Default)]
+pub struct RunFlags(Vec<String>);
+
+impl RunFlags {
+    /// `--post-rate post --get-rate get`.
+    pub fn rates(post: u32, get: u32) -> Self {
+        Self::default()
+            .flag("--post-rate", post)
+            .flag("--get-rate", get)
+    }
+
+    /// `--mint-wallets mint --transfers-per-mint transfers`.
+    pub fn wallets(self, mint: u32, transfers: u32) -> Self {
+        self.flag("--mint-wallets", mint)
+            .flag("--transfers-per-mint", transfers)
+    }
+
+    pub fn distributions(self, per_transfer: u32) -> Self {
+        self.flag("--distributions-per-transfer", per_transfer)
+    }
+
+    pub fn in_flight(self, per_account: u32) -> Self {
+        self.flag("--in-flight-per-account", per_account)
+    }
+
+    /// `--duration`: the sustained phase's length, e.g. `8s`.
+    pub fn duration(self, duration: &str) -> Self {
+        self.flag("--duration", duration)
+    }
+
+    /// Any flag with a value.
+    pub fn flag(mut self, name: &str, value: impl std::fmt::Display) -> Self {
+        self.0.push(name.to_owned());
+        self.0.push(value.to_string());
+        self
+    }
+
+    /// Any flags as the command line spells them.
+    pub fn extra(mut self, args: &[&str]) -> Self {
+        self.0.extend(args.iter().map(|a| (*a).to_owned()));
+        self
+    }
+}
+
+/// What a run's flags can be given as: a [`RunFlags`] or the words of a command line.
+pub trait Args {
+    fn args(&self) -> Vec<&str>;
+}
+
+impl Args for RunFlags {
+    fn args(&self) -> Vec<&str> {
+        self.0.iter().map(String::as_str).collect()
+    }
+}
+
+impl Args for [&str] {
+    fn args(&self) -> Vec<&str> {
+        self.to_vec()
+    }
+}
+
+impl<const N: usize> Args for [&str; N] {
+    fn args(&self) -> Vec<&str> {
+        self.to_vec()
+    }
+}
+
+impl Args for Vec<&str> {
+    fn args(&self) -> Vec<&str> {
+        self.clone()
+    }
+}
+
 /// A run config for `urls` with extra flags, as the CLI builds it; results go to a fresh
 /// temporary folder named after `name` (`config.out`).
-pub fn run_config(urls: &[String], name: &str, extra: &[&str]) -> stress_tui::config::RunConfig {
+pub fn run_config(
+    urls: &[String],
+    name: &str,
+    flags: &(impl Args + ?Sized),
+) -> stress_tui::config::RunConfig {
     use clap::Parser;
     let out = std::env::temp_dir().join(format!("stress-tui-it-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
@@ -214,7 +293,7 @@ pub fn run_config(urls: &[String], name: &str, extra: &[&str]) -> stress_tui::co
         key.to_str().unwrap(),
     ];
     args.extend(["--out", out.to_str().unwrap()]);
-    args.extend_from_slice(extra);
+    args.extend(flags.args());
     let cli = stress_tui::cli::Cli::try_parse_from(args).unwrap();
     stress_tui::config::RunConfig::from_args(&cli.run).unwrap()
 }
@@ -254,7 +333,7 @@ pub fn set_down(devnet: &Devnet, node: usize, down: bool) {
 pub async fn run_to_end(
     urls: &[String],
     name: &str,
-    flags: &[&str],
+    flags: &(impl Args + ?Sized),
     limit: Duration,
 ) -> (
     stress_tui::report::RunReport,

@@ -6,7 +6,8 @@
 //!
 //! Needs tmux (`.ci/run` installs it).
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -89,6 +90,42 @@ impl Tmux {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+}
+
+/// Every row of a `timeseries.csv`, as column name → value.
+fn timeseries_rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let Ok(mut reader) = csv::Reader::from_path(path) else {
+        return Vec::new();
+    };
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map_while(Result::ok)
+        .map(|record| {
+            headers
+                .iter()
+                .zip(record.iter())
+                .map(|(h, v)| (h.to_owned(), v.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The last second a `timeseries.csv` has a row of.
+fn last_second(path: &Path) -> Option<u64> {
+    timeseries_rows(path)
+        .iter()
+        .filter_map(|row| row["second"].parse().ok())
+        .max()
+}
+
+/// Waits until `check` holds; panics after `limit`.
+fn wait_until(what: &str, limit: Duration, check: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -185,7 +222,13 @@ fn dashboard_steers_a_run_in_a_real_terminal() {
     tmux.wait_for("node 3 to leave the table", Duration::from_secs(5), |s| {
         rows(s).len() == 2
     });
-    std::thread::sleep(Duration::from_secs(3));
+    // Out for at least three whole seconds of the timeseries before it comes back.
+    let removed_at = last_second(&out.join("timeseries.csv")).unwrap_or(0);
+    wait_until(
+        "three seconds without node 3",
+        Duration::from_secs(10),
+        || last_second(&out.join("timeseries.csv")).is_some_and(|s| s >= removed_at + 3),
+    );
 
     // Add it back by typing its address: it gets traffic again.
     tmux.keys(&["a"]);
@@ -238,11 +281,10 @@ fn dashboard_steers_a_run_in_a_real_terminal() {
     let events = std::fs::read_to_string(out.join("events.log")).unwrap();
     assert!(events.contains(&format!("remove node {third}")), "{events}");
     assert!(events.contains(&format!("add node {third}")), "{events}");
-    let timeseries = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
-    let third_traffic: Vec<u64> = timeseries
-        .lines()
-        .filter(|l| l.split(',').nth(1) == Some(third.as_str()))
-        .map(|l| l.split(',').nth(7).unwrap().parse().unwrap())
+    let third_traffic: Vec<u64> = timeseries_rows(&out.join("timeseries.csv"))
+        .into_iter()
+        .filter(|row| row["node"] == third)
+        .map(|row| row["ok"].parse().unwrap())
         .collect();
     let quiet = third_traffic.windows(2).any(|w| w == [0, 0]);
     assert!(

@@ -12,20 +12,11 @@ use stress_tui::protocol::wire::{Checkpoint, CheckpointTransactions, Transaction
 use stress_tui::protocol::{Memo, NodeWriteMode, WriteSurface};
 use stress_tui::report::{Ending, RunReport};
 
-use crate::support::{client, run_config, run_to_end, wait_phase};
+use crate::support::{RunFlags, client, run_config, run_to_end, wait_phase};
 
-const SMALL: [&str; 10] = [
-    "--post-rate",
-    "200",
-    "--get-rate",
-    "600",
-    "--mint-wallets",
-    "2",
-    "--transfers-per-mint",
-    "5",
-    "--distributions-per-transfer",
-    "2",
-];
+fn small() -> RunFlags {
+    RunFlags::rates(200, 600).wallets(2, 5).distributions(2)
+}
 /// 1 issue, 2 grants, 10 mints, 20 payments.
 const SMALL_TXS: u64 = 33;
 
@@ -59,20 +50,10 @@ fn assert_verified(report: &RunReport, devnet: &Devnet, owed: u64) {
 
 /// A run of sustained payments for `duration` over `devnet`, once its sustained phase began.
 async fn sustained_run(devnet: &Devnet, name: &str, duration: &str) -> stress_tui::run::RunHandle {
-    let flags = [
-        "--post-rate",
-        "100",
-        "--get-rate",
-        "400",
-        "--mint-wallets",
-        "2",
-        "--transfers-per-mint",
-        "10",
-        "--in-flight-per-account",
-        "4",
-        "--duration",
-        duration,
-    ];
+    let flags = RunFlags::rates(100, 400)
+        .wallets(2, 10)
+        .in_flight(4)
+        .duration(duration);
     let handle = stress_tui::run::start(run_config(&devnet.urls(), name, &flags))
         .await
         .unwrap();
@@ -129,7 +110,8 @@ async fn each_cluster_runs_on_the_surface_every_node_takes() {
     ];
     let runs = cases.iter().map(|(name, modes, expected)| async move {
         let devnet = devnet_of(modes).await;
-        let (report, _) = run_to_end(&devnet.urls(), name, &SMALL, Duration::from_secs(120)).await;
+        let (report, _) =
+            run_to_end(&devnet.urls(), name, &small(), Duration::from_secs(120)).await;
         assert_verified(&report, &devnet, SMALL_TXS);
         assert_eq!(report.status.write_surface, *expected, "{name}");
         assert_eq!(report.status.surface_refusals, 0, "{name}");
@@ -157,8 +139,7 @@ async fn each_cluster_runs_on_the_surface_every_node_takes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memo_goes_on_every_payment_and_nowhere_else() {
     let devnet = devnet_of(&[NodeWriteMode::Dual]).await;
-    let mut flags = SMALL.to_vec();
-    flags.extend([
+    let flags = small().extra(&[
         "--memo-type",
         "purpose/SALA",
         "--memo-format",
@@ -208,8 +189,7 @@ async fn refused_before_traffic(
             )
             .unwrap();
     }
-    let mut all = SMALL.to_vec();
-    all.extend_from_slice(flags);
+    let all = small().extra(flags);
     let config = run_config(&devnet.urls(), "surface-refused", &all);
     let out = config.out.clone().unwrap();
     let Err(error) = stress_tui::run::start(config).await else {

@@ -1,5 +1,7 @@
 //! Tests of the plain HTTP/1.1 path: answer heads, body framing (length, chunked), malformed heads, request targets.
 
+use std::fmt::Write;
+
 use super::*;
 
 fn head(text: &str) -> Head {
@@ -90,4 +92,95 @@ fn request_targets_that_would_split_the_request_line_are_refused() {
         post,
         b"POST /v1/p HTTP/1.1\r\nhost: 127.0.0.1:1\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
     );
+}
+
+/// A chunked encoding of `body`, cut into chunks of the given sizes (cycled), some with an
+/// extension, ended by a trailer.
+fn chunked(body: &[u8], sizes: &[usize]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    for (i, size) in sizes.iter().cycle().enumerate() {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, tail) = rest.split_at((*size).clamp(1, rest.len()));
+        let extension = if i % 2 == 0 { ";name=value" } else { "" };
+        out.extend_from_slice(format!("{:x}{extension}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+        rest = tail;
+    }
+    out.extend_from_slice(b"0\r\nx-trailer: 1\r\n\r\n");
+    out
+}
+
+/// Bytes that look like an answer head: a status line, headers the parser reads, values of
+/// every kind.
+fn headish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let name = prop_oneof![
+        Just("Content-Length"),
+        Just("Transfer-Encoding"),
+        Just("Connection"),
+        Just("Retry-After"),
+        Just("X-Other"),
+    ];
+    let value = prop_oneof![
+        Just("chunked".to_owned()),
+        Just("close".to_owned()),
+        Just("keep-alive".to_owned()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        "[ -~]{0,12}",
+    ];
+    (
+        "HTTP/1\\.[01] [0-9]{3} [A-Za-z ]{0,8}",
+        prop::collection::vec((name, value), 0..6),
+        prop::collection::vec(any::<u8>(), 0..40),
+    )
+        .prop_map(|(status, headers, tail)| {
+            let mut text = format!("{status}\r\n");
+            for (name, value) in headers {
+                let _ = write!(text, "{name}: {value}\r\n");
+            }
+            text.push_str("\r\n");
+            let mut bytes = text.into_bytes();
+            bytes.extend(tail);
+            bytes
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+    /// The hand-written framing code never panics, whatever the node sends.
+    #[test]
+    fn heads_and_chunked_bodies_take_arbitrary_bytes(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+    ) {
+        let _ = parse_head(&bytes);
+        let _ = dechunk(&bytes);
+    }
+
+    #[test]
+    fn answer_like_heads_parse_or_are_refused(bytes in headish()) {
+        if let Ok(Some(head)) = parse_head(&bytes) {
+            proptest::prop_assert!(head.size <= bytes.len());
+            let _ = dechunk(&bytes[head.size..]);
+        }
+    }
+
+    /// Any body in any chunking comes back whole, with the length it took; every cut of it
+    /// is incomplete, not an error.
+    #[test]
+    fn chunked_bodies_come_back_whole(
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        sizes in proptest::collection::vec(1usize..64, 1..8),
+        cut in 0usize..1000,
+    ) {
+        let encoded = chunked(&body, &sizes);
+        let decoded = dechunk(&encoded).ok().flatten();
+        proptest::prop_assert_eq!(decoded, Some((body.clone(), encoded.len())));
+        let cut = cut % encoded.len();
+        proptest::prop_assert!(matches!(dechunk(&encoded[..cut]), Ok(None)));
+    }
 }
