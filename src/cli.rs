@@ -167,6 +167,14 @@ pub struct RunArgs {
     /// Allow a run against mainnet (chain id 21210).
     #[arg(long)]
     pub allow_mainnet: bool,
+    /// Serve Prometheus metrics at `http://IP:PORT/metrics` during the run (counters by node
+    /// and operation, latency histograms, rates, phase), e.g. 0.0.0.0:9464.
+    #[arg(long, value_name = "IP:PORT")]
+    pub metrics_addr: Option<String>,
+    /// How long /metrics stays up after the run ends, so that the last scrape sees the final
+    /// counts.
+    #[arg(long, default_value = "15s", value_name = "DURATION")]
+    pub metrics_linger: String,
     /// Results folder [default: results/<UTC timestamp>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,

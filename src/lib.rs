@@ -43,6 +43,7 @@ pub mod config;
 pub mod devnet;
 pub mod engine;
 pub mod footprint;
+pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod report;
@@ -79,11 +80,14 @@ pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
 /// summary on stdout either way.
 async fn run_stress(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
     let config = config::RunConfig::from_args(&args)?;
+    let linger = config.metrics_addr.map(|_| config.metrics_linger);
     if !config.no_tui {
         tui::check_terminal()?;
         let handle = run::start(config).await?;
         let report = tui::run(handle).await?;
-        return Ok(finish(&report));
+        let code = finish(&report);
+        linger_for_metrics(linger).await;
+        return Ok(code);
     }
     let handle = run::start(config).await?;
     // A line for each second of the run, when the statistics of that second are out (a timer
@@ -113,7 +117,25 @@ async fn run_stress(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let report = handle.wait().await?;
-    Ok(finish(&report))
+    let code = finish(&report);
+    linger_for_metrics(linger).await;
+    Ok(code)
+}
+
+/// Keeps `/metrics` up for `--metrics-linger` after the summary, so that the last scrape sees
+/// the final counts; Ctrl-C or SIGTERM ends it early.
+async fn linger_for_metrics(linger: Option<std::time::Duration>) {
+    let Some(linger) = linger.filter(|l| !l.is_zero()) else {
+        return;
+    };
+    eprintln!(
+        "/metrics stays up for {}s (--metrics-linger); Ctrl-C ends it",
+        linger.as_secs()
+    );
+    tokio::select! {
+        () = tokio::time::sleep(linger) => {}
+        () = shutdown::signal() => {}
+    }
 }
 
 /// Prints the summary and answers the exit code of a finished run.

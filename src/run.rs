@@ -18,6 +18,7 @@ use crate::config::RunConfig;
 use crate::devnet::{Devnet, DevnetConfig};
 use crate::engine::{EngineHandle, EngineSetup, spawn_engine, split_evenly};
 use crate::footprint::Footprint;
+use crate::metrics;
 use crate::model::{NodeTarget, PerDirection, Phase};
 use crate::protocol::{MAINNET_CHAIN_ID, NodeWriteMode, Signer, WriteSurface};
 use crate::report::final_files::write_final_files;
@@ -41,6 +42,8 @@ pub struct RunHandle {
     interrupt: CancellationToken,
     task: JoinHandle<anyhow::Result<RunReport>>,
     devnet: Option<Devnet>,
+    /// Where `/metrics` is served (`--metrics-addr`, its port resolved), if anywhere.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 impl RunHandle {
@@ -265,6 +268,11 @@ async fn preflight(config: &mut RunConfig) -> anyhow::Result<(Option<Devnet>, u6
 
 /// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
 pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
+    // Before any traffic and any file: a port in use is a usage error.
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(metrics::bind(addr).await?),
+        None => None,
+    };
     let out_existed = config.out.as_deref().is_some_and(std::path::Path::exists);
     let out_dir = prepare_dir(config.out.as_deref())?;
     let (devnet, chain_id, surfaces) = match preflight(&mut config).await {
@@ -318,6 +326,17 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         engine.subscribe(),
         Arc::clone(&workload),
     ));
+    let metrics_addr = match metrics_listener {
+        Some(listener) => {
+            let addr = listener.local_addr().ok();
+            let sources =
+                metrics::Sources::new(stats_rx.clone(), engine.subscribe(), Arc::clone(&workload));
+            // Stopped with the runtime, after `--metrics-linger` (see `run_cli`).
+            metrics::serve(listener, sources, CancellationToken::new());
+            addr
+        }
+        None => None,
+    };
     let interrupt = CancellationToken::new();
     let task = tokio::spawn(drive(Drive {
         recorder_task,
@@ -344,6 +363,7 @@ pub async fn start(mut config: RunConfig) -> anyhow::Result<RunHandle> {
         interrupt,
         task,
         devnet,
+        metrics_addr,
     })
 }
 

@@ -15,7 +15,8 @@ pub use thresholds::{Compare, Scope, Stat, Threshold, node_position, parse_thres
 
 pub use values::{MAX_TOTAL_RATE, parse_duration};
 use values::{
-    amount, count, memo_from_args, number, parse_run_duration, parse_symbol, parse_token, timeout,
+    amount, count, max_outage, memo_from_args, metrics_addr, metrics_linger, number,
+    parse_run_duration, parse_symbol, parse_token, timeout,
 };
 
 /// A validated stress run.
@@ -55,6 +56,9 @@ pub struct RunConfig {
     pub on_node_failure: crate::model::FailurePolicy,
     pub allow_mainnet: bool,
     pub out: Option<std::path::PathBuf>,
+    /// `--metrics-addr`: where `/metrics` is served, if anywhere.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    pub metrics_linger: Duration,
     pub thresholds: Vec<Threshold>,
     pub export_keys: bool,
     /// Keep every send's times (tests and benches; not a flag).
@@ -317,18 +321,12 @@ impl RunConfig {
             request_timeout: timeout("--request-timeout", &args.request_timeout)?,
             confirm_timeout: timeout("--confirm-timeout", &args.confirm_timeout)?,
             confirm: args.confirm,
-            max_outage: parse_duration(&args.max_outage)
-                .ok()
-                .filter(|d| *d >= Duration::from_secs(1))
-                .ok_or_else(|| {
-                    UsageError::new(format!(
-                        "--max-outage `{}`: expected a duration of 1s or more, e.g. 5m",
-                        args.max_outage
-                    ))
-                })?,
+            max_outage: max_outage(&args.max_outage)?,
             on_node_failure: args.on_node_failure,
             allow_mainnet: args.allow_mainnet,
             out: args.out.clone(),
+            metrics_addr: metrics_addr(args.metrics_addr.as_deref())?,
+            metrics_linger: metrics_linger(&args.metrics_linger)?,
             thresholds,
             export_keys: args.export_keys,
             send_log: None,

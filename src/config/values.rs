@@ -131,3 +131,35 @@ pub(super) fn utc_hhmmss() -> String {
     let day = secs % 86_400;
     format!("{:02}{:02}{:02}", day / 3600, day % 3600 / 60, day % 60)
 }
+
+/// `--metrics-addr`: an IP and a port (a host name would need resolving; a scraper needs a
+/// fixed address anyway).
+pub(super) fn metrics_addr(text: Option<&str>) -> Result<Option<std::net::SocketAddr>, UsageError> {
+    text.map(|text| {
+        text.parse().map_err(|_| {
+            UsageError::new(format!(
+                "--metrics-addr `{text}`: expected IP:PORT, e.g. 127.0.0.1:9464 or 0.0.0.0:9464"
+            ))
+        })
+    })
+    .transpose()
+}
+
+pub(super) fn metrics_linger(text: &str) -> Result<Duration, UsageError> {
+    parse_duration(text).map_err(|e| {
+        UsageError::new(format!(
+            "--metrics-linger `{text}`: {e} (expected a duration, e.g. 15s or 0s)"
+        ))
+    })
+}
+
+pub(super) fn max_outage(text: &str) -> Result<Duration, UsageError> {
+    parse_duration(text)
+        .ok()
+        .filter(|d| *d >= Duration::from_secs(1))
+        .ok_or_else(|| {
+            UsageError::new(format!(
+                "--max-outage `{text}`: expected a duration of 1s or more, e.g. 5m"
+            ))
+        })
+}

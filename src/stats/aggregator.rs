@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::histogram::{HistogramPool, LatencyHistogram, Percentiles};
+use super::histogram::{CLASSIC_BOUNDS_US, HistogramPool, LatencyHistogram, Percentiles};
 use super::snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
 use super::{Outcome, Sample, micros_between};
 use crate::client::ErrorClass;
@@ -84,6 +84,7 @@ impl OpStats {
             latency: self.latency.percentiles(),
             service: self.service.percentiles(),
             buckets: self.latency.buckets(HISTOGRAM_BUCKETS),
+            classic: self.latency.classic(&CLASSIC_BOUNDS_US),
         }
     }
 }

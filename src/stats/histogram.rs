@@ -67,6 +67,22 @@ pub struct Percentiles {
     pub mean: u64,
 }
 
+/// Upper bounds of the classic latency histogram `/metrics` exposes, µs: 1 ms to 10 s.
+pub const CLASSIC_BOUNDS_US: [u64; 13] = [
+    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
+    5_000_000, 10_000_000,
+];
+
+/// A classic (Prometheus-style) histogram derived from an HDR one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Classic {
+    /// Values at or below each of [`CLASSIC_BOUNDS_US`], cumulative.
+    pub cumulative: Vec<u64>,
+    /// Every value (the `+Inf` bucket).
+    pub count: u64,
+    pub sum_us: f64,
+}
+
 impl LatencyHistogram {
     pub fn record(&mut self, micros: u64) {
         self.0.saturating_record(micros.clamp(1, HIGHEST_MICROS));
@@ -119,6 +135,34 @@ impl LatencyHistogram {
         }
     }
 
+    /// The classic (cumulative) histogram of these values at `bounds` (µs, ascending): how many
+    /// values are at or below each bound, and their sum, to this histogram's precision (3
+    /// significant digits: a value counts against a bound by the lowest value its HDR bucket
+    /// holds, so a value recorded exactly at a bound is at or below it). One pass over the recorded buckets.
+    #[must_use]
+    pub fn classic(&self, bounds: &[u64]) -> Classic {
+        let mut per_bound = vec![0u64; bounds.len()];
+        let mut sum_us = 0.0;
+        for value in self.0.iter_recorded() {
+            let count = u64::from(value.count_at_value());
+            let lowest = self.0.lowest_equivalent(value.value_iterated_to());
+            sum_us += self.0.median_equivalent(lowest) as f64 * count as f64;
+            if let Some(slot) = bounds.iter().position(|bound| lowest <= *bound) {
+                per_bound[slot] += count;
+            }
+        }
+        let mut cumulative = 0;
+        for count in &mut per_bound {
+            cumulative += *count;
+            *count = cumulative;
+        }
+        Classic {
+            cumulative: per_bound,
+            count: self.0.len(),
+            sum_us,
+        }
+    }
+
     /// Counts per bucket for drawing: `buckets` log-spaced buckets between min and max.
     #[must_use]
     pub fn buckets(&self, buckets: usize) -> Vec<(u64, u64)> {
@@ -167,6 +211,28 @@ mod tests {
         assert_eq!(
             LatencyHistogram::default().percentiles(),
             Percentiles::default()
+        );
+    }
+
+    #[test]
+    fn the_classic_histogram_counts_at_or_below_each_bound() {
+        let mut h = LatencyHistogram::default();
+        // 3 values at 1 ms or less, 2 more by 2.5 ms, 1 above every bound.
+        for v in [10, 999, 1_000, 2_000, 2_500, 20_000_000] {
+            h.record(v);
+        }
+        let classic = h.classic(&CLASSIC_BOUNDS_US);
+        assert_eq!(classic.cumulative[..3], [3, 5, 5]);
+        assert_eq!(
+            *classic.cumulative.last().unwrap(),
+            5,
+            "20 s is only in +Inf"
+        );
+        assert_eq!(classic.count, 6);
+        let exact = 10.0 + 999.0 + 1_000.0 + 2_000.0 + 2_500.0 + 20_000_000.0;
+        assert!(
+            (classic.sum_us - exact).abs() / exact < 0.001,
+            "{classic:?}"
         );
     }
 }

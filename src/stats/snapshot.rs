@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::histogram::Percentiles;
+use super::histogram::{Classic, Percentiles};
 use crate::client::ErrorClass;
 use crate::model::{Direction, NodeId, Op, PerDirection};
 
@@ -22,6 +22,8 @@ pub struct OpSnapshot {
     pub service: Percentiles,
     /// Latency counts in log-spaced buckets: (upper bound µs, count), for drawing.
     pub buckets: Vec<(u64, u64)>,
+    /// Latency as a classic histogram at [`super::CLASSIC_BOUNDS_US`], for `/metrics`.
+    pub classic: Classic,
 }
 
 impl OpSnapshot {

@@ -93,6 +93,31 @@ pub struct WorkloadStatus {
 }
 
 impl WorkloadStatus {
+    /// A status at `phase` with nothing done yet, for tests of the faces.
+    #[cfg(test)]
+    #[must_use]
+    pub(crate) fn for_tests(phase: Phase) -> Self {
+        Self {
+            read_only: false,
+            phase,
+            phase_done: 0,
+            phase_total: 0,
+            phase_failed: 0,
+            transactions: TransactionCounts::default(),
+            token: None,
+            reports: Vec::new(),
+            verify: VerifyTally::default(),
+            failure: None,
+            phase_log: Vec::new(),
+            write_surface: WriteSurface::V2,
+            surface_choice: SurfaceChoice::Auto,
+            node_surfaces: Vec::new(),
+            surface_refusals: 0,
+            events: Vec::new(),
+            memo_text: String::new(),
+        }
+    }
+
     /// A node's write mode as the faces show it: what its `/api/status` said (`?` if never
     /// read), and the surface its writes use when that is not the run's (`v2_only>v2`,
     /// `read_only>none`).

@@ -9,7 +9,7 @@ struct Case {
     args: Vec<String>,
     env_key: Option<&'static str>,
     /// Text the one error line must contain.
-    names: &'static str,
+    names: String,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,13 +39,16 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
         args
     };
     let raw = |args: &[&str]| args.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    let case = |args: Vec<String>, names| Case {
+    let case = |args: Vec<String>, names: &str| Case {
         args,
         env_key: None,
-        names,
+        names: names.to_owned(),
     };
     let same_node = format!("{node},{node}");
     let long_memo = "d".repeat(300);
+    // A port something else listens on.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
     let cases = vec![
         case(
             raw(&[
@@ -139,7 +142,7 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
         Case {
             args: raw(&["--nodes", &node, "--no-tui"]),
             env_key: Some("zz"),
-            names: "OPERATOR_PRIVATE_KEY",
+            names: "OPERATOR_PRIVATE_KEY".to_owned(),
         },
         case(raw(&["--nodes", &node, "--no-tui"]), "--operator-key-file"),
         case(base(&["--profile", "legacy-2024"]), "--profile"),
@@ -196,6 +199,18 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
         case(base(&["--nodse", "x"]), "--nodse"),
         case(base(&["--write-surface", "v3"]), "--write-surface"),
         case(
+            base(&["--metrics-addr", "localhost"]),
+            "--metrics-addr `localhost`: expected IP:PORT",
+        ),
+        case(
+            base(&["--metrics-addr", &taken]),
+            &format!("--metrics-addr {taken}: cannot listen"),
+        ),
+        case(
+            base(&["--metrics-linger", "soon"]),
+            "--metrics-linger `soon`",
+        ),
+        case(
             base(&["--memo-type", "a b"]),
             "--memo-type/--memo-format/--memo-data: memo type has ' '",
         ),
@@ -233,7 +248,7 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
             case.args
         );
         assert!(
-            stderr.contains(case.names),
+            stderr.contains(&case.names),
             "{:?}: `{}` not named in {stderr}",
             case.args,
             case.names

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["workload"],
     &["cli"],
     &["config"],
-    &["report"],
+    &["report", "metrics"],
     &["run"],
     &["tui"],
 ];

@@ -19,6 +19,7 @@ mod faults;
 mod fuzz;
 mod layers;
 mod lost_answers;
+mod metrics;
 mod oracle;
 mod oracle_v2;
 mod results;

@@ -14,7 +14,7 @@ use stress_tui::model::{FailurePolicy, Op, PerDirection, Phase, SurfaceChoice};
 use stress_tui::protocol::{Address, NodeWriteMode, U256, WriteSurface};
 use stress_tui::report::thresholds::ThresholdResult;
 use stress_tui::report::{Ending, RunReport, summary_text};
-use stress_tui::stats::{NodeSnapshot, OpSnapshot, Percentiles, StatsSnapshot};
+use stress_tui::stats::{Classic, NodeSnapshot, OpSnapshot, Percentiles, StatsSnapshot};
 use stress_tui::workload::{
     NodeSurface, PhaseReport, TransactionCounts, VerifyTally, WorkloadStatus,
 };
@@ -41,6 +41,7 @@ fn op(count: u64, errors: &[(ErrorClass, u64)], p50: u64) -> OpSnapshot {
         latency: percentiles(p50),
         service: percentiles(p50 * 3 / 4),
         buckets: Vec::new(),
+        classic: Classic::default(),
     }
 }
 

@@ -9,7 +9,7 @@ use super::model::{NodeRow, PhaseLine, View};
 use super::{draw, errors, events, footer, header, histogram, nodes, phases, tps};
 use crate::engine::Health;
 use crate::model::PerDirection;
-use crate::stats::{OpSnapshot, Percentiles};
+use crate::stats::{Classic, OpSnapshot, Percentiles};
 use crate::tui::TextInput;
 use crate::tui::app::{App, Mode};
 
@@ -141,6 +141,7 @@ fn fixture() -> View {
                 (8_500, 7),
                 (12_000, 3),
             ],
+            classic: Classic::default(),
         },
         error_classes: vec![("connect".to_owned(), 40), ("rate_limited".to_owned(), 12)],
         error_codes: vec![
