@@ -6,6 +6,7 @@
 
 pub mod csv_rows;
 pub mod final_files;
+pub mod hlog;
 mod progress;
 pub mod recorder;
 mod run_report;

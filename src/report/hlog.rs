@@ -1,0 +1,179 @@
+//! Interval logs (`latency.hlog`) read back and added exactly: the core of merging the results
+//! of several shards of one run (HDR histograms add without loss, where percentiles do not
+//! average). Each interval of each log is keyed by its tag (`<node>/<operation>`) and its start
+//! (ms after the log's base time); intervals with the same key are added into one.
+//!
+//! Not yet wired to a command: `stress-tui merge` (issue 18) builds on it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::interval_log::{
+    IntervalLogIterator, IntervalLogWriterBuilder, LogEntry, Tag,
+};
+use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
+
+/// One interval of one tag.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Interval {
+    pub tag: String,
+    pub start: Duration,
+    pub length: Duration,
+    pub histogram: Histogram<u64>,
+}
+
+/// Every interval of a log, in the order written.
+pub fn read(log: &[u8]) -> anyhow::Result<Vec<Interval>> {
+    let mut deserializer = Deserializer::new();
+    let mut intervals = Vec::new();
+    for entry in IntervalLogIterator::new(log) {
+        let entry = entry.map_err(|e| anyhow::anyhow!("latency.hlog: unreadable line: {e:?}"))?;
+        let LogEntry::Interval(interval) = entry else {
+            continue;
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(interval.encoded_histogram())
+            .context("latency.hlog: a histogram is not base64")?;
+        let histogram: Histogram<u64> = deserializer
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| anyhow::anyhow!("latency.hlog: a histogram does not decode: {e:?}"))?;
+        intervals.push(Interval {
+            tag: interval
+                .tag()
+                .map(|t| t.as_str().to_owned())
+                .unwrap_or_default(),
+            start: interval.start_timestamp(),
+            length: interval.duration(),
+            histogram,
+        });
+    }
+    Ok(intervals)
+}
+
+/// The intervals of several logs added: one per tag and start (to the millisecond), in start
+/// then tag order. Intervals with one key must have one length: logs cut at different times
+/// cannot be added interval by interval.
+pub fn add(logs: &[Vec<Interval>]) -> anyhow::Result<Vec<Interval>> {
+    let mut merged: BTreeMap<(u128, String), Interval> = BTreeMap::new();
+    for interval in logs.iter().flatten() {
+        let key = (interval.start.as_millis(), interval.tag.clone());
+        match merged.get_mut(&key) {
+            Some(into) => {
+                if into.length.as_millis() != interval.length.as_millis() {
+                    bail!(
+                        "latency.hlog: interval {} at {:.3}s is {:?} long in one log and {:?} in another",
+                        interval.tag,
+                        interval.start.as_secs_f64(),
+                        into.length,
+                        interval.length
+                    );
+                }
+                into.histogram
+                    .add(&interval.histogram)
+                    .map_err(|e| anyhow::anyhow!("latency.hlog: {e:?}"))?;
+            }
+            None => {
+                merged.insert(key, interval.clone());
+            }
+        }
+    }
+    Ok(merged.into_values().collect())
+}
+
+/// Writes `intervals` as an interval log whose base time is `started`.
+pub fn write(
+    intervals: &[Interval],
+    started: SystemTime,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut serializer = V2DeflateSerializer::new();
+    let mut log = IntervalLogWriterBuilder::new()
+        .with_start_time(started)
+        .with_base_time(started)
+        .begin_log_with(out, &mut serializer)?;
+    for interval in intervals {
+        let tag = Tag::new(&interval.tag);
+        log.write_histogram(&interval.histogram, interval.start, interval.length, tag)
+            .map_err(|e| anyhow::anyhow!("latency.hlog: {e:?}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn histogram() -> Histogram<u64> {
+        Histogram::new_with_bounds(1, 3_600_000_000, 3).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Samples split at random over N logs, each written and read back, then added, give
+        /// the histogram of all samples recorded in one: every count, percentile and maximum.
+        #[test]
+        fn adding_split_logs_equals_recording_in_one(
+            samples in prop::collection::vec((0u8..2, 0u64..4, 1u64..20_000_000, 0usize..4), 1..400),
+            logs in 1usize..5,
+        ) {
+            let tags = ["a:1/payment", "b:2/receipt"];
+            let mut whole: BTreeMap<(u64, usize), Histogram<u64>> = BTreeMap::new();
+            let mut split: Vec<BTreeMap<(u64, usize), Histogram<u64>>> = vec![BTreeMap::new(); logs];
+            for (tag, second, value, log) in samples {
+                let key = (second, usize::from(tag));
+                whole.entry(key).or_insert_with(histogram).record(value).unwrap();
+                split[log % logs].entry(key).or_insert_with(histogram).record(value).unwrap();
+            }
+            let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+            let mut read_back = Vec::new();
+            for shard in &split {
+                let intervals: Vec<Interval> = shard
+                    .iter()
+                    .map(|((second, tag), h)| Interval {
+                        tag: tags[*tag].to_owned(),
+                        start: Duration::from_secs(*second),
+                        length: Duration::from_secs(1),
+                        histogram: h.clone(),
+                    })
+                    .collect();
+                let mut log = Vec::new();
+                write(&intervals, started, &mut log).unwrap();
+                read_back.push(read(&log).unwrap());
+            }
+            let merged = add(&read_back).unwrap();
+            prop_assert_eq!(merged.len(), whole.len());
+            for interval in merged {
+                let tag = tags.iter().position(|t| *t == interval.tag).unwrap();
+                let expected = &whole[&(interval.start.as_secs(), tag)];
+                prop_assert_eq!(interval.histogram.len(), expected.len());
+                prop_assert_eq!(interval.histogram.max(), expected.max());
+                for quantile in [0.5, 0.9, 0.99, 0.999] {
+                    prop_assert_eq!(
+                        interval.histogram.value_at_quantile(quantile),
+                        expected.value_at_quantile(quantile)
+                    );
+                }
+                prop_assert!(interval.histogram == *expected);
+            }
+        }
+    }
+
+    #[test]
+    fn intervals_of_different_lengths_are_not_added() {
+        let interval = |length| Interval {
+            tag: "t".to_owned(),
+            start: Duration::ZERO,
+            length: Duration::from_millis(length),
+            histogram: histogram(),
+        };
+        let error = add(&[vec![interval(1_000)], vec![interval(500)]]).unwrap_err();
+        assert!(error.to_string().contains("long in one log"), "{error}");
+    }
+}
