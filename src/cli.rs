@@ -167,6 +167,16 @@ pub struct RunArgs {
     /// Allow a run against mainnet (chain id 21210).
     #[arg(long)]
     pub allow_mainnet: bool,
+    /// Start the load at this time (RFC 3339 in UTC, e.g. 2026-12-01T20:00:00Z, or Unix
+    /// seconds): setup (devnet, status and chain id reads, wallets) happens first, then the run
+    /// waits; every generator given the same time starts together, and their per-second files
+    /// are cut at the same seconds. Ready later than TIME + --start-tolerance: exit 4, nothing
+    /// sent.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<String>,
+    /// How late after --start-at a run may still start.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub start_tolerance: String,
     /// Serve Prometheus metrics at `http://IP:PORT/metrics` during the run (counters by node
     /// and operation, latency histograms, rates, phase), e.g. 0.0.0.0:9464.
     #[arg(long, value_name = "IP:PORT")]

@@ -59,11 +59,14 @@ use std::sync::Arc;
 pub use model::UsageError;
 
 /// Exit codes: 0 success, 1 a run or runtime failure (or an interrupted run), 2 a usage error
-/// (nothing was sent), 3 the run completed but a threshold failed.
+/// (nothing was sent), 3 the run completed but a threshold failed, 4 ready too late for
+/// `--start-at` (nothing was sent).
 pub mod exit {
     pub const FAILURE: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const THRESHOLDS: u8 = 3;
+    /// Ready only after `--start-at` + `--start-tolerance`: nothing was sent.
+    pub const LATE: u8 = 4;
 }
 
 /// Runs what the command line asks for; `main` only maps the result to an exit code.

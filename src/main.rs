@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use stress_tui::run::TooLate;
 use stress_tui::{UsageError, cli::Cli, exit, run_cli};
 
 /// Clap's error as one line: the error, the valid values and the tip, without the usage block.
@@ -49,6 +50,8 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             if error.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(exit::USAGE)
+            } else if error.downcast_ref::<TooLate>().is_some() {
+                ExitCode::from(exit::LATE)
             } else {
                 ExitCode::from(exit::FAILURE)
             }

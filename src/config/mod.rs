@@ -16,7 +16,7 @@ pub use thresholds::{Compare, Scope, Stat, Threshold, node_position, parse_thres
 pub use values::{MAX_TOTAL_RATE, parse_duration};
 use values::{
     amount, count, max_outage, memo_from_args, metrics_addr, metrics_linger, number,
-    parse_run_duration, parse_symbol, parse_token, timeout,
+    parse_run_duration, parse_symbol, parse_token, start_at, timeout,
 };
 
 /// A validated stress run.
@@ -56,6 +56,9 @@ pub struct RunConfig {
     pub on_node_failure: crate::model::FailurePolicy,
     pub allow_mainnet: bool,
     pub out: Option<std::path::PathBuf>,
+    /// `--start-at`: when the load starts, and how late it may still start.
+    pub start_at: Option<std::time::SystemTime>,
+    pub start_tolerance: Duration,
     /// `--metrics-addr`: where `/metrics` is served, if anywhere.
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub metrics_linger: Duration,
@@ -325,6 +328,10 @@ impl RunConfig {
             on_node_failure: args.on_node_failure,
             allow_mainnet: args.allow_mainnet,
             out: args.out.clone(),
+            start_at: args.start_at.as_deref().map(start_at).transpose()?,
+            start_tolerance: parse_duration(&args.start_tolerance).map_err(|e| {
+                UsageError::new(format!("--start-tolerance `{}`: {e}", args.start_tolerance))
+            })?,
             metrics_addr: metrics_addr(args.metrics_addr.as_deref())?,
             metrics_linger: metrics_linger(&args.metrics_linger)?,
             thresholds,

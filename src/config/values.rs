@@ -163,3 +163,19 @@ pub(super) fn max_outage(text: &str) -> Result<Duration, UsageError> {
             ))
         })
 }
+
+/// `--start-at`: Unix seconds, or an RFC 3339 time in UTC.
+pub(super) fn start_at(text: &str) -> Result<std::time::SystemTime, UsageError> {
+    let parsed = if text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse()
+            .ok()
+            .map(|secs| std::time::UNIX_EPOCH + Duration::from_secs(secs))
+    } else {
+        humantime::parse_rfc3339(text).ok()
+    };
+    parsed.ok_or_else(|| {
+        UsageError::new(format!(
+            "--start-at `{text}`: expected an RFC 3339 time in UTC (2026-12-01T20:00:00Z) or Unix seconds"
+        ))
+    })
+}

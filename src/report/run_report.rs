@@ -36,6 +36,16 @@ pub struct RunReport {
     pub keys_exported: bool,
     /// The generator's own CPU time and peak RSS, read when the run ended.
     pub generator: Footprint,
+    /// When the load started, with `--start-at`.
+    pub start: Option<StartRecord>,
+}
+
+/// A start at `--start-at`: the time asked for, and how late the load started (ms; negative:
+/// early, by the clock's resolution).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StartRecord {
+    pub at: std::time::SystemTime,
+    pub skew_ms: f64,
 }
 
 impl RunReport {

@@ -25,6 +25,8 @@ pub struct Summary<'a> {
     pub ending: Ending,
     pub elapsed_s: f64,
     pub failure: Option<&'a str>,
+    /// With `--start-at`: the time asked for and how late the load started.
+    pub start: Option<StartJson>,
     pub config: ConfigJson<'a>,
     pub write_surface: SurfaceJson<'a>,
     pub phases: Vec<PhaseJson>,
@@ -37,6 +39,13 @@ pub struct Summary<'a> {
     pub verify: VerifyJson,
     pub thresholds: &'a [ThresholdResult],
     pub dropped_samples: u64,
+}
+
+#[derive(Serialize)]
+pub struct StartJson {
+    pub at: String,
+    pub at_unix_s: f64,
+    pub skew_ms: f64,
 }
 
 /// The run's settings; never keys.
@@ -314,6 +323,14 @@ pub fn summary<'a>(
         ending: report.ending,
         elapsed_s: report.elapsed.as_secs_f64(),
         failure: status.failure.as_deref(),
+        start: report.start.map(|s| StartJson {
+            at: humantime::format_rfc3339_millis(s.at).to_string(),
+            at_unix_s: s
+                .at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+            skew_ms: s.skew_ms,
+        }),
         config: ConfigJson::new(config, chain_id, status.token),
         write_surface: SurfaceJson::new(report),
         phases: status

@@ -182,6 +182,7 @@ fn fixture() -> RunReport {
             cpu: Some(Duration::from_millis(1_800)),
             peak_rss_kib: Some(24_000),
         },
+        start: None,
     }
 }
 

@@ -1,0 +1,273 @@
+//! A stress run from a validated [`RunConfig`]: optional embedded devnet, chain-id check, the
+//! workload, the engine, the stats aggregator and the headless face; then the summary.
+//!
+//! [`start`] returns a [`RunHandle`] at once, so that tests and the dashboard steer the engine
+//! while the run goes on; [`RunHandle::wait`] ends it and returns the [`RunReport`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::RunConfig;
+use crate::devnet::Devnet;
+use crate::engine::{EngineHandle, EngineSetup, spawn_engine};
+use crate::footprint::Footprint;
+use crate::metrics;
+use crate::model::Phase;
+use crate::report::final_files::write_final_files;
+use crate::report::recorder::{Recorder, run_recorder};
+use crate::report::thresholds::evaluate;
+use crate::report::{Ending, RunReport, StartRecord};
+use crate::stats::{StatsSnapshot, spawn_aggregator};
+use crate::workload::{Workload, into_source};
+
+mod prepare;
+
+pub use prepare::TooLate;
+use prepare::{Prepared, initial_rates, prepare};
+
+/// How often the aggregator publishes a snapshot.
+const SNAPSHOT_TICK: Duration = Duration::from_millis(250);
+
+/// A running stress run.
+pub struct RunHandle {
+    pub engine: EngineHandle,
+    pub workload: Arc<Workload>,
+    pub stats: watch::Receiver<Arc<StatsSnapshot>>,
+    pub started: Instant,
+    /// The results folder.
+    pub out_dir: std::path::PathBuf,
+    interrupt: CancellationToken,
+    task: JoinHandle<anyhow::Result<RunReport>>,
+    devnet: Option<Devnet>,
+    /// Where `/metrics` is served (`--metrics-addr`, its port resolved), if anywhere.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+impl RunHandle {
+    /// Ends the run as interrupted (what Ctrl-C does); `wait` still returns the report.
+    pub fn interrupt(&self) {
+        self.interrupt.cancel();
+    }
+
+    /// Waits for the run to end and returns its report.
+    pub async fn wait(self) -> anyhow::Result<RunReport> {
+        let report = self.task.await.context("the run task panicked")?;
+        if let Some(devnet) = self.devnet {
+            devnet.shutdown().await;
+        }
+        report
+    }
+
+    /// The embedded devnet, when the run started one.
+    #[must_use]
+    pub fn devnet(&self) -> Option<&Devnet> {
+        self.devnet.as_ref()
+    }
+}
+
+/// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
+pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
+    let Prepared {
+        config,
+        out_dir,
+        devnet,
+        chain_id,
+        plan,
+        wallets,
+        start,
+        metrics_listener,
+    } = prepare(config).await?;
+    let latency_of = crate::model::Direction::shown(config.read_only());
+    // With --start-at, the interval log's base time and the statistics' seconds are those of
+    // TIME itself: every generator given it cuts its seconds at TIME + k.
+    let base_time = start.map_or_else(std::time::SystemTime::now, |s| s.at);
+    let recorder = Recorder::create(&out_dir, base_time, latency_of)?;
+    let started = start.map_or_else(Instant::now, |s| {
+        Instant::now()
+            .checked_sub(Duration::from_secs_f64(s.skew_ms.max(0.0) / 1000.0))
+            .unwrap_or_else(Instant::now)
+    });
+    let stop_stats = CancellationToken::new();
+    let (intervals_tx, intervals_rx) = tokio::sync::mpsc::channel(64);
+    let (stats, stats_rx, stats_task) = spawn_aggregator(
+        started,
+        SNAPSHOT_TICK,
+        stop_stats.clone(),
+        Some(intervals_tx),
+    );
+    let workload = Arc::new(Workload::new(plan, wallets, stats.clone(), started));
+    workload
+        .start_signer()
+        .context("starting the signer thread")?;
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let rates = initial_rates(&config, config.nodes.len());
+    let engine = spawn_engine(EngineSetup {
+        targets: config.nodes.iter().cloned().zip(rates).collect(),
+        work: into_source(Arc::clone(&workload)),
+        stats,
+        max_in_flight: config.max_in_flight,
+        request_timeout: config.request_timeout,
+        cancel: cancel.clone(),
+        tracker: tracker.clone(),
+        send_log: config.send_log.clone(),
+        on_node_failure: config.on_node_failure,
+    });
+    let recorder_task = tokio::spawn(run_recorder(
+        recorder,
+        intervals_rx,
+        engine.subscribe(),
+        Arc::clone(&workload),
+    ));
+    let metrics_addr = match metrics_listener {
+        Some(listener) => {
+            let addr = listener.local_addr().ok();
+            let sources =
+                metrics::Sources::new(stats_rx.clone(), engine.subscribe(), Arc::clone(&workload));
+            // Stopped with the runtime, after `--metrics-linger` (see `run_cli`).
+            metrics::serve(listener, sources, CancellationToken::new());
+            addr
+        }
+        None => None,
+    };
+    let interrupt = CancellationToken::new();
+    let task = tokio::spawn(drive(Drive {
+        recorder_task,
+        out_dir: out_dir.clone(),
+        chain_id,
+        config: config.clone(),
+        workload: Arc::clone(&workload),
+        engine: engine.clone(),
+        interrupt: interrupt.clone(),
+        cancel,
+        tracker,
+        stop_stats,
+        stats_task,
+        started,
+        start,
+        drain: config.request_timeout + Duration::from_secs(1),
+        max_outage: config.max_outage,
+    }));
+    Ok(RunHandle {
+        engine,
+        workload,
+        stats: stats_rx,
+        started,
+        out_dir,
+        interrupt,
+        task,
+        devnet,
+        metrics_addr,
+    })
+}
+
+struct Drive {
+    recorder_task: JoinHandle<anyhow::Result<()>>,
+    out_dir: std::path::PathBuf,
+    chain_id: u64,
+    config: RunConfig,
+    workload: Arc<Workload>,
+    engine: EngineHandle,
+    interrupt: CancellationToken,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+    stop_stats: CancellationToken,
+    stats_task: JoinHandle<Arc<StatsSnapshot>>,
+    started: Instant,
+    start: Option<StartRecord>,
+    drain: Duration,
+    max_outage: Duration,
+}
+
+/// Resolves when every node has been down for `max_outage` (checked every second); a node
+/// coming back resets the clock.
+async fn outage(engine: &EngineHandle, max_outage: Duration) {
+    let mut check = tokio::time::interval(Duration::from_secs(1));
+    let mut down_since: Option<Instant> = None;
+    loop {
+        check.tick().await;
+        let pool = engine.pool();
+        let all_down = !pool.nodes.is_empty()
+            && pool
+                .nodes
+                .iter()
+                .all(|n| n.health() == crate::engine::Health::Down);
+        let now = Instant::now();
+        down_since = if all_down {
+            down_since.or(Some(now))
+        } else {
+            None
+        };
+        if down_since.is_some_and(|since| now.duration_since(since) >= max_outage) {
+            return;
+        }
+    }
+}
+
+/// Waits for the end (done, interrupt, or every node down too long), stops the pacers, lets in-flight requests
+/// finish (bounded by the request timeout), and collects the final numbers.
+async fn drive(d: Drive) -> anyhow::Result<RunReport> {
+    let mut finished = d.workload.finished();
+    let interrupted = tokio::select! {
+        _ = finished.wait_for(|done| *done) => false,
+        () = d.interrupt.cancelled() => true,
+        () = outage(&d.engine, d.max_outage) => {
+            d.workload.abort(&format!("every node was down for {} s (--max-outage)", d.max_outage.as_secs()));
+            false
+        }
+    };
+    if interrupted {
+        d.workload.abort("interrupted before the last phase ended");
+    }
+    d.cancel.cancel();
+    d.tracker.close();
+    let _ = tokio::time::timeout(d.drain, d.tracker.wait()).await;
+    d.stop_stats.cancel();
+    let stats = d.stats_task.await.context("the stats task panicked")?;
+    let status = d.workload.status();
+    let ending = if interrupted {
+        Ending::Interrupted
+    } else if status.failure.is_some() || status.phase != Phase::Done {
+        Ending::Failed
+    } else {
+        Ending::Completed
+    };
+    let mut write_errors = Vec::new();
+    match tokio::time::timeout(Duration::from_secs(10), d.recorder_task).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => write_errors.push(format!("{e:#}")),
+        Ok(Err(e)) => write_errors.push(format!("the results recorder panicked: {e}")),
+        Err(_) => write_errors.push("the results recorder did not finish within 10 s".to_owned()),
+    }
+    let mut report = RunReport {
+        ending,
+        status,
+        stats,
+        pool: d.engine.pool(),
+        elapsed: d.started.elapsed(),
+        out_dir: d.out_dir,
+        thresholds: Vec::new(),
+        write_errors,
+        keys_exported: d.config.export_keys,
+        generator: Footprint::now(),
+        start: d.start,
+    };
+    report.thresholds = evaluate(&d.config.thresholds, &report);
+    if let Err(e) = write_final_files(
+        &report.out_dir,
+        &report,
+        &d.config,
+        &d.workload,
+        Some(d.chain_id),
+        &report.thresholds,
+    ) {
+        report.write_errors.push(format!("{e:#}"));
+    }
+    Ok(report)
+}

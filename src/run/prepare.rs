@@ -1,0 +1,321 @@
+//! Everything a run does before its load: the checks that refuse it (too late for `--start-at`, a
+//! metrics port in use, an unwritable results folder), the embedded devnet, every node's chain id
+//! and status, the write surface, the wallets, and the wait for `--start-at`. Nothing here sends a
+//! transaction.
+
+use std::time::{Duration, SystemTime};
+
+use anyhow::{Context, bail};
+
+use crate::client::NodeClient;
+use crate::config::RunConfig;
+use crate::devnet::{Devnet, DevnetConfig};
+use crate::engine::split_evenly;
+use crate::metrics;
+use crate::model::{NodeTarget, PerDirection};
+use crate::protocol::{MAINNET_CHAIN_ID, NodeWriteMode, Signer, WriteSurface};
+use crate::report::StartRecord;
+use crate::report::recorder::prepare_dir;
+use crate::workload::{NodeMode, Wallets, WorkloadPlan, choose_surface};
+
+/// Reads the chain id from every node that answers; they must agree.
+async fn read_chain_id(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Result<u64> {
+    /// Rounds over every node before giving up: a node's transient 5xx or garbage answer at
+    /// start must not refuse a run that the other rounds would have started.
+    const ROUNDS: u32 = 3;
+    let mut errors = Vec::new();
+    for round in 0..ROUNDS {
+        if round > 0 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let mut found: Option<(u64, &str)> = None;
+        for node in nodes {
+            match NodeClient::new(&node.url, timeout).chain_id().await {
+                Ok(id) => match found {
+                    Some((first, first_node)) if first != id => {
+                        bail!(
+                            "nodes disagree on the chain id: {first_node} says {first}, {} says {id}",
+                            node.label
+                        )
+                    }
+                    _ => found = Some((id, &node.label)),
+                },
+                Err(e) => errors.push(format!("{}: {e}", node.label)),
+            }
+        }
+        if let Some((id, _)) = found {
+            return Ok(id);
+        }
+    }
+    bail!(
+        "no node answered the chain id in {ROUNDS} rounds: {}",
+        errors.join("; ")
+    )
+}
+
+/// `--confirm checkpoints` needs `/v1/checkpoints/by_number`: a node that answers the head but
+/// 404s (or 405s, 501s) the checkpoint before it (an older node) would leave every transaction
+/// to the receipt fallback 3 s later. Refused before any transaction (exit 2). A node that does not answer at
+/// all is left to the run's fault handling.
+async fn check_checkpoints_served(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Result<()> {
+    for node in nodes {
+        let client = NodeClient::new(&node.url, timeout);
+        let Ok(head) = client.checkpoint_number().await else {
+            continue;
+        };
+        // Only an answer that says the route is not there refuses the run: garbage or a 5xx is
+        // a node's passing trouble, which the run counts and retries.
+        if let Err(
+            e @ crate::client::CallError::Status {
+                status: 404 | 405 | 501,
+                ..
+            },
+        ) = client.checkpoint_hashes(head.saturating_sub(1)).await
+        {
+            return Err(crate::model::UsageError::new(format!(
+                "--confirm checkpoints: {} does not serve /v1/checkpoints/by_number ({e}); use --confirm receipts",
+                node.label
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<PerDirection<u32>> {
+    let posts = split_evenly(config.post_rate, nodes);
+    let gets = split_evenly(config.get_rate, nodes);
+    let mut rates: Vec<PerDirection<u32>> = posts
+        .into_iter()
+        .zip(gets)
+        .map(|(post, get)| PerDirection { post, get })
+        .collect();
+    for &(index, post, get) in &config.node_rates {
+        if let Some(rate) = rates.get_mut(index) {
+            rate.post = post;
+            if let Some(get) = get {
+                rate.get = get;
+            }
+        }
+    }
+    rates
+}
+
+/// The workload's plan from the validated config and what the nodes reported.
+fn plan_from(config: &RunConfig, chain_id: u64, surfaces: &SurfacePlan) -> WorkloadPlan {
+    WorkloadPlan {
+        chain_id,
+        profile: config.profile,
+        operator: Signer::new(config.operator_key.clone()),
+        master: Signer::new(config.master_key.clone()),
+        existing_token: config.token,
+        symbol: config.symbol.clone(),
+        name: config.token_name.clone(),
+        decimals: config.decimals,
+        mint_wallets: config.mint_wallets,
+        transfers_per_mint: config.transfers_per_mint,
+        distributions_per_transfer: config.distributions_per_transfer,
+        mint_amount: config.mint_amount,
+        allowance: config.allowance,
+        seed: config.wallet_seed.clone(),
+        in_flight_per_account: config.in_flight_per_account,
+        sustained: config.duration,
+        read_only: config.read_only(),
+        confirm_timeout: config.confirm_timeout,
+        confirm: config.confirm,
+        surface: surfaces.surface,
+        surface_choice: config.write_surface,
+        node_modes: surfaces.modes.clone(),
+        node_labels: config.nodes.iter().map(|n| n.label.clone()).collect(),
+        memo: config.memo.clone(),
+    }
+}
+
+/// The write surface a run chose and the modes it read.
+struct SurfacePlan {
+    surface: WriteSurface,
+    modes: Vec<Option<NodeWriteMode>>,
+}
+
+/// Reads every node's `/api/status` (PROTOCOL.md section 8.1) and chooses the run's write
+/// surface; what no single surface serves is a usage error naming the node (exit 2), before any
+/// transaction. A node that does not answer is left to the run's fault handling and assumed to
+/// take the chosen surface; a 404 is an older node (`/v1` only).
+async fn choose_write_surface(config: &RunConfig) -> anyhow::Result<SurfacePlan> {
+    let mut modes = Vec::with_capacity(config.nodes.len());
+    for node in &config.nodes {
+        let client = NodeClient::new(&node.url, config.request_timeout);
+        let mode = match client.api_status().await {
+            Ok(Some(status)) => Some(status.mode()),
+            Ok(None) => Some(NodeWriteMode::V1Only),
+            Err(_) => None,
+        };
+        modes.push(mode);
+    }
+    if config.read_only() {
+        // Nothing is written: any surface will do; the modes are still shown.
+        return Ok(SurfacePlan {
+            surface: WriteSurface::V1,
+            modes,
+        });
+    }
+    let nodes: Vec<NodeMode<'_>> = config
+        .nodes
+        .iter()
+        .zip(&modes)
+        .map(|(node, mode)| NodeMode {
+            label: &node.label,
+            mode: *mode,
+        })
+        .collect();
+    let surface = choose_surface(config.write_surface, &nodes, !config.memo.is_empty())
+        .map_err(crate::model::UsageError::new)?;
+    Ok(SurfacePlan { surface, modes })
+}
+
+/// Starts the embedded devnet of `--devnet N` and points the config at its nodes.
+async fn start_devnet(nodes: usize, config: &mut RunConfig) -> anyhow::Result<Devnet> {
+    let devnet = Devnet::start(DevnetConfig {
+        nodes,
+        base_port: 0,
+        ..DevnetConfig::default()
+    })
+    .await
+    .context("starting the embedded devnet")?;
+    config.nodes = devnet
+        .node_addrs()
+        .iter()
+        .map(|addr| NodeTarget {
+            url: format!("http://{addr}"),
+            label: addr.to_string(),
+        })
+        .collect();
+    Ok(devnet)
+}
+
+/// Before any traffic: the devnet started (with `--devnet`), the chain id read and not
+/// mainnet's (unless allowed), checkpoints served where they are to confirm, the write surface
+/// chosen.
+async fn preflight(config: &mut RunConfig) -> anyhow::Result<(Option<Devnet>, u64, SurfacePlan)> {
+    let devnet = match config.devnet {
+        Some(nodes) => Some(start_devnet(nodes, config).await?),
+        None => None,
+    };
+    let chain_id = read_chain_id(&config.nodes, config.request_timeout).await?;
+    if chain_id == MAINNET_CHAIN_ID && !config.allow_mainnet {
+        // A usage error (exit 2): nothing but the chain id was read.
+        return Err(crate::model::UsageError::new(format!(
+            "the nodes are 1Money mainnet (chain id {MAINNET_CHAIN_ID}): refused without --allow-mainnet"
+        ))
+        .into());
+    }
+    if config.confirm == crate::model::ConfirmBy::Checkpoints {
+        check_checkpoints_served(&config.nodes, config.request_timeout).await?;
+    }
+    let surfaces = choose_write_surface(config).await?;
+    Ok((devnet, chain_id, surfaces))
+}
+
+/// Ready only after `--start-at` + `--start-tolerance`: the run did not start and sent nothing
+/// (exit code 4).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--start-at {at}: ready {late_s:.1} s after it, beyond --start-tolerance {tolerance_s:.1} s: not started, nothing sent"
+)]
+pub struct TooLate {
+    at: String,
+    late_s: f64,
+    tolerance_s: f64,
+}
+
+/// Refuses a start already later than `at` + `tolerance`.
+fn check_not_late(at: SystemTime, tolerance: Duration) -> Result<(), TooLate> {
+    match SystemTime::now().duration_since(at) {
+        Ok(late) if late > tolerance => Err(TooLate {
+            at: humantime::format_rfc3339_millis(at).to_string(),
+            late_s: late.as_secs_f64(),
+            tolerance_s: tolerance.as_secs_f64(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Waits for `--start-at` (setup is done); refuses if it is already too late.
+async fn wait_until(at: SystemTime, tolerance: Duration) -> anyhow::Result<StartRecord> {
+    check_not_late(at, tolerance)?;
+    if let Ok(wait) = at.duration_since(SystemTime::now()) {
+        eprintln!(
+            "ready; waiting {:.1} s for --start-at {}",
+            wait.as_secs_f64(),
+            humantime::format_rfc3339_millis(at)
+        );
+        tokio::time::sleep(wait).await;
+    }
+    let skew_ms = match SystemTime::now().duration_since(at) {
+        Ok(late) => late.as_secs_f64() * 1000.0,
+        Err(early) => -early.duration().as_secs_f64() * 1000.0,
+    };
+    Ok(StartRecord { at, skew_ms })
+}
+
+/// What a run has ready before its load starts.
+pub(super) struct Prepared {
+    pub(super) config: RunConfig,
+    pub(super) out_dir: std::path::PathBuf,
+    pub(super) devnet: Option<Devnet>,
+    pub(super) chain_id: u64,
+    pub(super) plan: WorkloadPlan,
+    pub(super) wallets: Wallets,
+    pub(super) start: Option<StartRecord>,
+    pub(super) metrics_listener: Option<tokio::net::TcpListener>,
+}
+
+/// Everything before the load: the checks (lateness, the metrics port, the results folder),
+/// the devnet, status and chain id reads, the wallets, and the wait for `--start-at`. A run
+/// that fails here sent no transaction and leaves no empty results folder behind (one the user
+/// made stays).
+pub(super) async fn prepare(mut config: RunConfig) -> anyhow::Result<Prepared> {
+    // Already too late for --start-at: refused before anything is read or written.
+    if let Some(at) = config.start_at {
+        check_not_late(at, config.start_tolerance)?;
+    }
+    // Before any traffic and any file: a port in use is a usage error.
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(metrics::bind(addr).await?),
+        None => None,
+    };
+    let out_existed = config.out.as_deref().is_some_and(std::path::Path::exists);
+    let out_dir = prepare_dir(config.out.as_deref())?;
+    let ready = async {
+        let (devnet, chain_id, surfaces) = preflight(&mut config).await?;
+        let plan = plan_from(&config, chain_id, &surfaces);
+        let derive_plan = plan.clone();
+        let wallets = tokio::task::spawn_blocking(move || Wallets::derive(&derive_plan))
+            .await
+            .context("deriving wallets")??;
+        let start = match config.start_at {
+            Some(at) => Some(wait_until(at, config.start_tolerance).await?),
+            None => None,
+        };
+        anyhow::Ok((devnet, chain_id, plan, wallets, start))
+    }
+    .await;
+    match ready {
+        Ok((devnet, chain_id, plan, wallets, start)) => Ok(Prepared {
+            config,
+            out_dir,
+            devnet,
+            chain_id,
+            plan,
+            wallets,
+            start,
+            metrics_listener,
+        }),
+        Err(e) => {
+            if !out_existed {
+                let _ = std::fs::remove_dir(&out_dir);
+            }
+            Err(e)
+        }
+    }
+}
