@@ -178,12 +178,17 @@ pub struct RunArgs {
     #[arg(long, default_value = "5s", value_name = "DURATION")]
     pub start_tolerance: String,
     /// Serve Prometheus metrics at `http://IP:PORT/metrics` during the run (counters by node
-    /// and operation, latency histograms, rates, phase), e.g. 0.0.0.0:9464.
+    /// and operation, latency histograms, target rates, phase), e.g. 0.0.0.0:9464.
     #[arg(long, value_name = "IP:PORT")]
     pub metrics_addr: Option<String>,
-    /// How long /metrics stays up after the run ends, so that the last scrape sees the final
-    /// counts.
-    #[arg(long, default_value = "15s", value_name = "DURATION")]
+    /// How long /metrics stays up after the summary, so that the last scrape sees the final
+    /// counts: at least the scrape interval.
+    #[arg(
+        long,
+        default_value = "15s",
+        value_name = "DURATION",
+        requires = "metrics_addr"
+    )]
     pub metrics_linger: String,
     /// Results folder [default: results/<UTC timestamp>].
     #[arg(long, value_name = "DIR")]

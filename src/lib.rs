@@ -87,12 +87,14 @@ async fn run_stress(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
     if !config.no_tui {
         tui::check_terminal()?;
         let handle = run::start(config).await?;
+        announce_metrics(&handle);
         let report = tui::run(handle).await?;
         let code = finish(&report);
         linger_for_metrics(linger).await;
         return Ok(code);
     }
     let handle = run::start(config).await?;
+    announce_metrics(&handle);
     // A line for each second of the run, when the statistics of that second are out (a timer
     // of its own drifted against them: seconds printed twice or skipped).
     let mut stats = handle.stats.clone();
@@ -125,6 +127,13 @@ async fn run_stress(args: cli::RunArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// Says where `/metrics` is served (its port resolved, for `--metrics-addr IP:0`).
+fn announce_metrics(handle: &run::RunHandle) {
+    if let Some(addr) = handle.metrics_addr {
+        eprintln!("metrics at http://{addr}/metrics");
+    }
+}
+
 /// Keeps `/metrics` up for `--metrics-linger` after the summary, so that the last scrape sees
 /// the final counts; Ctrl-C or SIGTERM ends it early.
 async fn linger_for_metrics(linger: Option<std::time::Duration>) {
@@ -132,8 +141,8 @@ async fn linger_for_metrics(linger: Option<std::time::Duration>) {
         return;
     };
     eprintln!(
-        "/metrics stays up for {}s (--metrics-linger); Ctrl-C ends it",
-        linger.as_secs()
+        "/metrics stays up for {:.1} s more (--metrics-linger); Ctrl-C ends it",
+        linger.as_secs_f64()
     );
     tokio::select! {
         () = tokio::time::sleep(linger) => {}

@@ -10,11 +10,24 @@ use stress_tui::{UsageError, cli::Cli, exit, run_cli};
 /// Clap's error as one line: the error, the valid values and the tip, without the usage block.
 fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
-    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut lines = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .peekable();
     let mut line = lines
         .next()
         .unwrap_or("error: invalid command line")
         .to_owned();
+    // "the following required arguments were not provided:" names them on the lines after.
+    if line.ends_with(':') {
+        let mut named = Vec::new();
+        while let Some(next) = lines.next_if(|l| !l.starts_with("Usage:")) {
+            named.push(next);
+        }
+        line.push(' ');
+        line.push_str(&named.join(", "));
+    }
     for extra in lines.filter(|l| l.starts_with("[possible values:") || l.starts_with("tip:")) {
         line.push_str("; ");
         line.push_str(extra);

@@ -6,7 +6,7 @@
 //! Metric names take the `stress_tui_` prefix; counters end in `_total`, durations are in
 //! seconds. Labels are bounded: `node` (a pool node's `host:port`), `direction` (`post`,
 //! `get`), `operation` (the 11 operations), `outcome` (`ok` or an error class), `phase`. The
-//! latency histograms' classic buckets (1 ms to 10 s) are counted from the HDR histograms to
+//! latency histograms' classic buckets (0.1 ms to 10 s) are counted from the HDR histograms to
 //! their 3 significant digits.
 //!
 //! Written here, not with `prometheus-client`: that crate writes the `OpenMetrics` format only,
@@ -304,7 +304,7 @@ impl Exposition {
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, UsageError> {
     TcpListener::bind(addr)
         .await
-        .map_err(|e| UsageError::new(format!("--metrics-addr {addr}: cannot listen: {e}")))
+        .map_err(|e| UsageError::new(format!("--metrics-addr `{addr}`: cannot listen: {e}")))
 }
 
 /// Serves `GET /metrics` on `listener` until `stop`.
@@ -347,18 +347,19 @@ mod tests {
         assert_eq!(out.text, "x_total{node=\"a\\\"b\\\\c\\nd\"} 3\n");
         let mut out = Exposition::default();
         let classic = Classic {
-            cumulative: vec![1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4],
+            cumulative: vec![0, 0, 0, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4],
             count: 5,
             sum_us: 2_500_000.0,
         };
         out.histogram("h_seconds", &[("op", "p")], &classic);
         let lines: Vec<&str> = out.text.lines().collect();
-        assert_eq!(lines[0], "h_seconds_bucket{op=\"p\",le=\"0.001\"} 1");
-        assert_eq!(lines[1], "h_seconds_bucket{op=\"p\",le=\"0.0025\"} 3");
-        assert_eq!(lines[12], "h_seconds_bucket{op=\"p\",le=\"10\"} 4");
-        assert_eq!(lines[13], "h_seconds_bucket{op=\"p\",le=\"+Inf\"} 5");
-        assert_eq!(lines[14], "h_seconds_sum{op=\"p\"} 2.5");
-        assert_eq!(lines[15], "h_seconds_count{op=\"p\"} 5");
+        assert_eq!(lines[0], "h_seconds_bucket{op=\"p\",le=\"0.0001\"} 0");
+        assert_eq!(lines[3], "h_seconds_bucket{op=\"p\",le=\"0.001\"} 1");
+        assert_eq!(lines[4], "h_seconds_bucket{op=\"p\",le=\"0.0025\"} 3");
+        assert_eq!(lines[15], "h_seconds_bucket{op=\"p\",le=\"10\"} 4");
+        assert_eq!(lines[16], "h_seconds_bucket{op=\"p\",le=\"+Inf\"} 5");
+        assert_eq!(lines[17], "h_seconds_sum{op=\"p\"} 2.5");
+        assert_eq!(lines[18], "h_seconds_count{op=\"p\"} 5");
     }
 
     #[test]

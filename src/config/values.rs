@@ -146,11 +146,7 @@ pub(super) fn metrics_addr(text: Option<&str>) -> Result<Option<std::net::Socket
 }
 
 pub(super) fn metrics_linger(text: &str) -> Result<Duration, UsageError> {
-    parse_duration(text).map_err(|e| {
-        UsageError::new(format!(
-            "--metrics-linger `{text}`: {e} (expected a duration, e.g. 15s or 0s)"
-        ))
-    })
+    parse_duration(text).map_err(|e| UsageError::new(format!("--metrics-linger `{text}`: {e}")))
 }
 
 pub(super) fn max_outage(text: &str) -> Result<Duration, UsageError> {

@@ -67,10 +67,11 @@ pub struct Percentiles {
     pub mean: u64,
 }
 
-/// Upper bounds of the classic latency histogram `/metrics` exposes, µs: 1 ms to 10 s.
-pub const CLASSIC_BOUNDS_US: [u64; 13] = [
-    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
-    5_000_000, 10_000_000,
+/// Upper bounds of the classic latency histogram `/metrics` exposes, µs: 0.1 ms to 10 s, 1-2.5-5
+/// a decade (a quantile Prometheus estimates is interpolated within one bucket).
+pub const CLASSIC_BOUNDS_US: [u64; 16] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000, 2_500_000, 5_000_000, 10_000_000,
 ];
 
 /// A classic (Prometheus-style) histogram derived from an HDR one.
@@ -217,12 +218,12 @@ mod tests {
     #[test]
     fn the_classic_histogram_counts_at_or_below_each_bound() {
         let mut h = LatencyHistogram::default();
-        // 3 values at 1 ms or less, 2 more by 2.5 ms, 1 above every bound.
+        // 1 value at 0.1 ms or less, 3 at 1 ms or less, 2 more by 2.5 ms, 1 above every bound.
         for v in [10, 999, 1_000, 2_000, 2_500, 20_000_000] {
             h.record(v);
         }
         let classic = h.classic(&CLASSIC_BOUNDS_US);
-        assert_eq!(classic.cumulative[..3], [3, 5, 5]);
+        assert_eq!(classic.cumulative[..6], [1, 1, 1, 3, 5, 5]);
         assert_eq!(
             *classic.cumulative.last().unwrap(),
             5,

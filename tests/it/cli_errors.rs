@@ -204,11 +204,16 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
         ),
         case(
             base(&["--metrics-addr", &taken]),
-            &format!("--metrics-addr {taken}: cannot listen"),
+            &format!("--metrics-addr `{taken}`: cannot listen"),
         ),
         case(
-            base(&["--metrics-linger", "soon"]),
+            base(&["--metrics-addr", "127.0.0.1:0", "--metrics-linger", "soon"]),
             "--metrics-linger `soon`",
+        ),
+        // A flag that needs another names it.
+        case(
+            base(&["--metrics-linger", "3s"]),
+            "not provided: --metrics-addr",
         ),
         case(
             base(&["--memo-type", "a b"]),
