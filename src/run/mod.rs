@@ -74,14 +74,14 @@ impl RunHandle {
 /// Starts a run: everything is checked (devnet started, chain id read) before traffic flows.
 pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
     let Prepared {
-        config,
-        out_dir,
-        devnet,
         chain_id,
-        plan,
-        wallets,
-        start,
+        config,
+        devnet,
         metrics_listener,
+        out_dir,
+        plan,
+        start,
+        wallets,
     } = prepare(config).await?;
     let latency_of = crate::model::Direction::shown(config.read_only());
     // With --start-at, the interval log's base time and the statistics' seconds are those of

@@ -286,7 +286,8 @@ pub(super) async fn prepare(mut config: RunConfig) -> anyhow::Result<Prepared> {
     };
     let out_existed = config.out.as_deref().is_some_and(std::path::Path::exists);
     let out_dir = prepare_dir(config.out.as_deref())?;
-    let ready = async {
+    let out = out_dir.clone();
+    let ready = async move {
         let (devnet, chain_id, surfaces) = preflight(&mut config).await?;
         let plan = plan_from(&config, chain_id, &surfaces);
         let derive_plan = plan.clone();
@@ -297,25 +298,20 @@ pub(super) async fn prepare(mut config: RunConfig) -> anyhow::Result<Prepared> {
             Some(at) => Some(wait_until(at, config.start_tolerance).await?),
             None => None,
         };
-        anyhow::Ok((devnet, chain_id, plan, wallets, start))
-    }
-    .await;
-    match ready {
-        Ok((devnet, chain_id, plan, wallets, start)) => Ok(Prepared {
+        anyhow::Ok(Prepared {
             config,
-            out_dir,
+            out_dir: out,
             devnet,
             chain_id,
             plan,
             wallets,
             start,
             metrics_listener,
-        }),
-        Err(e) => {
-            if !out_existed {
-                let _ = std::fs::remove_dir(&out_dir);
-            }
-            Err(e)
-        }
+        })
     }
+    .await;
+    if ready.is_err() && !out_existed {
+        let _ = std::fs::remove_dir(&out_dir);
+    }
+    ready
 }
