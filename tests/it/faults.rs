@@ -10,10 +10,13 @@ use stress_tui::client::ErrorClass;
 use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
 use stress_tui::engine::Health;
 use stress_tui::model::{Direction, Phase};
-use stress_tui::report::{Ending, RunReport};
+use stress_tui::report::RunReport;
 use stress_tui::run;
 
-use crate::support::{RunFlags, run_config, run_to_end, set_down, wait_phase};
+use crate::support::{
+    RunFlags, assert_completed_and_verified, run_config, run_to_end, set_down, wait_phase,
+    wait_report,
+};
 
 fn errors(report: &RunReport, class: ErrorClass) -> u64 {
     report
@@ -28,13 +31,7 @@ fn errors(report: &RunReport, class: ErrorClass) -> u64 {
 /// exactly once (a resend of an admitted transaction would be admitted again or refused as a
 /// pool duplicate).
 fn assert_exact(report: &RunReport, devnet: &Devnet, owed: u64) {
-    assert_eq!(
-        report.ending,
-        Ending::Completed,
-        "{:?}",
-        report.status.failure
-    );
-    assert_eq!(report.status.verify.mismatched, 0);
+    assert_completed_and_verified(report);
     assert_eq!(report.status.transactions.confirmed, owed);
     assert_eq!(
         devnet.stats().admitted,
@@ -83,10 +80,7 @@ async fn lost_answers_and_500s_are_looked_up_not_resent() {
     let handle = run::start(run_config(&devnet.urls(), "faults-lost", &flags))
         .await
         .unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(120)).await;
     // 1 issue + 1 grant + 4 mints + 12 payments. Node 0 is sent about half of them and loses
     // each answer with probability 0.75: none lost (the assertion below failing) has a chance
     // of about 0.25^9, 4e-6 (with 8 transactions and 0.4 it was about 8 %).
@@ -149,17 +143,8 @@ async fn rate_limits_are_honoured_with_retry_after() {
     let handle = run::start(run_config(&devnet.urls(), "faults-429", &flags))
         .await
         .unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        report.ending,
-        Ending::Completed,
-        "{:?}",
-        report.status.failure
-    );
-    assert_eq!(report.status.verify.mismatched, 0);
+    let report = wait_report(handle, Duration::from_secs(120)).await;
+    assert_completed_and_verified(&report);
     let limited = errors(&report, ErrorClass::RateLimited);
     let secs = report.elapsed.as_secs();
     assert!(limited > 0, "the limit was hit");
@@ -220,17 +205,8 @@ async fn a_node_down_at_start_is_probed_and_rejoins() {
         sent()
     );
     assert_eq!(handle.engine.pool().nodes[0].health(), Health::Healthy);
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        report.ending,
-        Ending::Completed,
-        "{:?}",
-        report.status.failure
-    );
-    assert_eq!(report.status.verify.mismatched, 0);
+    let report = wait_report(handle, Duration::from_secs(120)).await;
+    assert_completed_and_verified(&report);
     assert!(errors(&report, ErrorClass::Connect) > 0);
     assert_eq!(
         devnet.stats().admitted,
@@ -293,17 +269,8 @@ async fn a_hung_node_times_out_without_starving_the_others() {
             },
         )
         .unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        report.ending,
-        Ending::Completed,
-        "{:?}",
-        report.status.failure
-    );
-    assert_eq!(report.status.verify.mismatched, 0);
+    let report = wait_report(handle, Duration::from_secs(120)).await;
+    assert_completed_and_verified(&report);
     assert!(errors(&report, ErrorClass::Timeout) > 0);
     assert_eq!(
         devnet.stats().admitted,
@@ -471,17 +438,8 @@ async fn redistribute_moves_a_down_nodes_share_and_gives_it_back() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        report.ending,
-        Ending::Completed,
-        "{:?}",
-        report.status.failure
-    );
-    assert_eq!(report.status.verify.mismatched, 0);
+    let report = wait_report(handle, Duration::from_secs(120)).await;
+    assert_completed_and_verified(&report);
     let events = report
         .pool
         .events

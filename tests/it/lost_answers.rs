@@ -194,17 +194,8 @@ async fn lookups_ask_the_node_that_took_the_post_not_a_lagging_replica() {
     )
     .await;
     devnet.set_knobs(1, &lag(0)).unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        report.ending,
-        Ending::Completed,
-        "{:?}",
-        report.status.failure
-    );
-    assert_eq!(report.status.verify.mismatched, 0);
+    let report = wait_report(handle, Duration::from_secs(60)).await;
+    assert_completed_and_verified(&report);
     assert!(
         report.status.transactions.recovered > 0,
         "answers were lost and found admitted"

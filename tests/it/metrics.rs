@@ -13,7 +13,7 @@ use stress_tui::devnet::{Devnet, DevnetConfig};
 use stress_tui::model::Op;
 use stress_tui::report::Ending;
 
-use crate::support::{RunFlags, run_config};
+use crate::support::{RunFlags, run_config, wait_report};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -136,10 +136,7 @@ async fn prometheus_scrapes_a_run_and_its_totals_match_the_summary() {
         Some(metrics_port),
         "served where asked"
     );
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(120)).await;
     assert_eq!(report.ending, Ending::Completed);
 
     // The exposition passes Prometheus's own checker.

@@ -13,7 +13,7 @@ use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
 use stress_tui::report::Ending;
 use stress_tui::run;
 
-use crate::support::{RunFlags, key_file, run_config};
+use crate::support::{RunFlags, key_file, run_config, wait_report};
 
 /// Where `document` breaks `schema` (JSON Schema 2020-12), one line each.
 fn schema_problems(schema: &serde_json::Value, document: &serde_json::Value) -> Vec<String> {
@@ -254,10 +254,7 @@ async fn an_interrupted_run_writes_every_file() {
     let handle = run::start(config).await.unwrap();
     tokio::time::sleep(Duration::from_secs(4)).await;
     handle.interrupt();
-    let report = tokio::time::timeout(Duration::from_secs(20), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(20)).await;
     assert_eq!(report.ending, Ending::Interrupted);
     for file in [
         "timeseries.csv",

@@ -12,7 +12,10 @@ use stress_tui::model::{Direction, NodeId, Op, PerDirection, Phase, parse_node};
 use stress_tui::report::Ending;
 use stress_tui::run::{self, RunHandle};
 
-use crate::support::{RunFlags, run_config, run_to_end, set_down, wait_phase};
+use crate::support::{
+    RunFlags, assert_completed_and_verified, run_config, run_to_end, set_down, wait_phase,
+    wait_report,
+};
 
 fn sent(handle: &RunHandle, id: NodeId, direction: Direction) -> u64 {
     let pool = handle.engine.pool();
@@ -29,10 +32,7 @@ async fn scaled_down_full_run_verifies_every_balance() {
         .await
         .unwrap();
     let workload = Arc::clone(&handle.workload);
-    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(60)).await;
     assert_eq!(
         report.ending,
         Ending::Completed,
@@ -309,10 +309,7 @@ async fn live_control_adds_removes_rates_and_pauses() {
     );
 
     handle.engine.skip_phase().await;
-    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(60)).await;
     assert_eq!(
         report.ending,
         Ending::Completed,
@@ -370,17 +367,8 @@ async fn a_node_going_down_does_not_slow_the_others() {
     let down = handle.engine.pool().nodes[0].health();
     assert_eq!(down, stress_tui::engine::Health::Down);
     set_down(&devnet, 0, false);
-    let report = tokio::time::timeout(Duration::from_secs(60), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        report.ending,
-        Ending::Completed,
-        "{:?}",
-        report.status.failure
-    );
-    assert_eq!(report.status.verify.mismatched, 0);
+    let report = wait_report(handle, Duration::from_secs(60)).await;
+    assert_completed_and_verified(&report);
     let errors = &report.stats.node(0).unwrap().post.errors;
     assert!(
         errors
@@ -410,10 +398,7 @@ async fn read_only_run_sends_only_reads_spread_over_nodes() {
     let handle = run::start(run_config(&devnet.urls(), "reads", &flags))
         .await
         .unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(30), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(30)).await;
     assert_eq!(
         report.ending,
         Ending::Completed,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use stress_tui::devnet::{Devnet, DevnetConfig, OPERATOR_KEY_HEX};
 use stress_tui::report::Ending;
 
-use crate::support::{RunFlags, run_config};
+use crate::support::{RunFlags, run_config, wait_report};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_waits_for_its_start_time_and_starts_on_it() {
@@ -36,10 +36,7 @@ async fn a_run_waits_for_its_start_time_and_starts_on_it() {
     );
     let (admitted_before, devnet) = before.await.unwrap();
     assert_eq!(admitted_before, 0, "no transaction before --start-at");
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(120)).await;
     assert_eq!(report.ending, Ending::Completed);
     assert!(devnet.stats().admitted > 0);
     let start = report.start.expect("the start is recorded");

@@ -359,3 +359,25 @@ pub async fn run_to_end(
     };
     (report.unwrap(), workload)
 }
+
+/// Waits for a run's report (at most `limit`).
+pub async fn wait_report(
+    handle: stress_tui::run::RunHandle,
+    limit: Duration,
+) -> stress_tui::report::RunReport {
+    tokio::time::timeout(limit, handle.wait())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The run completed (its failure shown otherwise) and no balance it checked differed.
+pub fn assert_completed_and_verified(report: &stress_tui::report::RunReport) {
+    assert_eq!(
+        report.ending,
+        stress_tui::report::Ending::Completed,
+        "{:?}",
+        report.status.failure
+    );
+    assert_eq!(report.status.verify.mismatched, 0);
+}

@@ -10,9 +10,12 @@ use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, NodeKnobs};
 use stress_tui::model::Phase;
 use stress_tui::protocol::wire::{Checkpoint, CheckpointTransactions, TransactionData};
 use stress_tui::protocol::{Memo, NodeWriteMode, WriteSurface};
-use stress_tui::report::{Ending, RunReport};
+use stress_tui::report::RunReport;
 
-use crate::support::{RunFlags, client, run_config, run_to_end, wait_phase};
+use crate::support::{
+    RunFlags, assert_completed_and_verified, client, run_config, run_to_end, wait_phase,
+    wait_report,
+};
 
 fn small() -> RunFlags {
     RunFlags::rates(200, 600).wallets(2, 5).distributions(2)
@@ -36,13 +39,7 @@ async fn devnet_of(modes: &[NodeWriteMode]) -> Devnet {
 }
 
 fn assert_verified(report: &RunReport, devnet: &Devnet, owed: u64) {
-    assert_eq!(
-        report.ending,
-        Ending::Completed,
-        "{:?}",
-        report.status.failure
-    );
-    assert_eq!(report.status.verify.mismatched, 0);
+    assert_completed_and_verified(report);
     assert_eq!(report.status.verify.unread, 0);
     assert_eq!(report.status.transactions.confirmed, owed);
     assert_eq!(devnet.stats().admitted, owed, "each admitted exactly once");
@@ -252,10 +249,7 @@ async fn a_node_cut_over_mid_run_moves_to_v2_and_every_balance_verifies() {
         )
         .await
         .unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(120)).await;
     let owed = report.status.transactions.confirmed;
     assert_verified(&report, &devnet, owed);
     assert_eq!(
@@ -307,10 +301,7 @@ async fn a_node_made_read_only_gets_no_writes_and_rejoins_when_writable() {
     devnet.set_knobs(1, &read_only(true)).unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     devnet.set_knobs(1, &read_only(false)).unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(120), handle.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(120)).await;
     let owed = report.status.transactions.confirmed;
     assert_verified(&report, &devnet, owed);
     assert_eq!(report.status.transactions.failed, 0);
