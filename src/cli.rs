@@ -177,6 +177,13 @@ pub struct RunArgs {
     /// How late after --start-at a run may still start.
     #[arg(long, default_value = "5s", value_name = "DURATION")]
     pub start_tolerance: String,
+    /// Run as shard I of N generators of one run (`auto/N`: I from `JOB_COMPLETION_INDEX`, as a
+    /// Kubernetes Indexed Job sets it). Needs --start-at. Each shard offers 1/N of every rate
+    /// (its slots interleaved with the others') and signs for its own part of every wallet tier;
+    /// shard 0 issues the token and grants every mint wallet, the others wait until the chain
+    /// shows their grants. `stress-tui merge` adds the shards' results into one.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Serve Prometheus metrics at `http://IP:PORT/metrics` during the run (counters by node
     /// and operation, latency histograms, target rates, phase), e.g. 0.0.0.0:9464.
     #[arg(long, value_name = "IP:PORT")]

@@ -157,5 +157,6 @@ fn finish(report: &report::RunReport) -> ExitCode {
         report::Ending::Completed if report.thresholds_failed() => ExitCode::from(exit::THRESHOLDS),
         report::Ending::Completed => ExitCode::SUCCESS,
         report::Ending::Failed | report::Ending::Interrupted => ExitCode::from(exit::FAILURE),
+        report::Ending::Late => ExitCode::from(exit::LATE),
     }
 }

@@ -59,6 +59,8 @@ pub struct Sources {
     pub workload: Arc<Workload>,
     /// Every node's label ever seen, so that a removed node's counters keep their label.
     labels: Arc<Mutex<BTreeMap<NodeId, String>>>,
+    /// With `--shard`: `I/N`, a label on every series (a shard's counters are its own).
+    shard: Option<String>,
 }
 
 impl Sources {
@@ -73,7 +75,15 @@ impl Sources {
             pool,
             workload,
             labels: Arc::default(),
+            shard: None,
         }
+    }
+
+    /// Labels every series with `shard="I/N"`.
+    #[must_use]
+    pub fn with_shard(mut self, shard: Option<crate::model::Shard>) -> Self {
+        self.shard = shard.map(|s| s.to_string());
+        self
     }
 
     /// The exposition of the latest snapshots.
@@ -88,8 +98,36 @@ impl Sources {
             }
             labels.clone()
         };
-        exposition(&stats, &pool, &self.workload.status(), &labels)
+        let mut text = exposition(&stats, &pool, &self.workload.status(), &labels);
+        if let Some(shard) = &self.shard {
+            text = with_constant_label(&text, "shard", shard);
+        }
+        text
     }
+}
+
+/// `text` with `name="value"` as the first label of every sample (`value` needs no escaping:
+/// `I/N`).
+fn with_constant_label(text: &str, name: &str, value: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    for line in text.lines() {
+        if line.starts_with('#') {
+            out.push_str(line);
+        } else if let Some(brace) = line.find('{') {
+            let _ = write!(
+                out,
+                "{}{{{name}=\"{value}\",{}",
+                &line[..brace],
+                &line[brace + 1..]
+            );
+        } else if let Some((metric, rest)) = line.split_once(' ') {
+            let _ = write!(out, "{metric}{{{name}=\"{value}\"}} {rest}");
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The exposition of one set of snapshots; `labels` names every node the statistics know.
@@ -339,6 +377,15 @@ fn outcomes(op: &OpSnapshot) -> Vec<(&'static str, u64)> {
 mod tests {
     use super::*;
     use crate::engine::{NodeCounters, NodeView};
+
+    #[test]
+    fn a_shard_label_goes_on_every_sample() {
+        let text = "# HELP a_total x\n# TYPE a_total counter\na_total{node=\"n\"} 3\nb 1\n";
+        assert_eq!(
+            with_constant_label(text, "shard", "1/3"),
+            "# HELP a_total x\n# TYPE a_total counter\na_total{shard=\"1/3\",node=\"n\"} 3\nb{shard=\"1/3\"} 1\n"
+        );
+    }
 
     #[test]
     fn labels_are_escaped_and_histograms_are_cumulative_with_inf() {

@@ -62,10 +62,47 @@ pub struct RunConfig {
     /// `--metrics-addr`: where `/metrics` is served, if anywhere.
     pub metrics_addr: Option<std::net::SocketAddr>,
     pub metrics_linger: Duration,
+    /// `--shard I/N`: this process is one shard of a run spread over N generators.
+    pub sharding: Option<Sharding>,
     pub thresholds: Vec<Threshold>,
     pub export_keys: bool,
     /// Keep every send's times (tests and benches; not a flag).
     pub send_log: Option<std::sync::Arc<crate::engine::SendLog>>,
+}
+
+/// One shard of a run (`--shard`), and the run it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sharding {
+    pub shard: crate::model::Shard,
+    /// The same for every shard given the same flags (see [`run_id`]): `merge` refuses
+    /// folders of different runs.
+    pub run_id: String,
+}
+
+/// A run's id, from what its shards must share: the start time, the shard count, the nodes,
+/// the total rates, the token, the wallet seed and sizes, the duration. 12 hex digits of their
+/// SHA-256.
+fn run_id(config: &RunConfig, count: u32) -> String {
+    use sha2::Digest;
+    let at = config
+        .start_at
+        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis());
+    let nodes: Vec<&str> = config.nodes.iter().map(|n| n.url.as_str()).collect();
+    let canonical = format!(
+        "{at}|{count}|{}|{}|{}|{}|{:?}|{}|{}|{}|{}|{:?}",
+        nodes.join(","),
+        config.post_rate,
+        config.get_rate,
+        config.symbol,
+        config.token,
+        config.wallet_seed.prefix(),
+        config.mint_wallets,
+        config.transfers_per_mint,
+        config.distributions_per_transfer,
+        config.duration,
+    );
+    hex::encode(&sha2::Sha256::digest(canonical.as_bytes())[..6])
 }
 
 impl RunConfig {
@@ -287,12 +324,13 @@ impl RunConfig {
         let decimals = number::<u8>("--decimals", &args.decimals, "a number from 0 to 18", |d| {
             *d <= 18
         })?;
-        let symbol = parse_symbol(args.symbol.as_deref())?;
+        let start_at = args.start_at.as_deref().map(start_at).transpose()?;
+        let symbol = parse_symbol(args.symbol.as_deref(), start_at)?;
         if args.token_name.is_empty() || args.token_name.len() > 120 {
             return Err(UsageError::new("--token-name: expected 1 to 120 bytes"));
         }
         let memo = memo_from_args(args, post_rate)?;
-        Ok(Self {
+        Self {
             nodes,
             post_rate,
             get_rate,
@@ -328,15 +366,43 @@ impl RunConfig {
             on_node_failure: args.on_node_failure,
             allow_mainnet: args.allow_mainnet,
             out: args.out.clone(),
-            start_at: args.start_at.as_deref().map(start_at).transpose()?,
+            start_at,
             start_tolerance: parse_duration(&args.start_tolerance).map_err(|e| {
                 UsageError::new(format!("--start-tolerance `{}`: {e}", args.start_tolerance))
             })?,
             metrics_addr: metrics_addr(args.metrics_addr.as_deref())?,
             metrics_linger: metrics_linger(&args.metrics_linger)?,
+            sharding: None,
             thresholds,
             export_keys: args.export_keys,
             send_log: None,
-        })
+        }
+        .with_shard(args.shard.as_deref())
+    }
+
+    /// Checks `--shard` against the rest of the run and derives the run id.
+    fn with_shard(mut self, text: Option<&str>) -> Result<Self, UsageError> {
+        let Some(text) = text else { return Ok(self) };
+        let shard = crate::model::Shard::parse(text, |name| std::env::var(name).ok())
+            .map_err(UsageError::new)?;
+        if self.start_at.is_none() {
+            return Err(UsageError::new(format!(
+                "--shard {text} needs --start-at TIME: the shards of one run start together"
+            )));
+        }
+        if self.devnet.is_some() {
+            return Err(UsageError::new(
+                "--shard and --devnet conflict: shards load one shared cluster (start it with `stress-tui devnet`)",
+            ));
+        }
+        if !self.read_only() && self.mint_wallets < shard.count {
+            return Err(UsageError::new(format!(
+                "--shard {text}: --mint-wallets {} leaves a shard without a mint wallet; use at least {}",
+                self.mint_wallets, shard.count
+            )));
+        }
+        let run_id = run_id(&self, shard.count);
+        self.sharding = Some(Sharding { shard, run_id });
+        Ok(self)
     }
 }

@@ -109,8 +109,21 @@ pub(super) fn parse_run_duration(text: &str) -> Result<Duration, UsageError> {
     }
 }
 
-pub(super) fn parse_symbol(given: Option<&str>) -> Result<String, UsageError> {
-    let symbol = given.map_or_else(|| format!("1USD{}", utc_hhmmss()), str::to_owned);
+/// `--symbol`, by default `1USD` and the UTC time as HHMMSS: of `--start-at` when given, so that
+/// the shards of one run, started at different moments, name one token.
+pub(super) fn parse_symbol(
+    given: Option<&str>,
+    start_at: Option<std::time::SystemTime>,
+) -> Result<String, UsageError> {
+    let symbol = given.map_or_else(
+        || {
+            format!(
+                "1USD{}",
+                utc_hhmmss(start_at.unwrap_or_else(std::time::SystemTime::now))
+            )
+        },
+        str::to_owned,
+    );
     if symbol.is_empty() || symbol.len() > 20 || !symbol.bytes().all(|b| b.is_ascii_alphanumeric())
     {
         return Err(UsageError::new(format!(
@@ -123,9 +136,9 @@ pub(super) fn parse_symbol(given: Option<&str>) -> Result<String, UsageError> {
 /// The largest total rate accepted, per direction.
 pub const MAX_TOTAL_RATE: u32 = 1_000_000;
 
-/// Today's UTC time as HHMMSS, for the default symbol.
-pub(super) fn utc_hhmmss() -> String {
-    let secs = std::time::SystemTime::now()
+/// A time's UTC time of day as HHMMSS, for the default symbol.
+pub(super) fn utc_hhmmss(time: std::time::SystemTime) -> String {
+    let secs = time
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let day = secs % 86_400;

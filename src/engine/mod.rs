@@ -29,6 +29,7 @@ use actor::Engine;
 pub use load::LoadThreads;
 pub use node::{DirectionCounters, Health, NodeCounters, PoolNode};
 pub use pacer::{IDLE_BACKOFF, PaceContext, SendLog, SendRecord};
+pub use schedule::Lattice;
 
 use crate::client::CallError;
 use crate::model::{FailurePolicy, NodeId, NodeTarget, Op, PerDirection};
@@ -243,6 +244,10 @@ pub struct EngineSetup {
     pub tracker: TaskTracker,
     pub send_log: Option<Arc<SendLog>>,
     pub on_node_failure: FailurePolicy,
+    /// With `--shard`: the lattice every pacer's slots sit on.
+    pub lattice: Option<Lattice>,
+    /// The run's second 0: events are timed from it.
+    pub started: std::time::Instant,
 }
 
 /// Starts the engine task and every initial node's pacers.
@@ -256,6 +261,7 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
         max_in_flight: setup.max_in_flight,
         tracker: setup.tracker.clone(),
         send_log: setup.send_log,
+        lattice: setup.lattice,
     });
     let (view_tx, view_rx) = watch::channel(Arc::new(PoolView::default()));
     let mut engine = Engine {
@@ -267,7 +273,7 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
         view: view_tx,
         request_timeout: setup.request_timeout,
         cancel: setup.cancel.clone(),
-        started: std::time::Instant::now(),
+        started: setup.started,
         events: std::collections::VecDeque::new(),
         next_event: 0,
         policy: setup.on_node_failure,

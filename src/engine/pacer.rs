@@ -19,7 +19,7 @@ use tokio_util::task::TaskTracker;
 
 use super::alarm::Alarm;
 use super::node::{Health, PoolNode};
-use super::schedule::{BurstWindow, Schedule};
+use super::schedule::{BurstWindow, Lattice, Schedule};
 use super::{GetJob, PostJob, WorkSource};
 use crate::model::Direction;
 use crate::stats::{Outcome, Sample, StatsHandle, micros_between};
@@ -34,6 +34,16 @@ pub struct PaceContext {
     pub tracker: TaskTracker,
     /// When set, every send's (node, direction, intended, actual) time is kept (tests, benches).
     pub send_log: Option<Arc<SendLog>>,
+    /// With `--shard`: where this generator's slots sit among the other shards'.
+    pub lattice: Option<Lattice>,
+}
+
+impl PaceContext {
+    /// A schedule of `rate` starting at `now`, or at the next point of the lattice.
+    fn schedule(&self, rate: u32, now: Instant) -> Schedule {
+        let anchor = self.lattice.map_or(now, |l| l.anchor(rate, now));
+        Schedule::new(rate, anchor)
+    }
 }
 
 /// One request's schedule slot and actual send time.
@@ -91,7 +101,7 @@ pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContex
     let mut paused = ctx.paused.clone();
     let counters = Arc::clone(&node.counters);
     let counters = counters.direction(direction);
-    let mut schedule = Schedule::new(rates.borrow_and_update()[direction], Instant::now());
+    let mut schedule = ctx.schedule(rates.borrow_and_update()[direction], Instant::now());
     let mut window = BurstWindow::default();
     // Precise wake-ups (see `alarm`): tokio's 1 ms timer made slots late in groups.
     let mut alarm = Alarm::new();
@@ -132,13 +142,13 @@ pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContex
             () = node.cancel.cancelled() => return,
             changed = rates.changed() => {
                 if changed.is_err() { return; }
-                schedule = Schedule::new(rates.borrow_and_update()[direction], Instant::now());
+                schedule = ctx.schedule(rates.borrow_and_update()[direction], Instant::now());
                 continue;
             }
             changed = paused.changed() => {
                 if changed.is_err() { return; }
                 // Resuming starts a fresh schedule: a pause is not lateness.
-                schedule = Schedule::new(rate, Instant::now());
+                schedule = ctx.schedule(rate, Instant::now());
                 continue;
             }
             () = wait_until(&mut alarm, wake) => {}
@@ -155,7 +165,7 @@ pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContex
             counters
                 .unfilled
                 .fetch_add(u64::try_from(whole).unwrap_or(u64::MAX), Ordering::Relaxed);
-            schedule = Schedule::new(rate, now);
+            schedule = ctx.schedule(rate, now);
         }
         if send_due(direction, &node, &ctx, &mut schedule, &mut window, now) == Sent::Starved {
             starved_at = Some(now);

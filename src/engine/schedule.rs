@@ -19,6 +19,41 @@ pub const BURST_WINDOW: Duration = Duration::from_millis(10);
 /// later than this are counted as missed instead.
 pub const MIN_LAG: Duration = Duration::from_millis(2);
 
+/// Where a generator's slots sit: at `origin + (k + phase) / rate` for whole k. The shards of
+/// one run share the origin (`--start-at`) and take phases i/N, so that their schedules
+/// interleave into one evenly spaced schedule instead of N bunched ones.
+#[derive(Clone, Copy, Debug)]
+pub struct Lattice {
+    pub origin: Instant,
+    /// A fraction of a period, in [0, 1).
+    pub phase: f64,
+}
+
+impl Lattice {
+    /// The first lattice point of `rate` at or after `now`.
+    #[must_use]
+    pub fn anchor(&self, rate: u32, now: Instant) -> Instant {
+        if rate == 0 {
+            return now;
+        }
+        let period_ns = 1e9 / f64::from(rate);
+        let since_ns = if now >= self.origin {
+            now.duration_since(self.origin).as_nanos() as f64
+        } else {
+            -(self.origin.duration_since(now).as_nanos() as f64)
+        };
+        let offset_ns = self.phase * period_ns;
+        let at_ns = ((since_ns - offset_ns) / period_ns).ceil() * period_ns + offset_ns;
+        // Rounded up: never before `now`.
+        let at = Duration::try_from_secs_f64(at_ns.abs().ceil() / 1e9).unwrap_or_default();
+        if at_ns >= 0.0 {
+            self.origin + at
+        } else {
+            self.origin.checked_sub(at).unwrap_or(now).max(now)
+        }
+    }
+}
+
 /// Intended send times of one rate.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -167,6 +202,44 @@ mod tests {
             rest += 1;
         }
         assert!(rest <= 3, "{rest}");
+    }
+
+    #[test]
+    fn shards_on_one_lattice_interleave_evenly() {
+        let origin = Instant::now() + Duration::from_secs(1);
+        // 3 shards of 300/s each: together 900/s, one slot every 1.111 ms.
+        let mut all: Vec<Instant> = (0..3u32)
+            .flat_map(|i| {
+                let lattice = Lattice {
+                    origin,
+                    phase: f64::from(i) / 3.0,
+                };
+                // Each shard's pacer starts at its own moment, before or after the origin.
+                let started = origin.checked_sub(Duration::from_millis(700)).unwrap()
+                    + Duration::from_micros(u64::from(i) * 37_123);
+                let mut schedule = Schedule::new(300, lattice.anchor(300, started));
+                let mut slots = Vec::new();
+                let end = origin + Duration::from_secs(1);
+                loop {
+                    // Each slot taken when it is due.
+                    let (at, dropped) = schedule.take_due(schedule.next_due()).unwrap();
+                    assert_eq!(dropped, 0);
+                    assert!(at >= started);
+                    if at >= end {
+                        break slots;
+                    }
+                    if at >= origin {
+                        slots.push(at);
+                    }
+                }
+            })
+            .collect();
+        all.sort();
+        assert_eq!(all.len(), 900);
+        for pair in all.windows(2) {
+            let gap = (pair[1] - pair[0]).as_nanos() as f64;
+            assert!((gap - 1e9 / 900.0).abs() < 2.0, "gap {gap} ns");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod choices;
 mod direction;
 mod node;
 mod op;
+mod shard;
 
 use std::fmt;
 
@@ -14,6 +15,7 @@ pub use choices::{ConfirmBy, FailurePolicy, SurfaceChoice};
 pub use direction::{Direction, PerDirection};
 pub use node::{NodeId, NodeTarget, parse_node};
 pub use op::{Op, Phase};
+pub use shard::{COMPLETION_INDEX_VAR, Shard};
 
 /// A command-line mistake: printed as one line, exit code 2, before any traffic is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -94,6 +94,8 @@ pub enum Phase {
     Issue,
     Grant,
     Mint,
+    /// Funded, waiting for `--start-at` before the load phase.
+    Ready,
     Transfer,
     Sustained,
     /// The read-only workload (`--post-rate 0`): GETs for `--duration`, nothing signed.
@@ -109,6 +111,7 @@ impl Phase {
             Phase::Issue => "issue",
             Phase::Grant => "grant",
             Phase::Mint => "mint",
+            Phase::Ready => "ready",
             Phase::Transfer => "transfer",
             Phase::Sustained => "sustained",
             Phase::Reads => "reads",

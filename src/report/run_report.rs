@@ -17,6 +17,8 @@ pub enum Ending {
     Completed,
     Failed,
     Interrupted,
+    /// Funded later than `--start-at` + `--start-tolerance`: the load did not start.
+    Late,
 }
 
 /// What a finished run leaves.
@@ -40,12 +42,14 @@ pub struct RunReport {
     pub start: Option<StartRecord>,
 }
 
-/// A start at `--start-at`: the time asked for, and how late the load started (ms; negative:
-/// early, by the clock's resolution).
+/// A start at `--start-at`: the time asked for, when the run's second 0 began (a whole number
+/// of seconds before it), and how late the load started (ms; negative: early, by the clock's
+/// resolution; `None`: it did not start).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StartRecord {
     pub at: std::time::SystemTime,
-    pub skew_ms: f64,
+    pub zero: std::time::SystemTime,
+    pub skew_ms: Option<f64>,
 }
 
 impl RunReport {

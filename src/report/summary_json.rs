@@ -27,6 +27,7 @@ pub struct Summary<'a> {
     pub failure: Option<&'a str>,
     /// With `--start-at`: the time asked for and how late the load started.
     pub start: Option<StartJson>,
+    pub shard: Option<ShardJson<'a>>,
     pub config: ConfigJson<'a>,
     pub write_surface: SurfaceJson<'a>,
     pub phases: Vec<PhaseJson>,
@@ -45,7 +46,19 @@ pub struct Summary<'a> {
 pub struct StartJson {
     pub at: String,
     pub at_unix_s: f64,
-    pub skew_ms: f64,
+    /// When the run's second 0 began: a whole number of seconds before `at`.
+    pub zero_unix_s: f64,
+    /// How late the load began (`null`: it did not).
+    pub skew_ms: Option<f64>,
+}
+
+/// With `--shard`: which shard this folder is, of which run, and the wallets it signed for.
+#[derive(Serialize)]
+pub struct ShardJson<'a> {
+    pub index: u32,
+    pub count: u32,
+    pub run_id: &'a str,
+    pub wallets: crate::workload::WalletRanges,
 }
 
 /// The run's settings; never keys.
@@ -323,13 +336,27 @@ pub fn summary<'a>(
         ending: report.ending,
         elapsed_s: report.elapsed.as_secs_f64(),
         failure: status.failure.as_deref(),
-        start: report.start.map(|s| StartJson {
-            at: humantime::format_rfc3339_millis(s.at).to_string(),
-            at_unix_s: s
-                .at
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64()),
-            skew_ms: s.skew_ms,
+        start: report.start.map(|s| {
+            let unix_s = |t: std::time::SystemTime| {
+                t.duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64())
+            };
+            StartJson {
+                at: humantime::format_rfc3339_millis(s.at).to_string(),
+                at_unix_s: unix_s(s.at),
+                zero_unix_s: unix_s(s.zero),
+                skew_ms: s.skew_ms,
+            }
+        }),
+        shard: config.sharding.as_ref().map(|s| ShardJson {
+            index: s.shard.index,
+            count: s.shard.count,
+            run_id: &s.run_id,
+            wallets: crate::workload::WalletRanges::of(
+                s.shard.range_of(config.mint_wallets),
+                config.transfers_per_mint,
+                config.distributions_per_transfer,
+            ),
         }),
         config: ConfigJson::new(config, chain_id, status.token),
         write_surface: SurfaceJson::new(report),

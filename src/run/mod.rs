@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::RunConfig;
 use crate::devnet::Devnet;
-use crate::engine::{EngineHandle, EngineSetup, spawn_engine};
+use crate::engine::{EngineHandle, EngineSetup, Lattice, spawn_engine};
 use crate::footprint::Footprint;
 use crate::metrics;
 use crate::model::Phase;
@@ -29,7 +29,7 @@ use crate::workload::{Workload, into_source};
 mod prepare;
 
 pub use prepare::TooLate;
-use prepare::{Prepared, initial_rates, prepare};
+use prepare::{Prepared, RunClock, initial_rates, prepare};
 
 /// How often the aggregator publishes a snapshot.
 const SNAPSHOT_TICK: Duration = Duration::from_millis(250);
@@ -80,19 +80,12 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         metrics_listener,
         out_dir,
         plan,
-        start,
+        clock,
         wallets,
     } = prepare(config).await?;
     let latency_of = crate::model::Direction::shown(config.read_only());
-    // With --start-at, the interval log's base time and the statistics' seconds are those of
-    // TIME itself: every generator given it cuts its seconds at TIME + k.
-    let base_time = start.map_or_else(std::time::SystemTime::now, |s| s.at);
-    let recorder = Recorder::create(&out_dir, base_time, latency_of)?;
-    let started = start.map_or_else(Instant::now, |s| {
-        Instant::now()
-            .checked_sub(Duration::from_secs_f64(s.skew_ms.max(0.0) / 1000.0))
-            .unwrap_or_else(Instant::now)
-    });
+    let recorder = Recorder::create(&out_dir, clock.zero, latency_of)?;
+    let started = clock.started;
     let stop_stats = CancellationToken::new();
     let (intervals_tx, intervals_rx) = tokio::sync::mpsc::channel(64);
     let (stats, stats_rx, stats_task) = spawn_aggregator(
@@ -102,6 +95,9 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         Some(intervals_tx),
     );
     let workload = Arc::new(Workload::new(plan, wallets, stats.clone(), started));
+    if let Some(gate) = clock.gate {
+        open_gate_on_time(Arc::clone(&workload), gate.at);
+    }
     workload
         .start_signer()
         .context("starting the signer thread")?;
@@ -118,6 +114,14 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         tracker: tracker.clone(),
         send_log: config.send_log.clone(),
         on_node_failure: config.on_node_failure,
+        lattice: clock
+            .gate
+            .zip(config.sharding.as_ref())
+            .map(|(gate, s)| Lattice {
+                origin: gate.at,
+                phase: s.shard.phase(),
+            }),
+        started,
     });
     let recorder_task = tokio::spawn(run_recorder(
         recorder,
@@ -129,7 +133,8 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         Some(listener) => {
             let addr = listener.local_addr().ok();
             let sources =
-                metrics::Sources::new(stats_rx.clone(), engine.subscribe(), Arc::clone(&workload));
+                metrics::Sources::new(stats_rx.clone(), engine.subscribe(), Arc::clone(&workload))
+                    .with_shard(config.sharding.as_ref().map(|s| s.shard));
             // Stopped with the runtime, after `--metrics-linger` (see `run_cli`).
             metrics::serve(listener, sources, CancellationToken::new());
             addr
@@ -150,7 +155,7 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         stop_stats,
         stats_task,
         started,
-        start,
+        clock,
         drain: config.request_timeout + Duration::from_secs(1),
         max_outage: config.max_outage,
     }));
@@ -167,6 +172,14 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
     })
 }
 
+/// The load begins at `--start-at`, not at the first answer after it.
+fn open_gate_on_time(workload: Arc<Workload>, at: Instant) {
+    tokio::spawn(async move {
+        tokio::time::sleep_until(at.into()).await;
+        workload.poke();
+    });
+}
+
 struct Drive {
     recorder_task: JoinHandle<anyhow::Result<()>>,
     out_dir: std::path::PathBuf,
@@ -180,7 +193,7 @@ struct Drive {
     stop_stats: CancellationToken,
     stats_task: JoinHandle<Arc<StatsSnapshot>>,
     started: Instant,
-    start: Option<StartRecord>,
+    clock: RunClock,
     drain: Duration,
     max_outage: Duration,
 }
@@ -210,6 +223,35 @@ async fn outage(engine: &EngineHandle, max_outage: Duration) {
     }
 }
 
+/// What `--start-at` came to: the load's start against TIME, from the phase log.
+fn start_record(
+    config: &RunConfig,
+    clock: &RunClock,
+    status: &crate::workload::WorkloadStatus,
+) -> Option<StartRecord> {
+    let at = config.start_at?;
+    let gate = clock.gate?;
+    let load_began = status
+        .phase_log
+        .iter()
+        .skip_while(|(phase, _)| *phase != Phase::Ready)
+        .nth(1)
+        .filter(|(phase, _)| *phase != Phase::Done)
+        .map(|(_, since_start)| clock.started + *since_start);
+    let skew_ms = load_began.map(|began| {
+        if began >= gate.at {
+            began.duration_since(gate.at).as_secs_f64() * 1000.0
+        } else {
+            -gate.at.duration_since(began).as_secs_f64() * 1000.0
+        }
+    });
+    Some(StartRecord {
+        at,
+        zero: clock.zero,
+        skew_ms,
+    })
+}
+
 /// Waits for the end (done, interrupt, or every node down too long), stops the pacers, lets in-flight requests
 /// finish (bounded by the request timeout), and collects the final numbers.
 async fn drive(d: Drive) -> anyhow::Result<RunReport> {
@@ -231,7 +273,10 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
     d.stop_stats.cancel();
     let stats = d.stats_task.await.context("the stats task panicked")?;
     let status = d.workload.status();
-    let ending = if interrupted {
+    let start = start_record(&d.config, &d.clock, &status);
+    let ending = if status.late_by.is_some() {
+        Ending::Late
+    } else if interrupted {
         Ending::Interrupted
     } else if status.failure.is_some() || status.phase != Phase::Done {
         Ending::Failed
@@ -256,7 +301,7 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
         write_errors,
         keys_exported: d.config.export_keys,
         generator: Footprint::now(),
-        start: d.start,
+        start,
     };
     report.thresholds = evaluate(&d.config.thresholds, &report);
     if let Err(e) = write_final_files(

@@ -3,7 +3,7 @@
 //! and status, the write surface, the wallets, and the wait for `--start-at`. Nothing here sends a
 //! transaction.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 
@@ -14,9 +14,8 @@ use crate::engine::split_evenly;
 use crate::metrics;
 use crate::model::{NodeTarget, PerDirection};
 use crate::protocol::{MAINNET_CHAIN_ID, NodeWriteMode, Signer, WriteSurface};
-use crate::report::StartRecord;
 use crate::report::recorder::prepare_dir;
-use crate::workload::{NodeMode, Wallets, WorkloadPlan, choose_surface};
+use crate::workload::{NodeMode, StartGate, Wallets, WorkloadPlan, choose_surface};
 
 /// Reads the chain id from every node that answers; they must agree.
 async fn read_chain_id(nodes: &[NodeTarget], timeout: Duration) -> anyhow::Result<u64> {
@@ -98,6 +97,12 @@ pub(super) fn initial_rates(config: &RunConfig, nodes: usize) -> Vec<PerDirectio
             }
         }
     }
+    // A shard offers its part of every node's rates: the shards together offer them whole.
+    if let Some(sharding) = &config.sharding {
+        for rate in &mut rates {
+            *rate = rate.map(|r| sharding.shard.part_of(r));
+        }
+    }
     rates
 }
 
@@ -128,6 +133,9 @@ fn plan_from(config: &RunConfig, chain_id: u64, surfaces: &SurfacePlan) -> Workl
         node_modes: surfaces.modes.clone(),
         node_labels: config.nodes.iter().map(|n| n.label.clone()).collect(),
         memo: config.memo.clone(),
+        shard: config.sharding.as_ref().map(|s| s.shard),
+        // Set with the run's clock (`RunClock`).
+        gate: None,
     }
 }
 
@@ -240,22 +248,48 @@ fn check_not_late(at: SystemTime, tolerance: Duration) -> Result<(), TooLate> {
     }
 }
 
-/// Waits for `--start-at` (setup is done); refuses if it is already too late.
-async fn wait_until(at: SystemTime, tolerance: Duration) -> anyhow::Result<StartRecord> {
-    check_not_late(at, tolerance)?;
-    if let Ok(wait) = at.duration_since(SystemTime::now()) {
-        eprintln!(
-            "ready; waiting {:.1} s for --start-at {}",
-            wait.as_secs_f64(),
-            humantime::format_rfc3339_millis(at)
-        );
-        tokio::time::sleep(wait).await;
+/// The run's clock: when its second 0 began, on the wall clock and on the monotonic one, and
+/// when its load may begin.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RunClock {
+    pub(super) zero: SystemTime,
+    pub(super) started: Instant,
+    /// `--start-at` on the monotonic clock.
+    pub(super) gate: Option<StartGate>,
+}
+
+impl RunClock {
+    /// Starts now; with `--start-at`, a whole number of seconds before TIME, so that every
+    /// generator given TIME cuts its seconds (timeseries rows, interval-log intervals) at
+    /// TIME + k.
+    fn new(start_at: Option<SystemTime>, tolerance: Duration) -> Self {
+        let (now, started_now) = (SystemTime::now(), Instant::now());
+        let Some(at) = start_at else {
+            return Self {
+                zero: now,
+                started: started_now,
+                gate: None,
+            };
+        };
+        // Whole seconds from zero to TIME: zero is at most 1 s before now.
+        let zero = match at.duration_since(now) {
+            Ok(ahead) => {
+                at - Duration::from_secs(ahead.as_secs() + u64::from(ahead.subsec_nanos() > 0))
+            }
+            Err(behind) => at + Duration::from_secs(behind.duration().as_secs()),
+        };
+        let since_zero = now.duration_since(zero).unwrap_or_default();
+        let started = started_now.checked_sub(since_zero).unwrap_or(started_now);
+        let gate = StartGate {
+            at: started + at.duration_since(zero).unwrap_or_default(),
+            tolerance,
+        };
+        Self {
+            zero,
+            started,
+            gate: Some(gate),
+        }
     }
-    let skew_ms = match SystemTime::now().duration_since(at) {
-        Ok(late) => late.as_secs_f64() * 1000.0,
-        Err(early) => -early.duration().as_secs_f64() * 1000.0,
-    };
-    Ok(StartRecord { at, skew_ms })
 }
 
 /// What a run has ready before its load starts.
@@ -266,7 +300,7 @@ pub(super) struct Prepared {
     pub(super) chain_id: u64,
     pub(super) plan: WorkloadPlan,
     pub(super) wallets: Wallets,
-    pub(super) start: Option<StartRecord>,
+    pub(super) clock: RunClock,
     pub(super) metrics_listener: Option<tokio::net::TcpListener>,
 }
 
@@ -294,10 +328,20 @@ pub(super) async fn prepare(mut config: RunConfig) -> anyhow::Result<Prepared> {
         let wallets = tokio::task::spawn_blocking(move || Wallets::derive(&derive_plan))
             .await
             .context("deriving wallets")??;
-        let start = match config.start_at {
-            Some(at) => Some(wait_until(at, config.start_tolerance).await?),
-            None => None,
-        };
+        // Setup took too long: still nothing sent.
+        if let Some(at) = config.start_at {
+            check_not_late(at, config.start_tolerance)?;
+            if let Ok(wait) = at.duration_since(SystemTime::now()) {
+                eprintln!(
+                    "set up; funding, then the load starts at --start-at {} (in {:.1} s)",
+                    humantime::format_rfc3339_millis(at),
+                    wait.as_secs_f64()
+                );
+            }
+        }
+        let clock = RunClock::new(config.start_at, config.start_tolerance);
+        let mut plan = plan;
+        plan.gate = clock.gate;
         anyhow::Ok(Prepared {
             config,
             out_dir: out,
@@ -305,7 +349,7 @@ pub(super) async fn prepare(mut config: RunConfig) -> anyhow::Result<Prepared> {
             chain_id,
             plan,
             wallets,
-            start,
+            clock,
             metrics_listener,
         })
     }

@@ -377,6 +377,7 @@ mod tests {
             mint: Vec::new(),
             transfer: vec![signer(2), signer(3)],
             distribution: Vec::new(),
+            grant_to: Vec::new(),
         };
         let mut book = AccountBook::new(&plan(), &wallets);
         while let Some(id) = book.take_resync() {

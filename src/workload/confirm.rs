@@ -9,8 +9,8 @@ use bytes::Bytes;
 use super::book::IntentKind;
 use super::checkpoints::CheckpointRead;
 use super::{
-    Job, LOOKUP_ELSEWHERE_AFTER, RECEIPT_POLL, State, TxJob, VERIFY_ATTEMPTS, VERIFY_READ_ATTEMPTS,
-    VERIFY_RETRY_DELAY, Workload,
+    GRANTS_POLL, Job, LOOKUP_ELSEWHERE_AFTER, RECEIPT_POLL, State, TxJob, VERIFY_ATTEMPTS,
+    VERIFY_READ_ATTEMPTS, VERIFY_RETRY_DELAY, Workload,
 };
 use crate::client::CallError;
 use crate::engine::Ticket;
@@ -73,7 +73,7 @@ impl Workload {
                 Some(Job::BalanceRead { address, .. }) => {
                     Some((Op::Balance, balance_path(*address, token), ticket))
                 }
-                Some(Job::SupplyRead { .. }) => Some((
+                Some(Job::SupplyRead { .. } | Job::GrantsRead) => Some((
                     Op::Balance,
                     format!("/v1/tokens/token_metadata?token={token:#x}"),
                     ticket,
@@ -156,6 +156,7 @@ impl Workload {
             },
             Job::CheckpointRead(number) => return self.on_checkpoint(state, number, result, now),
             Job::StatusRead(node) => return self.on_status(state, node, result, now),
+            Job::GrantsRead => return self.on_grants(state, result, now),
             Job::NonceRead(account) => match typed::<NonceResponse>(result) {
                 Ok(answer) => state.book.resynced(account, answer.nonce),
                 Err(e) => {
@@ -224,8 +225,11 @@ impl Workload {
                     .copied()
                     .fold(U256::ZERO, |a, b| a + b);
                 state.verify.checked += 1;
-                // An existing token's supply includes mints of earlier runs: nothing to compare.
-                if self.plan.existing_token.is_none() && info.supply != state.verify.expected_supply
+                // An existing token's supply includes mints of earlier runs, and a shard's the
+                // other shards' mints (`merge` compares the sum): nothing to compare here.
+                if self.plan.existing_token.is_none()
+                    && self.plan.shard.is_none()
+                    && info.supply != state.verify.expected_supply
                 {
                     state.verify.mismatched += 1;
                     state.phase_failed += 1;
@@ -236,6 +240,54 @@ impl Workload {
             }
         }
         None
+    }
+
+    /// A shard waiting for shard 0's grants read the token: done once every one of its minters
+    /// shows; read again in a while (a 404: not issued yet) until `--start-at` + tolerance.
+    fn on_grants(
+        &self,
+        state: &mut State,
+        result: Result<Bytes, CallError>,
+        now: Instant,
+    ) -> Option<CallError> {
+        let (granted, failure) = match typed::<crate::protocol::wire::MintInfo>(result) {
+            Ok(info) => {
+                let granted = self
+                    .wallets
+                    .mint
+                    .iter()
+                    .filter(|minter| {
+                        info.mint_burn_authorities
+                            .iter()
+                            .any(|a| a.minter == minter.address())
+                    })
+                    .count() as u64;
+                (granted, None)
+            }
+            Err(e) => (state.phase_done, decode_failure(e)),
+        };
+        state.phase_done = granted;
+        if granted >= state.phase_total {
+            return failure;
+        }
+        let gate = self.plan.gate?;
+        let late = now.saturating_duration_since(gate.at);
+        if late > gate.tolerance {
+            state.phase_failed = state.phase_total - granted;
+            state.late_by = Some(late);
+            state.failure.get_or_insert_with(|| {
+                format!(
+                    "{} of {} mint wallets of this shard had no grant from shard 0 by --start-at + --start-tolerance ({:.1} s): the load did not start",
+                    state.phase_failed,
+                    state.phase_total,
+                    gate.tolerance.as_secs_f64()
+                )
+            });
+            return failure;
+        }
+        let ticket = Self::ticket(state, Job::GrantsRead);
+        state.reads.push_back((now + GRANTS_POLL, ticket));
+        failure
     }
 
     /// A lookup by hash after an unknown outcome: found means admitted, 404 means not.

@@ -43,7 +43,7 @@ use crate::protocol::{Address, B256, Signer, U256, WriteSurface, token_address};
 use crate::stats::StatsHandle;
 use book::{AccountBook, AccountId, Intent};
 use checkpoints::CheckpointFollower;
-pub use plan::{Wallets, WorkloadPlan};
+pub use plan::{StartGate, WalletRanges, Wallets, WorkloadPlan};
 use reads::{ReadCycle, ReadLoad};
 pub use status::{PhaseReport, TransactionCounts, VerifyTally, WorkloadStatus};
 pub use surfaces::{NodeMode, NodeSurface, NodeSurfaces, choose_surface};
@@ -71,6 +71,8 @@ const VERIFY_ATTEMPTS: u32 = 3;
 /// the supply) counts as unread: the verify phase always ends.
 const VERIFY_READ_ATTEMPTS: u32 = 20;
 const VERIFY_RETRY_DELAY: Duration = Duration::from_millis(500);
+/// A shard waiting for shard 0's grants reads the token this often.
+const GRANTS_POLL: Duration = Duration::from_millis(500);
 
 enum Job {
     Tx(TxJob),
@@ -83,6 +85,8 @@ enum Job {
     SupplyRead {
         attempt: u32,
     },
+    /// A shard that does not prepare the token: its minters' grants, read from the token.
+    GrantsRead,
     CheckpointHead,
     CheckpointRead(u64),
     /// `GET /api/status` of a node that refused a write's surface.
@@ -152,6 +156,8 @@ struct State {
     phase_log: Vec<(Phase, Duration)>,
     surface_refusals: u64,
     events: Vec<(Duration, String)>,
+    /// How late after `--start-at` the funding ended, when later than its tolerance.
+    late_by: Option<Duration>,
 }
 
 /// The ticket of every read of the read-only workload: they need no bookkeeping of their own.
@@ -184,7 +190,10 @@ impl Workload {
     /// A workload at its first phase (issue, or grant with an existing token).
     pub fn new(plan: WorkloadPlan, wallets: Wallets, stats: StatsHandle, now: Instant) -> Self {
         let book = AccountBook::new(&plan, &wallets);
-        let token = plan.existing_token;
+        // A shard that does not prepare knows the token's address before shard 0 issues it.
+        let token = plan.existing_token.or_else(|| {
+            (!plan.prepares()).then(|| token_address(plan.master.address(), &plan.symbol))
+        });
         let state = State {
             phase: Phase::Issue,
             phase_started: now,
@@ -221,6 +230,7 @@ impl Workload {
             phase_log: Vec::new(),
             surface_refusals: 0,
             events: Vec::new(),
+            late_by: None,
         };
         // Reads stop by themselves: a read-only plan always has a duration.
         let reads = plan.read_only.then(|| {
@@ -233,8 +243,12 @@ impl Workload {
                 .map(Signer::address)
                 .chain(wallets.distribution.iter().copied())
                 .collect();
-            let until = now + plan.sustained.unwrap_or_default();
-            ReadLoad::new(ReadCycle::new(addresses, token), until)
+            let from = plan.gate.map_or(now, |gate| gate.at.max(now));
+            ReadLoad::new(
+                ReadCycle::new(addresses, token),
+                from,
+                from + plan.sustained.unwrap_or_default(),
+            )
         });
         let surfaces = NodeSurfaces::new(plan.surface, &plan.node_modes);
         let workload = Self {
@@ -249,7 +263,9 @@ impl Workload {
         };
         {
             let mut state = workload.lock();
-            let first = if workload.plan.read_only {
+            let first = if workload.plan.read_only && workload.plan.gate.is_some() {
+                Phase::Ready
+            } else if workload.plan.read_only {
                 Phase::Reads
             } else if token.is_some() {
                 Phase::Grant
@@ -259,6 +275,13 @@ impl Workload {
             workload.enter(&mut state, first, now);
         }
         workload
+    }
+
+    /// Moves on if the current phase is over by time alone (the wait for `--start-at`): the
+    /// run calls it at that time, so that the load does not wait for the next answer.
+    pub fn poke(&self) {
+        let mut state = self.lock();
+        self.maybe_advance(&mut state, Instant::now());
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -305,6 +328,7 @@ impl Workload {
             node_surfaces: self.surfaces.view(),
             surface_refusals: state.surface_refusals,
             events: state.events.clone(),
+            late_by: state.late_by,
             memo_text: if self.plan.memo.is_empty() {
                 String::new()
             } else {
@@ -398,6 +422,9 @@ impl WorkSource for Workload {
     fn next_get(&self, node: NodeId) -> Option<GetJob> {
         let now = Instant::now();
         if let Some(reads) = &self.reads {
+            if !reads.begun(now) {
+                return None;
+            }
             // The read-only workload takes no lock per read.
             if let Some((op, path)) = reads.next(now) {
                 return Some(GetJob {
@@ -417,7 +444,7 @@ impl WorkSource for Workload {
             Err(std::sync::TryLockError::WouldBlock) => return None,
             Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
         };
-        if state.phase == Phase::Sustained {
+        if matches!(state.phase, Phase::Sustained | Phase::Ready) {
             self.maybe_advance(&mut state, now);
         }
         if state.phase == Phase::Done {

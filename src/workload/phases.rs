@@ -29,13 +29,34 @@ impl Workload {
                 );
                 total = 1;
             }
-            Phase::Grant => {
-                for minter in &self.wallets.mint {
+            Phase::Grant if plan.prepares() => {
+                for &minter in &self.wallets.grant_to {
                     book.push_intent(
                         book.master(),
-                        Intent::new(IntentKind::Grant, minter.address(), plan.allowance),
+                        Intent::new(IntentKind::Grant, minter, plan.allowance),
                     );
                     total += 1;
+                }
+            }
+            // Shard 0 grants: this shard reads the token until its own minters show.
+            Phase::Grant => {
+                total = self.wallets.mint.len() as u64;
+                let ticket = Self::ticket(state, Job::GrantsRead);
+                state.reads.push_back((now, ticket));
+            }
+            Phase::Ready => {
+                if let Some(gate) = plan.gate {
+                    let late = now.saturating_duration_since(gate.at);
+                    if late > gate.tolerance {
+                        state.late_by = Some(late);
+                        state.failure.get_or_insert_with(|| {
+                            format!(
+                                "funded {:.1} s after --start-at, beyond --start-tolerance {:.1} s: the load did not start",
+                                late.as_secs_f64(),
+                                gate.tolerance.as_secs_f64()
+                            )
+                        });
+                    }
                 }
             }
             Phase::Mint => {
@@ -106,11 +127,18 @@ impl Workload {
     }
 
     pub(super) fn next_phase(&self, phase: Phase) -> Phase {
+        let load = if self.plan.read_only {
+            Phase::Reads
+        } else if self.plan.sustained.is_some() {
+            Phase::Sustained
+        } else {
+            Phase::Transfer
+        };
         match phase {
             Phase::Issue => Phase::Grant,
             Phase::Grant => Phase::Mint,
-            Phase::Mint if self.plan.sustained.is_some() => Phase::Sustained,
-            Phase::Mint => Phase::Transfer,
+            Phase::Mint if self.plan.gate.is_some() => Phase::Ready,
+            Phase::Mint | Phase::Ready => load,
             Phase::Transfer | Phase::Sustained => Phase::Verify,
             Phase::Reads | Phase::Verify | Phase::Done => Phase::Done,
         }
@@ -143,6 +171,10 @@ impl Workload {
                     reads.finished(now)
                 }
                 Phase::Verify => state.jobs.is_empty() && state.verify_queue.is_empty(),
+                // A run that is late ends here (its failure is set on entering).
+                Phase::Ready => {
+                    state.late_by.is_some() || self.plan.gate.is_none_or(|gate| now >= gate.at)
+                }
                 _ => {
                     state.phase_done + state.phase_failed >= state.phase_total && no_tx_jobs(state)
                 }
@@ -151,6 +183,13 @@ impl Workload {
                 return;
             }
             self.finish_phase(state, now);
+            if phase == Phase::Ready && state.late_by.is_some() {
+                let at = now.saturating_duration_since(state.started);
+                state.phase_log.push((Phase::Done, at));
+                state.phase = Phase::Done;
+                self.finished.send_replace(true);
+                return;
+            }
             if state.phase_failed > 0 && matches!(phase, Phase::Issue | Phase::Grant | Phase::Mint)
             {
                 state.failure.get_or_insert_with(|| {

@@ -1,9 +1,10 @@
 //! The workload's plan: sizes and amounts (the Go tool's defaults), the keys, the phases, and
 //! the wallets derived from the seed.
 
-use std::time::Duration;
+use std::ops::Range;
+use std::time::{Duration, Instant};
 
-use crate::model::ConfirmBy;
+use crate::model::{ConfirmBy, Shard};
 use crate::protocol::wallet::{WalletSeed, WalletTier};
 use crate::protocol::{
     Address, KeyError, Memo, NodeWriteMode, PayloadProfile, Signer, U256, WriteSurface,
@@ -54,6 +55,19 @@ pub struct WorkloadPlan {
     pub node_labels: Vec<String>,
     /// The memo of every payment (`/v2` only; empty: none).
     pub memo: Memo,
+    /// `--shard`: this process signs for its part of every wallet tier only.
+    pub shard: Option<Shard>,
+    /// `--start-at`: the load phase waits for it after funding.
+    pub gate: Option<StartGate>,
+}
+
+/// When the load phase (transfer, sustained payments or reads) begins: the funding phases run
+/// before it, then the workload waits. Funded later than `at` + `tolerance`, the run ends
+/// without its load (the shard would skew the run).
+#[derive(Clone, Copy, Debug)]
+pub struct StartGate {
+    pub at: Instant,
+    pub tolerance: Duration,
 }
 
 impl WorkloadPlan {
@@ -73,34 +87,98 @@ impl WorkloadPlan {
     pub fn distribution_wallets(&self) -> u32 {
         self.transfer_wallets() * self.distributions_per_transfer
     }
+
+    /// The mint wallets this process signs for: all, or its shard's part.
+    #[must_use]
+    pub fn own_mint_wallets(&self) -> Range<u32> {
+        self.shard
+            .map_or(0..self.mint_wallets, |s| s.range_of(self.mint_wallets))
+    }
+
+    /// Whether this process issues the token and grants the mint wallets (a shard other than
+    /// 0 waits for shard 0 to).
+    #[must_use]
+    pub fn prepares(&self) -> bool {
+        self.shard.is_none_or(Shard::prepares)
+    }
+
+    /// The wallet indices of every tier this process signs for (or pays, for distribution
+    /// wallets): its mint wallets, their transfer wallets, theirs distribution wallets.
+    #[must_use]
+    pub fn own_ranges(&self) -> WalletRanges {
+        WalletRanges::of(
+            self.own_mint_wallets(),
+            self.transfers_per_mint,
+            self.distributions_per_transfer,
+        )
+    }
 }
 
-/// The derived wallets of a plan.
+/// Wallet indices by tier (half-open, as in `accounts_detail.csv`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WalletRanges {
+    pub mint: Range<u32>,
+    pub transfer: Range<u32>,
+    pub distribution: Range<u32>,
+}
+
+impl WalletRanges {
+    /// The wallets that hang off the mint wallets `mint`.
+    #[must_use]
+    pub fn of(mint: Range<u32>, transfers_per_mint: u32, distributions_per_transfer: u32) -> Self {
+        let transfer = mint.start * transfers_per_mint..mint.end * transfers_per_mint;
+        let distribution =
+            transfer.start * distributions_per_transfer..transfer.end * distributions_per_transfer;
+        Self {
+            mint,
+            transfer,
+            distribution,
+        }
+    }
+}
+
+/// The derived wallets this process uses (with `--shard`, its part of each tier: vectors are
+/// indexed from the part's first wallet, see [`WorkloadPlan::own_ranges`]).
 pub struct Wallets {
     pub mint: Vec<Signer>,
     pub transfer: Vec<Signer>,
     pub distribution: Vec<Address>,
+    /// The mint wallets this process grants mint authority to: every one of the run's when it
+    /// prepares the token ([`WorkloadPlan::prepares`]), none otherwise.
+    pub grant_to: Vec<Address>,
 }
 
 impl Wallets {
-    /// Derives every wallet (about 20 µs each: 10,020 wallets take a fifth of a second).
+    /// Derives the wallets of this process's part (about 20 µs each: 10,020 wallets take a
+    /// fifth of a second).
     pub fn derive(plan: &WorkloadPlan) -> Result<Self, KeyError> {
-        let signers = |tier, count: u32| {
-            (0..count)
-                .map(|i| plan.seed.signer(tier, i))
-                .collect::<Result<Vec<_>, _>>()
+        let ranges = plan.own_ranges();
+        let signers = |tier, range: Range<u32>| -> Result<Vec<Signer>, KeyError> {
+            range.map(|i| plan.seed.signer(tier, i)).collect()
         };
-        let distribution = (0..plan.distribution_wallets())
+        let distribution = ranges
+            .distribution
             .map(|i| {
                 plan.seed
                     .key(WalletTier::Distribution, i)
                     .map(|k| k.address())
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let mint: Vec<Signer> = signers(WalletTier::Mint, ranges.mint.clone())?;
+        let grant_to = if !plan.prepares() {
+            Vec::new()
+        } else if ranges.mint == (0..plan.mint_wallets) {
+            mint.iter().map(Signer::address).collect()
+        } else {
+            (0..plan.mint_wallets)
+                .map(|i| plan.seed.key(WalletTier::Mint, i).map(|k| k.address()))
+                .collect::<Result<Vec<_>, _>>()?
+        };
         Ok(Self {
-            mint: signers(WalletTier::Mint, plan.mint_wallets)?,
-            transfer: signers(WalletTier::Transfer, plan.transfer_wallets())?,
+            mint,
+            transfer: signers(WalletTier::Transfer, ranges.transfer)?,
             distribution,
+            grant_to,
         })
     }
 }
@@ -146,6 +224,8 @@ pub(super) mod fixtures {
             node_modes: Vec::new(),
             node_labels: Vec::new(),
             memo: Memo::default(),
+            shard: None,
+            gate: None,
         }
     }
 }

@@ -68,6 +68,8 @@ impl ReadCycle {
 #[derive(Debug)]
 pub struct ReadLoad {
     cycle: ReadCycle,
+    /// Reads begin here (`--start-at`) and end at `until`.
+    from: Instant,
     until: Instant,
     stopped: AtomicBool,
     issued: AtomicU64,
@@ -80,15 +82,22 @@ pub type ReadCounts = (u64, u64, u64);
 
 impl ReadLoad {
     #[must_use]
-    pub fn new(cycle: ReadCycle, until: Instant) -> Self {
+    pub fn new(cycle: ReadCycle, from: Instant, until: Instant) -> Self {
         Self {
             cycle,
+            from,
             until,
             stopped: AtomicBool::new(false),
             issued: AtomicU64::new(0),
             ok: AtomicU64::new(0),
             failed: AtomicU64::new(0),
         }
+    }
+
+    /// Whether the reads have begun (the wait for `--start-at` is over).
+    #[must_use]
+    pub fn begun(&self, now: Instant) -> bool {
+        now >= self.from
     }
 
     /// The next read, or `None` once the duration is over (or the phase was skipped).
@@ -175,7 +184,11 @@ mod tests {
     fn a_read_load_ends_at_its_time_once_every_read_is_answered() {
         let start = Instant::now();
         let until = start + std::time::Duration::from_secs(1);
-        let load = ReadLoad::new(ReadCycle::new(vec![Address::ZERO], Address::ZERO), until);
+        let load = ReadLoad::new(
+            ReadCycle::new(vec![Address::ZERO], Address::ZERO),
+            start,
+            until,
+        );
         assert!(load.next(start).is_some());
         assert!(load.next(start).is_some());
         load.answered(true);
@@ -184,7 +197,7 @@ mod tests {
         load.answered(false);
         assert!(load.finished(until));
         assert_eq!(load.counts(), (2, 1, 1));
-        let skipped = ReadLoad::new(ReadCycle::new(vec![], Address::ZERO), until);
+        let skipped = ReadLoad::new(ReadCycle::new(vec![], Address::ZERO), start, until);
         skipped.stop();
         assert!(skipped.next(start).is_none() && skipped.finished(start));
     }

@@ -88,6 +88,8 @@ pub struct WorkloadStatus {
     pub surface_refusals: u64,
     /// The workload's own events (surface switches), with their time since its start.
     pub events: Vec<(Duration, String)>,
+    /// Funded this long after `--start-at`, beyond its tolerance: the load did not start.
+    pub late_by: Option<Duration>,
     /// The memo of every payment as the summary shows it; empty without one.
     pub memo_text: String,
 }
@@ -114,6 +116,7 @@ impl WorkloadStatus {
             node_surfaces: Vec::new(),
             surface_refusals: 0,
             events: Vec::new(),
+            late_by: None,
             memo_text: String::new(),
         }
     }

@@ -16,6 +16,7 @@ fn workload(now: Instant) -> Workload {
         mint: Vec::new(),
         transfer: vec![signer(2)],
         distribution: vec![Address::repeat_byte(9)],
+        grant_to: Vec::new(),
     };
     Workload::new(plan(), wallets, StatsHandle::detached(), now)
 }

@@ -573,6 +573,8 @@ async fn a_pacer_with_nothing_to_send_backs_off_instead_of_waking_every_slot() {
         tracker: tokio_util::task::TaskTracker::new(),
         send_log: None,
         on_node_failure: stress_tui::model::FailurePolicy::Keep,
+        lattice: None,
+        started: std::time::Instant::now(),
     });
     let window = Duration::from_millis(500);
     tokio::time::sleep(window).await;

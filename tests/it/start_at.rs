@@ -1,6 +1,6 @@
-//! `--start-at`: a run does its setup, then waits, and starts its load at the time given (its
-//! seconds cut at that time); one ready too late refuses to start, with exit code 4 and
-//! nothing sent.
+//! `--start-at`: a run does its setup and funding, then waits, and starts its load at the time
+//! given (its seconds cut at whole seconds from it); one set up too late refuses to start, with
+//! exit code 4 and nothing sent, and one funded too late sends no load (exit code 4).
 
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
@@ -11,43 +11,97 @@ use stress_tui::report::Ending;
 use crate::support::{RunFlags, run_config, wait_report};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_waits_for_its_start_time_and_starts_on_it() {
+async fn a_run_funds_before_its_start_time_and_starts_its_load_on_it() {
     let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
-    let at = SystemTime::now() + Duration::from_secs(3);
-    let at_instant = Instant::now() + Duration::from_secs(3);
+    let at = SystemTime::now() + Duration::from_secs(4);
+    let at_instant = Instant::now() + Duration::from_secs(4);
     let text = humantime::format_rfc3339_millis(at).to_string();
     let flags = RunFlags::rates(100, 300)
         .wallets(1, 4)
         .flag("--start-at", &text);
     let config = run_config(&devnet.urls(), "start-at", &flags);
     let out = config.out.clone().unwrap();
-    // Nothing is admitted before the start time, though setup (status, chain id) is done.
+    // Just before TIME the funding (issue, grant, 4 mints) is admitted, and no payment.
     let before = tokio::spawn(async move {
         let moment = at_instant.checked_sub(Duration::from_millis(300)).unwrap();
         tokio::time::sleep_until(moment.into()).await;
         (devnet.stats().admitted, devnet)
     });
     let handle = stress_tui::run::start(config).await.unwrap();
-    let started_late = handle.started.saturating_duration_since(at_instant);
-    let started_early = at_instant.saturating_duration_since(handle.started);
+    // The run's second 0 is a whole number of seconds before TIME, at most 1 s before now.
+    let zero_to_at = at_instant.saturating_duration_since(handle.started);
+    let whole = zero_to_at.as_secs_f64().round();
     assert!(
-        started_late < Duration::from_millis(100) && started_early < Duration::from_millis(20),
-        "the run's clock starts at --start-at: {started_late:?} late, {started_early:?} early"
+        (zero_to_at.as_secs_f64() - whole).abs() < 0.05 && (4.0..=5.0).contains(&whole),
+        "second 0 is {zero_to_at:?} before --start-at"
     );
     let (admitted_before, devnet) = before.await.unwrap();
-    assert_eq!(admitted_before, 0, "no transaction before --start-at");
+    assert_eq!(admitted_before, 6, "funding before --start-at, no payment");
     let report = wait_report(handle, Duration::from_secs(120)).await;
     assert_eq!(report.ending, Ending::Completed);
-    assert!(devnet.stats().admitted > 0);
+    assert_eq!(devnet.stats().admitted, 6 + 16);
     let start = report.start.expect("the start is recorded");
-    assert!(
-        (-20.0..100.0).contains(&start.skew_ms),
-        "skew {} ms",
-        start.skew_ms
+    let skew = start.skew_ms.expect("the load started");
+    assert!((-20.0..100.0).contains(&skew), "skew {skew} ms");
+    let phases: Vec<_> = report
+        .status
+        .phase_log
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "issue", "grant", "mint", "ready", "transfer", "verify", "done"
+        ]
     );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["start"]["at"], text.as_str());
+    let zero = summary["start"]["zero_unix_s"].as_f64().unwrap();
+    let at_s = summary["start"]["at_unix_s"].as_f64().unwrap();
+    assert!(
+        ((at_s - zero) - (at_s - zero).round()).abs() < 1e-6,
+        "{zero} {at_s}"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_funded_after_its_start_time_and_tolerance_sends_no_load() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(1)).await.unwrap();
+    let at = SystemTime::now() + Duration::from_millis(1500);
+    let flags = RunFlags::rates(100, 300)
+        .wallets(1, 4)
+        .flag(
+            "--start-at",
+            humantime::format_rfc3339_millis(at).to_string(),
+        )
+        .flag("--start-tolerance", "0s");
+    let config = run_config(&devnet.urls(), "start-late", &flags);
+    let out = config.out.clone().unwrap();
+    let handle = stress_tui::run::start(config).await.unwrap();
+    // Set up in time; then every answer 400 ms late: issue, grant and mint (each a POST and
+    // a receipt) take well over 1.5 s.
+    devnet
+        .set_knobs(
+            0,
+            &stress_tui::devnet::KnobsPatch {
+                latency_ms: Some(400),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let report = wait_report(handle, Duration::from_secs(60)).await;
+    assert_eq!(report.ending, Ending::Late);
+    assert!(report.status.late_by.is_some());
+    let failure = report.status.failure.clone().unwrap();
+    assert!(failure.contains("--start-tolerance"), "{failure}");
+    assert_eq!(devnet.stats().admitted, 6, "funding only, no payment");
+    assert_eq!(report.start.unwrap().skew_ms, None);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["ending"], "late");
     std::fs::remove_dir_all(&out).unwrap();
 }
 

@@ -161,6 +161,7 @@ fn fixture() -> RunReport {
         ],
         surface_refusals: 0,
         events: Vec::new(),
+        late_by: None,
         memo_text: String::new(),
     };
     RunReport {
