@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 /// How a failed call failed, for counting and for deciding what to do next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     /// 4xx other than 408 and 429: the node refused; nothing happened.

@@ -2,10 +2,10 @@
 //! handled, how transactions are confirmed, which write surface is signed for. Each is a
 //! command-line value (`clap::ValueEnum`) and a `summary.json` value (snake case).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What happens to a down node's share of the load.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum FailurePolicy {
     /// The share is not sent: the other nodes keep their rates, so each node's numbers stay
@@ -18,7 +18,7 @@ pub enum FailurePolicy {
 }
 
 /// How the workload learns that a submitted transaction executed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfirmBy {
     /// A receipt GET per transaction (200 ms after submission, then every 200 ms): each
@@ -33,7 +33,7 @@ pub enum ConfirmBy {
 }
 
 /// What `--write-surface` asks for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum SurfaceChoice {
     /// v2 when every node accepts it (`dual`, `v2_only`), else v1 when every node accepts that.

@@ -3,7 +3,7 @@
 
 use std::ops::{AddAssign, Index, IndexMut};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// POST or GET: each has its own rate and pacer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
@@ -38,7 +38,7 @@ impl Direction {
 
 /// One value for POSTs and one for GETs, read by `pair[direction]`. Serialised as
 /// `{"post": .., "get": ..}`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PerDirection<T> {
     pub post: T,
     pub get: T,

@@ -94,6 +94,13 @@ impl LatencyHistogram {
         let _ = self.0.add(&other.0);
     }
 
+    /// Adds a histogram read back from a file; one with other bounds than every run's is refused.
+    pub fn add_inner(&mut self, other: &Histogram<u32>) -> anyhow::Result<()> {
+        self.0
+            .add(other)
+            .map_err(|e| anyhow::anyhow!("a histogram does not fit this tool's bounds: {e:?}"))
+    }
+
     #[must_use]
     pub fn len(&self) -> u64 {
         self.0.len()
