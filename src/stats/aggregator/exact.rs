@@ -163,7 +163,7 @@ mod tests {
     fn totals(mut snapshot: StatsSnapshot) -> StatsSnapshot {
         for node in &mut snapshot.nodes {
             node.history.clear();
-            node.last_second = Default::default();
+            node.last_second = crate::stats::SecondSample::default();
         }
         snapshot
     }
