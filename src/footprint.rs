@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 /// The generator's own cost at one moment: CPU time so far and peak RSS so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Footprint {
     pub cpu: Option<Duration>,
     pub peak_rss_kib: Option<u64>,

@@ -14,7 +14,7 @@ use crate::client::{ErrorClass, NodeClient};
 use crate::model::{Direction, NodeId, PerDirection};
 
 /// How a node is doing, as its requests see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     Healthy,

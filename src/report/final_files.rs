@@ -189,7 +189,11 @@ pub fn write_final_files(
     let mut summary = open("summary.json", false)?;
     serde_json::to_writer_pretty(
         &mut summary,
-        &summary_json::summary(report, config, chain_id, thresholds),
+        &summary_json::summary(
+            report,
+            &summary_json::RunIdentity::of_run(config, chain_id, report.status.token),
+            thresholds,
+        ),
     )?;
     summary.flush()?;
     Ok(())

@@ -11,7 +11,7 @@ use crate::stats::StatsSnapshot;
 use crate::workload::WorkloadStatus;
 
 /// Why a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Ending {
     Completed,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::RunReport;
 use super::thresholds::ThresholdResult;
@@ -27,8 +27,9 @@ pub struct Summary<'a> {
     pub failure: Option<&'a str>,
     /// With `--start-at`: the time asked for and how late the load started.
     pub start: Option<StartJson>,
-    pub shard: Option<ShardJson<'a>>,
-    pub config: ConfigJson<'a>,
+    pub shard: Option<&'a ShardJson>,
+    pub merged: Option<&'a MergedJson>,
+    pub config: &'a ConfigJson,
     pub write_surface: SurfaceJson<'a>,
     pub phases: Vec<PhaseJson>,
     pub generator: GeneratorJson,
@@ -53,18 +54,18 @@ pub struct StartJson {
 }
 
 /// With `--shard`: which shard this folder is, of which run, and the wallets it signed for.
-#[derive(Serialize)]
-pub struct ShardJson<'a> {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardJson {
     pub index: u32,
     pub count: u32,
-    pub run_id: &'a str,
+    pub run_id: String,
     pub wallets: crate::workload::WalletRanges,
 }
 
 /// The run's settings; never keys.
-#[derive(Serialize)]
-pub struct ConfigJson<'a> {
-    pub nodes: Vec<&'a str>,
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigJson {
+    pub nodes: Vec<String>,
     pub devnet: Option<usize>,
     pub post_rate: u32,
     pub get_rate: u32,
@@ -77,9 +78,9 @@ pub struct ConfigJson<'a> {
     pub mint_amount: String,
     pub allowance: String,
     pub decimals: u8,
-    pub symbol: &'a str,
+    pub symbol: String,
     pub token: Option<Address>,
-    pub wallet_seed_prefix: &'a str,
+    pub wallet_seed_prefix: String,
     pub on_node_failure: FailurePolicy,
     pub max_outage_s: f64,
     pub in_flight_per_account: u32,
@@ -88,7 +89,53 @@ pub struct ConfigJson<'a> {
     pub confirm_timeout_s: f64,
     pub confirm: ConfirmBy,
     pub write_surface: SurfaceChoice,
-    pub memo: Option<&'a Memo>,
+    pub memo: Option<Memo>,
+}
+
+/// What the summary says of the run itself: its settings, and which shard it is (or which
+/// shards were merged into it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunIdentity {
+    pub config: ConfigJson,
+    pub shard: Option<ShardJson>,
+    pub merged: Option<MergedJson>,
+}
+
+impl RunIdentity {
+    /// A run's identity from its config.
+    #[must_use]
+    pub fn of_run(config: &RunConfig, chain_id: Option<u64>, token: Option<Address>) -> Self {
+        Self {
+            config: ConfigJson::new(config, chain_id, token),
+            shard: config.sharding.as_ref().map(|s| ShardJson {
+                index: s.shard.index,
+                count: s.shard.count,
+                run_id: s.run_id.clone(),
+                wallets: crate::workload::WalletRanges::of(
+                    s.shard.range_of(config.mint_wallets),
+                    config.transfers_per_mint,
+                    config.distributions_per_transfer,
+                ),
+            }),
+            merged: None,
+        }
+    }
+}
+
+/// A results folder merged from the shards of one run (`stress-tui merge`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergedJson {
+    pub run_id: String,
+    pub shards: Vec<MergedShardJson>,
+}
+
+/// One merged shard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergedShardJson {
+    pub index: u32,
+    pub folder: String,
+    pub ending: Ending,
+    pub skew_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -227,10 +274,10 @@ pub struct VerifyJson {
     pub reported_supply: Option<String>,
 }
 
-impl<'a> ConfigJson<'a> {
-    fn new(config: &'a RunConfig, chain_id: Option<u64>, token: Option<Address>) -> Self {
+impl ConfigJson {
+    fn new(config: &RunConfig, chain_id: Option<u64>, token: Option<Address>) -> Self {
         Self {
-            nodes: config.nodes.iter().map(|n| n.url.as_str()).collect(),
+            nodes: config.nodes.iter().map(|n| n.url.clone()).collect(),
             devnet: config.devnet,
             post_rate: config.post_rate,
             get_rate: config.get_rate,
@@ -243,9 +290,9 @@ impl<'a> ConfigJson<'a> {
             mint_amount: config.mint_amount.to_string(),
             allowance: config.allowance.to_string(),
             decimals: config.decimals,
-            symbol: &config.symbol,
+            symbol: config.symbol.clone(),
             token,
-            wallet_seed_prefix: config.wallet_seed.prefix(),
+            wallet_seed_prefix: config.wallet_seed.prefix().to_owned(),
             on_node_failure: config.on_node_failure,
             max_outage_s: config.max_outage.as_secs_f64(),
             in_flight_per_account: config.in_flight_per_account,
@@ -254,7 +301,7 @@ impl<'a> ConfigJson<'a> {
             confirm_timeout_s: config.confirm_timeout.as_secs_f64(),
             confirm: config.confirm,
             write_surface: config.write_surface,
-            memo: (!config.memo.is_empty()).then_some(&config.memo),
+            memo: (!config.memo.is_empty()).then(|| config.memo.clone()),
         }
     }
 }
@@ -303,8 +350,7 @@ fn operations(ops: &BTreeMap<crate::model::Op, OpSnapshot>) -> BTreeMap<&'static
 #[must_use]
 pub fn summary<'a>(
     report: &'a RunReport,
-    config: &'a RunConfig,
-    chain_id: Option<u64>,
+    identity: &'a RunIdentity,
     thresholds: &'a [ThresholdResult],
 ) -> Summary<'a> {
     let status = &report.status;
@@ -348,17 +394,9 @@ pub fn summary<'a>(
                 skew_ms: s.skew_ms,
             }
         }),
-        shard: config.sharding.as_ref().map(|s| ShardJson {
-            index: s.shard.index,
-            count: s.shard.count,
-            run_id: &s.run_id,
-            wallets: crate::workload::WalletRanges::of(
-                s.shard.range_of(config.mint_wallets),
-                config.transfers_per_mint,
-                config.distributions_per_transfer,
-            ),
-        }),
-        config: ConfigJson::new(config, chain_id, status.token),
+        shard: identity.shard.as_ref(),
+        merged: identity.merged.as_ref(),
+        config: &identity.config,
         write_surface: SurfaceJson::new(report),
         phases: status
             .reports

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::NodeSurface;
 use crate::model::NodeId;
@@ -12,7 +12,7 @@ use crate::model::{Phase, SurfaceChoice};
 use crate::protocol::{Address, NodeWriteMode, U256, WriteSurface};
 
 /// What one phase did.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PhaseReport {
     pub phase: Phase,
     pub duration: Duration,
@@ -28,7 +28,7 @@ pub struct PhaseReport {
 }
 
 /// Balance checks of the verify phase.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct VerifyTally {
     pub checked: u64,
     pub matched: u64,
@@ -41,7 +41,7 @@ pub struct VerifyTally {
 }
 
 /// The run's transactions so far (`summary.json`'s `transactions`, as it is).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TransactionCounts {
     pub submitted: u64,
     /// Of `submitted`: signed ahead of their slot by the signer thread (the rest were signed in
@@ -62,7 +62,7 @@ pub struct TransactionCounts {
 }
 
 /// The workload's progress, for the faces and the summary.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WorkloadStatus {
     /// The read-only workload (`--post-rate 0`): the faces show GETs where they show POSTs.
     pub read_only: bool,

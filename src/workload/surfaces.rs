@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::client::CallError;
 use crate::model::{NodeId, SurfaceChoice};
@@ -109,7 +109,7 @@ pub fn mode_revealed_by(error: &CallError) -> Option<NodeWriteMode> {
 }
 
 /// One node's surface, for the faces and `summary.json`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeSurface {
     pub node: NodeId,
     /// What its `/api/status` last said (`None`: never read).
