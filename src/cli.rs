@@ -215,6 +215,24 @@ pub struct RunArgs {
 pub enum Command {
     /// Start an embedded, strict 1Money-compatible cluster on 127.0.0.1 (until Ctrl-C).
     Devnet(crate::devnet::cli::DevnetArgs),
+    /// Merge the results folders of the N shards of one run (--shard I/N) into one results
+    /// folder, as if one process had run it: histograms added exactly, counters summed.
+    Merge(MergeArgs),
+}
+
+/// `stress-tui merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' results folders, one per shard (e.g. results/shard-*).
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<std::path::PathBuf>,
+    /// The merged results folder (created; must not hold a run already).
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// A pass/fail threshold evaluated on the merged data (repeatable; as for a run). Exit
+    /// code 3 when any fails.
+    #[arg(long = "threshold", value_name = "EXPR")]
+    pub thresholds: Vec<String>,
 }
 
 #[cfg(test)]

@@ -75,6 +75,16 @@ pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Devnet(args)) => {
             devnet::cli::run(args).await.map(|()| ExitCode::SUCCESS)
         }
+        Some(cli::Command::Merge(args)) => {
+            let thresholds = args
+                .thresholds
+                .iter()
+                .map(|text| config::parse_threshold(text).map_err(UsageError::new))
+                .collect::<Result<Vec<_>, _>>()?;
+            let merged = report::merge::merge(&args.dirs, &args.out, &thresholds)?;
+            eprintln!("merged into {}", args.out.display());
+            Ok(finish(&merged.report))
+        }
         None => run_stress(cli.run).await,
     }
 }

@@ -27,7 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use actor::Engine;
 pub use load::LoadThreads;
-pub use node::{DirectionCounters, Health, NodeCounters, PoolNode};
+pub use node::{DirectionCounters, Health, NodeCounters, PoolNode, SlotTotals};
 pub use pacer::{IDLE_BACKOFF, PaceContext, SendLog, SendRecord};
 pub use schedule::Lattice;
 

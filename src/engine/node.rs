@@ -43,6 +43,24 @@ pub struct DirectionCounters {
     pub lag_us: AtomicU64,
 }
 
+/// A direction's slot counts at the end of a run: what adds up over the shards of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SlotTotals {
+    pub offered: u64,
+    pub sent: u64,
+    pub missed: u64,
+    pub unfilled: u64,
+}
+
+impl std::ops::AddAssign for SlotTotals {
+    fn add_assign(&mut self, other: Self) {
+        self.offered += other.offered;
+        self.sent += other.sent;
+        self.missed += other.missed;
+        self.unfilled += other.unfilled;
+    }
+}
+
 /// Live counters and health of one node: shared with the faces, which read them live.
 #[derive(Debug, Default)]
 pub struct NodeCounters {
@@ -78,6 +96,33 @@ impl NodeCounters {
     #[must_use]
     pub fn backing_off(&self, now: Instant) -> bool {
         micros_since_epoch(now) < self.backoff_until_us.load(Ordering::Relaxed)
+    }
+
+    /// Counters holding totals read back from a finished run (`stress-tui merge`).
+    #[must_use]
+    pub fn restored(totals: PerDirection<SlotTotals>, health: Health) -> Self {
+        let counters = Self::default();
+        for direction in Direction::BOTH {
+            let (into, from) = (counters.direction(direction), totals[direction]);
+            into.offered.store(from.offered, Ordering::Relaxed);
+            into.sent.store(from.sent, Ordering::Relaxed);
+            into.missed.store(from.missed, Ordering::Relaxed);
+            into.unfilled.store(from.unfilled, Ordering::Relaxed);
+        }
+        counters.set_health(health);
+        counters
+    }
+
+    /// The slot totals of one direction so far.
+    #[must_use]
+    pub fn totals(&self, direction: Direction) -> SlotTotals {
+        let c = self.direction(direction);
+        SlotTotals {
+            offered: c.offered.load(Ordering::Relaxed),
+            sent: c.sent.load(Ordering::Relaxed),
+            missed: c.missed.load(Ordering::Relaxed),
+            unfilled: c.unfilled.load(Ordering::Relaxed),
+        }
     }
 
     #[must_use]

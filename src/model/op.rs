@@ -30,6 +30,12 @@ pub enum Op {
 
 impl Op {
     /// Every operation, in the order the dashboard's `o` key cycles through them.
+    /// The operation of a name [`Op::as_str`] gives.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.as_str() == name)
+    }
+
     pub const ALL: [Op; 11] = [
         Op::Issue,
         Op::Grant,

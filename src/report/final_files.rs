@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use super::csv_rows::{AccountRow, KeyColumn, NodeKey, OperationKey, op_columns};
+use super::shard_file::{self, ShardFile};
 use super::summary_json;
 use super::thresholds::ThresholdResult;
 use crate::config::RunConfig;
@@ -106,11 +107,14 @@ pub fn write_accounts_csv(
             csv.serialize(row)
         }
     };
+    // A shard's wallets are a part of the run's: indices are the run's.
+    let ranges = plan.own_ranges();
+    let first = |range: &std::ops::Range<u32>| range.start as usize;
     let master = plan.master.address().to_string();
     for (i, signer) in wallets.mint.iter().enumerate() {
         row(
             "mint",
-            i,
+            first(&ranges.mint) + i,
             master.clone(),
             signer.address(),
             Some(signer.key().expose_hex()),
@@ -121,7 +125,7 @@ pub fn write_accounts_csv(
         let source = wallets.mint[i / per_mint].address().to_string();
         row(
             "transfer",
-            i,
+            first(&ranges.transfer) + i,
             source,
             signer.address(),
             Some(signer.key().expose_hex()),
@@ -130,8 +134,9 @@ pub fn write_accounts_csv(
     let per_transfer = plan.distributions_per_transfer as usize;
     for (i, address) in wallets.distribution.iter().enumerate() {
         let source = wallets.transfer[i / per_transfer].address().to_string();
+        let index = first(&ranges.distribution) + i;
         let key = if export_keys {
-            let index = u32::try_from(i)?;
+            let index = u32::try_from(index)?;
             Some(
                 plan.seed
                     .key(crate::protocol::wallet::WalletTier::Distribution, index)?
@@ -140,7 +145,7 @@ pub fn write_accounts_csv(
         } else {
             None
         };
-        row("distribution", i, source, *address, key)?;
+        row("distribution", index, source, *address, key)?;
     }
     csv.flush()?;
     Ok(())
@@ -154,6 +159,7 @@ pub fn write_final_files(
     workload: &Workload,
     chain_id: Option<u64>,
     thresholds: &[ThresholdResult],
+    aggregator: &crate::stats::Aggregator,
 ) -> anyhow::Result<()> {
     // `secret`: the file holds private keys and is its owner's alone from the moment it
     // exists (one left by an earlier run into the same folder keeps its mode on open, so the
@@ -185,15 +191,32 @@ pub fn write_final_files(
         workload,
         config.export_keys,
     )?;
-    // summary.json last: its presence marks a complete results folder.
+    let identity = summary_json::RunIdentity::of_run(config, chain_id, report.status.token);
+    write_summaries(&open, report, &identity, thresholds)?;
+    // A shard's shard.json after summary.json: its presence marks a shard that finished.
+    if let Some(shard) = ShardFile::of_run(report, &identity, aggregator) {
+        let mut file = open(shard_file::FILE_NAME, false)?;
+        serde_json::to_writer(&mut file, &shard)?;
+        file.flush()?;
+    }
+    Ok(())
+}
+
+/// `summary.txt` (what the run printed) and `summary.json`, last: its presence marks a complete
+/// results folder.
+pub fn write_summaries<W: Write>(
+    open: &impl Fn(&str, bool) -> anyhow::Result<W>,
+    report: &RunReport,
+    identity: &summary_json::RunIdentity,
+    thresholds: &[ThresholdResult],
+) -> anyhow::Result<()> {
+    let mut text = open("summary.txt", false)?;
+    writeln!(text, "{}", super::summary_text(report))?;
+    text.flush()?;
     let mut summary = open("summary.json", false)?;
     serde_json::to_writer_pretty(
         &mut summary,
-        &summary_json::summary(
-            report,
-            &summary_json::RunIdentity::of_run(config, chain_id, report.status.token),
-            thresholds,
-        ),
+        &summary_json::summary(report, identity, thresholds),
     )?;
     summary.flush()?;
     Ok(())

@@ -2,14 +2,12 @@
 //! of several shards of one run (HDR histograms add without loss, where percentiles do not
 //! average). Each interval of each log is keyed by its tag (`<node>/<operation>`) and its start
 //! (ms after the log's base time); intervals with the same key are added into one.
-//!
-//! Not yet wired to a command: `stress-tui merge` (issue 18) builds on it.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use base64::Engine;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::interval_log::{
@@ -55,23 +53,16 @@ pub fn read(log: &[u8]) -> anyhow::Result<Vec<Interval>> {
 }
 
 /// The intervals of several logs added: one per tag and start (to the millisecond), in start
-/// then tag order. Intervals with one key must have one length: logs cut at different times
-/// cannot be added interval by interval.
+/// then tag order. Logs of one run's shards start their intervals at the same whole seconds;
+/// where lengths differ (a shard's last, partial second; a second a busy aggregator closed
+/// late), the merged interval takes the longest.
 pub fn add(logs: &[Vec<Interval>]) -> anyhow::Result<Vec<Interval>> {
     let mut merged: BTreeMap<(u128, String), Interval> = BTreeMap::new();
     for interval in logs.iter().flatten() {
         let key = (interval.start.as_millis(), interval.tag.clone());
         match merged.get_mut(&key) {
             Some(into) => {
-                if into.length.as_millis() != interval.length.as_millis() {
-                    bail!(
-                        "latency.hlog: interval {} at {:.3}s is {:?} long in one log and {:?} in another",
-                        interval.tag,
-                        interval.start.as_secs_f64(),
-                        into.length,
-                        interval.length
-                    );
-                }
+                into.length = into.length.max(interval.length);
                 into.histogram
                     .add(&interval.histogram)
                     .map_err(|e| anyhow::anyhow!("latency.hlog: {e:?}"))?;
@@ -166,14 +157,21 @@ mod tests {
     }
 
     #[test]
-    fn intervals_of_different_lengths_are_not_added() {
-        let interval = |length| Interval {
-            tag: "t".to_owned(),
-            start: Duration::ZERO,
-            length: Duration::from_millis(length),
-            histogram: histogram(),
+    fn intervals_of_different_lengths_take_the_longest() {
+        let interval = |length, value| {
+            let mut histogram = histogram();
+            histogram.record(value).unwrap();
+            Interval {
+                tag: "t".to_owned(),
+                start: Duration::from_secs(7),
+                length: Duration::from_millis(length),
+                histogram,
+            }
         };
-        let error = add(&[vec![interval(1_000)], vec![interval(500)]]).unwrap_err();
-        assert!(error.to_string().contains("long in one log"), "{error}");
+        let merged = add(&[vec![interval(1_000, 5)], vec![interval(400, 9)]]).unwrap();
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].length, Duration::from_secs(1));
+        assert_eq!(merged[0].histogram.len(), 2);
+        assert_eq!(merged[0].histogram.max(), 9);
     }
 }

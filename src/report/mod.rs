@@ -7,9 +7,11 @@
 pub mod csv_rows;
 pub mod final_files;
 pub mod hlog;
+pub mod merge;
 mod progress;
 pub mod recorder;
 mod run_report;
+pub mod shard_file;
 mod summary;
 pub mod summary_json;
 pub mod thresholds;

@@ -191,7 +191,7 @@ struct Drive {
     cancel: CancellationToken,
     tracker: TaskTracker,
     stop_stats: CancellationToken,
-    stats_task: JoinHandle<Arc<StatsSnapshot>>,
+    stats_task: JoinHandle<crate::stats::FinalStats>,
     started: Instant,
     clock: RunClock,
     drain: Duration,
@@ -271,7 +271,7 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
     d.tracker.close();
     let _ = tokio::time::timeout(d.drain, d.tracker.wait()).await;
     d.stop_stats.cancel();
-    let stats = d.stats_task.await.context("the stats task panicked")?;
+    let (stats, aggregator) = d.stats_task.await.context("the stats task panicked")?;
     let status = d.workload.status();
     let start = start_record(&d.config, &d.clock, &status);
     let ending = if status.late_by.is_some() {
@@ -311,6 +311,7 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
         &d.workload,
         Some(d.chain_id),
         &report.thresholds,
+        &aggregator,
     ) {
         report.write_errors.push(format!("{e:#}"));
     }

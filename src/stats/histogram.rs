@@ -94,11 +94,29 @@ impl LatencyHistogram {
         let _ = self.0.add(&other.0);
     }
 
-    /// Adds a histogram read back from a file; one with other bounds than every run's is refused.
-    pub fn add_inner(&mut self, other: &Histogram<u32>) -> anyhow::Result<()> {
-        self.0
-            .add(other)
-            .map_err(|e| anyhow::anyhow!("a histogram does not fit this tool's bounds: {e:?}"))
+    /// Adds a histogram read back from a file, of any counter type, bucket by bucket (exact
+    /// for a histogram of this tool's bounds and precision: each bucket's value lands in the
+    /// same bucket here); one with other settings is refused.
+    pub fn add_inner<C: hdrhistogram::Counter>(
+        &mut self,
+        other: &Histogram<C>,
+    ) -> anyhow::Result<()> {
+        if other.sigfig() != self.0.sigfig() || other.high() > self.0.high() {
+            anyhow::bail!(
+                "a histogram of {} significant digits up to {} µs does not fit this tool's ({} digits up to {} µs)",
+                other.sigfig(),
+                other.high(),
+                self.0.sigfig(),
+                self.0.high()
+            );
+        }
+        for bucket in other.iter_recorded() {
+            let count = u32::try_from(bucket.count_at_value().as_u64()).unwrap_or(u32::MAX);
+            self.0
+                .record_n(bucket.value_iterated_to(), count)
+                .map_err(|e| anyhow::anyhow!("a histogram does not fit: {e:?}"))?;
+        }
+        Ok(())
     }
 
     #[must_use]

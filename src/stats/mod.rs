@@ -15,7 +15,7 @@ mod snapshot;
 
 use std::time::Instant;
 
-pub use aggregator::{Aggregator, Interval, StatsHandle, spawn_aggregator};
+pub use aggregator::{Aggregator, FinalStats, Interval, StatsHandle, spawn_aggregator};
 pub use histogram::{CLASSIC_BOUNDS_US, Classic, HistogramPool, LatencyHistogram, Percentiles};
 pub use measurements::{EncodedHistogram, Measurements, NodeMeasurements, OpMeasurements};
 pub use snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};

@@ -24,6 +24,7 @@ mod oracle;
 mod oracle_v2;
 mod results;
 mod run_engine;
+mod shards;
 mod start_at;
 mod summary_text;
 mod support;

@@ -376,9 +376,13 @@ fn roll_to(node: &mut NodeStats, second: u64) {
     }
 }
 
+/// What the aggregator task ends with: the last snapshot, and the aggregator itself (for
+/// [`Aggregator::measurements`]).
+pub type FinalStats = (Arc<StatsSnapshot>, Aggregator);
+
 /// Starts the aggregator: samples in through the handle, a snapshot out every `tick`, and (if
 /// `intervals` is given) each second's histograms. On `stop` it drains what was sent, emits the
-/// last partial interval and returns the final snapshot.
+/// last partial interval and returns the final snapshot and itself (for [`Measurements`]).
 pub fn spawn_aggregator(
     started: Instant,
     tick: Duration,
@@ -387,7 +391,7 @@ pub fn spawn_aggregator(
 ) -> (
     StatsHandle,
     watch::Receiver<Arc<StatsSnapshot>>,
-    JoinHandle<Arc<StatsSnapshot>>,
+    JoinHandle<FinalStats>,
 ) {
     let (tx, mut rx) = mpsc::channel::<Sample>(CHANNEL_CAPACITY);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -423,7 +427,8 @@ pub fn spawn_aggregator(
         aggregator.emit_interval(now, true);
         let last = Arc::new(aggregator.snapshot(now));
         let _ = snapshot_tx.send(Arc::clone(&last));
-        last
+        aggregator.intervals = None;
+        (last, aggregator)
     });
     (StatsHandle { tx, dropped }, snapshot_rx, task)
 }

@@ -32,7 +32,7 @@ async fn aggregates_per_node_op_and_second() {
     handle.record(sample(2, Op::Receipt, true, started, 4));
     handle.record(sample(2, Op::Confirm, true, started, 300));
     stop.cancel();
-    let snapshot = task.await.unwrap();
+    let (snapshot, _) = task.await.unwrap();
     let payment = &snapshot.ops[&Op::Payment];
     assert_eq!((payment.count, payment.ok), (100, 90));
     assert_eq!(payment.errors[&ErrorClass::Rejected], 10);

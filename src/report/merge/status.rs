@@ -1,0 +1,143 @@
+//! The workload status of a merged run: the shards' counts added, their phases and events on
+//! the merged clock, and the one check no shard can make alone: the token's supply against the
+//! mints of every shard.
+
+use super::Shard;
+use crate::model::Phase;
+use crate::protocol::U256;
+use crate::workload::{PhaseReport, TransactionCounts, WorkloadStatus};
+
+/// The shards' statuses as one, their times moved onto the merged clock; `checks_supply`: the
+/// run issued its token (an existing token's supply includes earlier runs' mints).
+pub(super) fn merged_status(shards: &[Shard], checks_supply: bool) -> WorkloadStatus {
+    let first = &shards[0].file.status;
+    let mut status = WorkloadStatus {
+        transactions: TransactionCounts::default(),
+        reports: Vec::new(),
+        verify: crate::workload::VerifyTally::default(),
+        failure: None,
+        phase_log: Vec::new(),
+        node_surfaces: first.node_surfaces.clone(),
+        surface_refusals: 0,
+        events: Vec::new(),
+        late_by: None,
+        phase_done: 0,
+        phase_total: 0,
+        phase_failed: 0,
+        ..first.clone()
+    };
+    let mut failures = Vec::new();
+    for shard in shards {
+        let own = &shard.file.status;
+        let name = shard.name();
+        add_transactions(&mut status.transactions, &own.transactions);
+        status.phase_done += own.phase_done;
+        status.phase_total += own.phase_total;
+        status.phase_failed += own.phase_failed;
+        status.surface_refusals += own.surface_refusals;
+        status.late_by = status.late_by.max(own.late_by);
+        if let Some(failure) = &own.failure {
+            failures.push(format!("{name}: {failure}"));
+        }
+        for report in &own.reports {
+            add_phase(&mut status.reports, report);
+        }
+        for (phase, at) in &own.phase_log {
+            let at = *at + shard.offset;
+            match status.phase_log.iter_mut().find(|(p, _)| p == phase) {
+                Some((_, earliest)) => *earliest = (*earliest).min(at),
+                None => status.phase_log.push((*phase, at)),
+            }
+        }
+        status.events.extend(
+            own.events
+                .iter()
+                .map(|(at, text)| (*at + shard.offset, format!("[{name}] {text}"))),
+        );
+        let verify = &mut status.verify;
+        verify.checked += own.verify.checked;
+        verify.matched += own.verify.matched;
+        verify.mismatched += own.verify.mismatched;
+        verify.unread += own.verify.unread;
+    }
+    status.phase_log.sort_by_key(|(_, at)| *at);
+    status.events.sort_by_key(|(at, _)| *at);
+    status.phase = if status.phase_log.iter().any(|(p, _)| *p == Phase::Done) {
+        Phase::Done
+    } else {
+        first.phase
+    };
+    check_supply(&mut status, shards, checks_supply, &mut failures);
+    status.failure = (!failures.is_empty()).then(|| failures.join("; "));
+    status
+}
+
+fn add_transactions(into: &mut TransactionCounts, from: &TransactionCounts) {
+    into.submitted += from.submitted;
+    into.signed_ahead += from.signed_ahead;
+    into.confirmed += from.confirmed;
+    into.failed += from.failed;
+    into.resyncs += from.resyncs;
+    into.recovered += from.recovered;
+    into.confirmed_by_checkpoint += from.confirmed_by_checkpoint;
+    into.checkpoints_skipped += from.checkpoints_skipped;
+    for (code, n) in &from.failures_by_code {
+        *into.failures_by_code.entry(code.clone()).or_default() += n;
+    }
+}
+
+/// A phase's report added: counts and CPU summed, the longest duration kept (the shards ran
+/// their phases side by side).
+fn add_phase(into: &mut Vec<PhaseReport>, report: &PhaseReport) {
+    let Some(merged) = into.iter_mut().find(|r| r.phase == report.phase) else {
+        into.push(report.clone());
+        return;
+    };
+    merged.duration = merged.duration.max(report.duration);
+    merged.total += report.total;
+    merged.confirmed += report.confirmed;
+    merged.failed += report.failed;
+    merged.cpu = match (merged.cpu, report.cpu) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    };
+    merged.signing_cpu += report.signing_cpu;
+}
+
+/// Each shard read the token's supply and counted it as a match (it cannot know the other
+/// shards' mints): the N reads become one check of the supply against the sum of every shard's
+/// mints.
+fn check_supply(
+    status: &mut WorkloadStatus,
+    shards: &[Shard],
+    checks_supply: bool,
+    failures: &mut Vec<String>,
+) {
+    let reads: Vec<Option<U256>> = shards
+        .iter()
+        .map(|s| s.file.status.verify.reported_supply)
+        .collect();
+    let expected = shards
+        .iter()
+        .map(|s| s.file.status.verify.expected_supply)
+        .fold(U256::ZERO, |a, b| a + b);
+    let verify = &mut status.verify;
+    verify.expected_supply = expected;
+    verify.reported_supply = reads.iter().flatten().max().copied();
+    let read = u64::try_from(reads.iter().flatten().count()).unwrap_or(u64::MAX);
+    if read == 0 {
+        return;
+    }
+    // The reads counted as matches become one check.
+    verify.checked = verify.checked.saturating_sub(read - 1);
+    verify.matched = verify.matched.saturating_sub(read);
+    if !checks_supply || verify.reported_supply == Some(expected) {
+        verify.matched += 1;
+        return;
+    }
+    verify.mismatched += 1;
+    failures.push(format!(
+        "verify: the token's supply {} differs from the shards' confirmed mints {expected}",
+        verify.reported_supply.unwrap_or_default()
+    ));
+}

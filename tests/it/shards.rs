@@ -1,0 +1,242 @@
+//! A run spread over shard processes (`--shard I/3`, one `--start-at`) against one devnet, then
+//! `stress-tui merge`: the merged folder is one run's (every transaction confirmed, every
+//! balance and the supply verified, no nonce signed twice, the schedule's total offered, even
+//! per-node shares); a killed shard makes `merge` fail naming it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use stress_tui::devnet::{Devnet, DevnetConfig, OPERATOR_KEY_HEX};
+
+/// Total rates of the run (each shard offers a third).
+const POST_RATE: u32 = 240;
+const SUSTAINED_S: u64 = 10;
+
+/// A fresh folder for the shards' results, with the operator key file they read.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stress-tui-it-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("operator.key"), OPERATOR_KEY_HEX).unwrap();
+    dir
+}
+
+/// Starts shard `index` of 3 of the run at `at`, its results in `dir/shard-<index>`.
+fn start_shard(devnet: &Devnet, dir: &Path, index: u32, at: &str, duration_s: u64) -> Child {
+    // Written once by the test, before the shards: rewriting it while one reads it races.
+    let key = dir.join("operator.key");
+    Command::new(env!("CARGO_BIN_EXE_stress-tui"))
+        .args(["--nodes", &devnet.urls().join(","), "--no-tui"])
+        .args(["--operator-key-file", key.to_str().unwrap()])
+        .args(["--post-rate", &POST_RATE.to_string(), "--get-rate", "600"])
+        .args(["--mint-wallets", "6", "--transfers-per-mint", "6"])
+        .args([
+            "--distributions-per-transfer",
+            "2",
+            "--in-flight-per-account",
+            "4",
+        ])
+        .args(["--duration", &format!("{duration_s}s")])
+        .args(["--symbol", &format!("SH{}", std::process::id())])
+        .args(["--start-at", at, "--shard", &format!("{index}/3")])
+        .args([
+            "--out",
+            dir.join(format!("shard-{index}")).to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stress-tui"))
+        .arg("merge")
+        .args(dirs)
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// A start time `lead` from now, as RFC 3339.
+fn start_in(lead: Duration) -> String {
+    humantime::format_rfc3339_millis(SystemTime::now() + lead).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_shards_merge_into_one_verified_run() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(4)).await.unwrap();
+    let dir = scratch("shards");
+    let at = start_in(Duration::from_secs(10));
+    let children: Vec<Child> = (0..3)
+        .map(|i| start_shard(&devnet, &dir, i, &at, SUSTAINED_S))
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "shard {i}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_eq!(devnet.stats().nonce_reuses, 0, "no nonce signed twice");
+    let shards: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("shard-{i}"))).collect();
+    // Each shard says which it is and signed for its own wallets only.
+    let mut mint_ranges = Vec::new();
+    for (i, shard) in shards.iter().enumerate() {
+        let summary = json(&shard.join("summary.json"));
+        assert_eq!(summary["shard"]["index"], i);
+        assert_eq!(summary["shard"]["count"], 3);
+        let mint = &summary["shard"]["wallets"]["mint"];
+        mint_ranges.push((
+            mint["start"].as_u64().unwrap(),
+            mint["end"].as_u64().unwrap(),
+        ));
+        let skew = summary["start"]["skew_ms"].as_f64().unwrap();
+        assert!((-20.0..200.0).contains(&skew), "shard {i} skew {skew} ms");
+    }
+    assert_eq!(mint_ranges, [(0, 2), (2, 4), (4, 6)], "disjoint, covering");
+
+    let out = dir.join("merged");
+    let output = merge(&shards, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let merged = json(&out.join("summary.json"));
+    assert_eq!(merged["ending"], "completed", "{}", merged["failure"]);
+    assert_eq!(merged["merged"]["shards"].as_array().unwrap().len(), 3);
+    let tx = &merged["transactions"];
+    assert_eq!(tx["failed"], 0);
+    assert_eq!(
+        tx["confirmed"], tx["submitted"],
+        "every transaction confirmed"
+    );
+    assert_eq!(
+        tx["confirmed"].as_u64().unwrap(),
+        devnet.stats().admitted,
+        "the merged count is the chain's"
+    );
+    let verify = &merged["verify"];
+    assert_eq!(verify["mismatched"], 0);
+    assert_eq!(verify["unread"], 0);
+    // 6 transfer wallets x 6 mint wallets, x 2 distribution wallets each, and the supply once.
+    assert_eq!(verify["checked"], 36 + 72 + 1);
+    assert_eq!(verify["expected_supply"], verify["reported_supply"]);
+    assert!(
+        merged["error_codes"]
+            .get("business_invalid_nonce")
+            .is_none()
+    );
+
+    // The schedule's total: the shards' payments add up to one process's 240/s for 10 s.
+    let payments = merged["operations"]["payment"]["count"].as_u64().unwrap();
+    let scheduled = u64::from(POST_RATE) * SUSTAINED_S;
+    assert!(
+        payments.abs_diff(scheduled) * 100 <= scheduled,
+        "{payments} payments against {scheduled} scheduled"
+    );
+    // Even shares per node.
+    let per_node: Vec<u64> = merged["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["operations"]["payment"]["count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(per_node.len(), 4);
+    let mean = payments as f64 / 4.0;
+    for count in &per_node {
+        assert!(
+            (*count as f64 / mean - 1.0).abs() <= 0.02,
+            "per-node payments {per_node:?}"
+        );
+    }
+    // One ordinary folder: every file, the accounts of all shards once each.
+    for file in [
+        "timeseries.csv",
+        "latency.hlog",
+        "nodes.csv",
+        "operations.csv",
+        "events.log",
+        "summary.txt",
+    ] {
+        assert!(out.join(file).exists(), "{file}");
+    }
+    let accounts = std::fs::read_to_string(out.join("accounts_detail.csv")).unwrap();
+    let mut addresses: Vec<&str> = accounts
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(addresses.len(), 6 + 36 + 72);
+    addresses.sort_unstable();
+    addresses.dedup();
+    assert_eq!(addresses.len(), 6 + 36 + 72, "no wallet in two shards");
+    // The merged timeseries: per second, the total row's POST answers are the three shards'.
+    let rows = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let totals: u64 = rows
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("total"))
+        .map(|l| l.split(',').nth(5).unwrap().parse::<u64>().unwrap())
+        .sum();
+    let answered: u64 = merged["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["post"]["ok"].as_u64().unwrap())
+        .sum();
+    assert_eq!(totals, answered, "timeseries post_ok adds up to the run's");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_shard_makes_merge_name_it() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(2)).await.unwrap();
+    let dir = scratch("shards-killed");
+    let at = start_in(Duration::from_secs(8));
+    let mut children: Vec<Child> = (0..3)
+        .map(|i| start_shard(&devnet, &dir, i, &at, 6))
+        .collect();
+    // Shard 1 dies 2 s into the load.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    children[1].kill().unwrap();
+    for child in children {
+        let _ = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap();
+    }
+    let shards: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("shard-{i}"))).collect();
+    let out = dir.join("merged");
+    let output = merge(&shards, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} holds no finished shard", shards[1].display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("missing: shard 1/3"), "{stderr}");
+    assert!(!out.join("summary.json").exists(), "nothing merged");
+    // Without the killed shard's folder: the missing shard is named all the same.
+    let output = merge(&[shards[0].clone(), shards[2].clone()], &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("missing: shard 1/3"), "{stderr}");
+    // A shard given twice.
+    let output = merge(
+        &[shards[0].clone(), shards[0].clone(), shards[2].clone()],
+        &out,
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("shard 0/3 is given twice"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
