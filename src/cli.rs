@@ -197,7 +197,7 @@ pub struct RunArgs {
         requires = "metrics_addr"
     )]
     pub metrics_linger: String,
-    /// Results folder [default: results/<UTC timestamp>].
+    /// Results folder [default: results/<UTC timestamp>; a shard's: results/<run id>/shard-<I>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<std::path::PathBuf>,
     /// A pass/fail threshold checked at the end (repeatable), e.g. 'payment.p99<250ms',
@@ -218,6 +218,54 @@ pub enum Command {
     /// Merge the results folders of the N shards of one run (--shard I/N) into one results
     /// folder, as if one process had run it: histograms added exactly, counters summed.
     Merge(MergeArgs),
+    /// Print the Kubernetes manifests of a run spread over N shards: an Indexed Job of N pods
+    /// (keys from a Secret, results to a shared volume, one --start-at), a Job that merges
+    /// their results, a pod to copy them out, and the commands to follow it.
+    #[command(name = "k8s-job")]
+    K8sJob(K8sJobArgs),
+}
+
+/// `stress-tui k8s-job`.
+#[derive(Debug, Args)]
+pub struct K8sJobArgs {
+    /// How many shards (pods) share the run's load and wallets.
+    #[arg(long, value_name = "N")]
+    pub shards: String,
+    /// The container image holding the stress-tui binary (on its PATH).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+    /// Name of the Job and prefix of the other objects (a DNS label).
+    #[arg(long, default_value = "stress-tui", value_name = "NAME")]
+    pub name: String,
+    /// Namespace of every object [default: kubectl's].
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// The load starts this long after the manifests are printed: time enough to schedule
+    /// the pods, pull the image and fund the wallets.
+    #[arg(long, default_value = "2m", value_name = "DURATION")]
+    pub start_in: String,
+    /// The load starts at this time instead (RFC 3339 or Unix seconds).
+    #[arg(long, value_name = "TIME", conflicts_with = "start_in")]
+    pub start_at: Option<String>,
+    /// The Secret holding the keys: `operator` (and optionally `master`), as hex.
+    #[arg(long, default_value = "stress-tui-keys", value_name = "SECRET")]
+    pub keys_secret: String,
+    /// Storage class of the shared results volume (`ReadWriteMany`) [default: the cluster's].
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+    /// Size of the shared results volume.
+    #[arg(long, default_value = "1Gi", value_name = "SIZE")]
+    pub storage: String,
+    /// CPU each shard's pod requests (and is limited to): a generator needs its cores.
+    #[arg(long, default_value = "2", value_name = "CPU")]
+    pub cpu: String,
+    /// Memory each shard's pod requests (and is limited to).
+    #[arg(long, default_value = "1Gi", value_name = "SIZE")]
+    pub memory: String,
+    /// The run's flags, after `--`: as for a run, without --shard, --start-at, --out,
+    /// --no-tui or key files (the manifests set them). --threshold goes to the merge.
+    #[arg(last = true, required = true, value_name = "RUN FLAGS")]
+    pub run: Vec<String>,
 }
 
 /// `stress-tui merge`.
@@ -233,6 +281,10 @@ pub struct MergeArgs {
     /// code 3 when any fails.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
+    /// Wait this long for every shard to finish (a folder's shard.json) before merging, e.g.
+    /// 15m (a merge started beside the shards, as `k8s-job` does).
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub wait: String,
 }
 
 #[cfg(test)]

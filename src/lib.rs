@@ -43,6 +43,7 @@ pub mod config;
 pub mod devnet;
 pub mod engine;
 pub mod footprint;
+pub mod k8s;
 pub mod metrics;
 pub mod model;
 pub mod protocol;
@@ -58,16 +59,7 @@ use std::sync::Arc;
 
 pub use model::UsageError;
 
-/// Exit codes: 0 success, 1 a run or runtime failure (or an interrupted run), 2 a usage error
-/// (nothing was sent), 3 the run completed but a threshold failed, 4 ready too late for
-/// `--start-at` (nothing was sent).
-pub mod exit {
-    pub const FAILURE: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const THRESHOLDS: u8 = 3;
-    /// Ready only after `--start-at` + `--start-tolerance`: nothing was sent.
-    pub const LATE: u8 = 4;
-}
+pub use model::exit;
 
 /// Runs what the command line asks for; `main` only maps the result to an exit code.
 pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
@@ -75,14 +67,25 @@ pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Devnet(args)) => {
             devnet::cli::run(args).await.map(|()| ExitCode::SUCCESS)
         }
+        Some(cli::Command::K8sJob(args)) => {
+            k8s::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(cli::Command::Merge(args)) => {
             let thresholds = args
                 .thresholds
                 .iter()
                 .map(|text| config::parse_threshold(text).map_err(UsageError::new))
                 .collect::<Result<Vec<_>, _>>()?;
-            let merged = report::merge::merge(&args.dirs, &args.out, &thresholds)?;
-            eprintln!("merged into {}", args.out.display());
+            let wait = config::parse_duration(&args.wait)
+                .map_err(|e| UsageError::new(format!("--wait `{}`: {e}", args.wait)))?;
+            let merged = tokio::task::spawn_blocking(move || {
+                report::merge::merge(&args.dirs, &args.out, &thresholds, wait)
+                    .map(|merged| (merged, args.out))
+            })
+            .await??;
+            let (merged, out) = merged;
+            eprintln!("merged into {}", out.display());
             Ok(finish(&merged.report))
         }
         None => run_stress(cli.run).await,

@@ -14,6 +14,11 @@ mod values;
 pub use thresholds::{Compare, Scope, Stat, Threshold, node_position, parse_threshold};
 
 pub use values::{MAX_TOTAL_RATE, parse_duration};
+
+/// `--start-at`'s value: RFC 3339 in UTC or Unix seconds.
+pub fn parse_start_at(text: &str) -> Result<std::time::SystemTime, UsageError> {
+    start_at(text)
+}
 use values::{
     amount, count, max_outage, memo_from_args, metrics_addr, metrics_linger, number,
     parse_run_duration, parse_symbol, parse_token, start_at, timeout,
@@ -278,10 +283,20 @@ impl RunConfig {
 
     /// Validates the run flags; every error names the flag and what would be valid.
     pub fn from_args(args: &RunArgs) -> Result<Self, UsageError> {
+        Self::build(args, false)
+    }
+
+    /// Validates the flags of a run that will run elsewhere (`k8s-job`): keys are not needed
+    /// here (the pods read theirs from a Secret), the devnet's stands in when none is given.
+    pub fn check_flags(args: &RunArgs) -> Result<Self, UsageError> {
+        Self::build(args, true)
+    }
+
+    fn build(args: &RunArgs, keys_elsewhere: bool) -> Result<Self, UsageError> {
         let (devnet, nodes, post_rate, get_rate, node_rates) = Self::pool_from_args(args)?;
         let thresholds = Self::thresholds_from_args(args, devnet, &nodes)?;
         let (operator_key, master_key) =
-            Self::keys_from_args(args, devnet.is_some() || post_rate == 0)?;
+            Self::keys_from_args(args, keys_elsewhere || devnet.is_some() || post_rate == 0)?;
         let token = args.token.as_deref().map(parse_token).transpose()?;
         let duration = args
             .duration
@@ -402,6 +417,14 @@ impl RunConfig {
             )));
         }
         let run_id = run_id(&self, shard.count);
+        // The shards' folders side by side, as `stress-tui merge results/<run id>` takes them.
+        if self.out.is_none() {
+            self.out = Some(
+                std::path::Path::new("results")
+                    .join(&run_id)
+                    .join(format!("shard-{}", shard.index)),
+            );
+        }
         self.sharding = Some(Sharding { shard, run_id });
         Ok(self)
     }

@@ -17,6 +17,17 @@ pub use node::{NodeId, NodeTarget, parse_node};
 pub use op::{Op, Phase};
 pub use shard::{COMPLETION_INDEX_VAR, Shard};
 
+/// Exit codes: 0 success, 1 a run or runtime failure (or an interrupted run), 2 a usage error
+/// (nothing was sent), 3 the run completed but a threshold failed, 4 ready too late for
+/// `--start-at` (nothing was sent).
+pub mod exit {
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const THRESHOLDS: u8 = 3;
+    /// Ready only after `--start-at` + `--start-tolerance`: nothing was sent.
+    pub const LATE: u8 = 4;
+}
+
 /// A command-line mistake: printed as one line, exit code 2, before any traffic is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageError(String);

@@ -16,7 +16,7 @@ mod summary;
 pub mod summary_json;
 pub mod thresholds;
 
-pub use run_report::{Ending, RunReport, StartRecord};
+pub use run_report::{Ending, Origin, RunReport, StartRecord};
 
 pub use progress::progress_line;
 pub use summary::{distribution_check, summary_text};

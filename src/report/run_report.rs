@@ -40,6 +40,23 @@ pub struct RunReport {
     pub generator: Footprint,
     /// When the load started, with `--start-at`.
     pub start: Option<StartRecord>,
+    /// A whole run, one shard of one, or the merge of its shards.
+    pub origin: Origin,
+}
+
+/// Whose report this is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// One process ran the whole run.
+    #[default]
+    Whole,
+    /// One shard (`--shard`) of the run `run_id`: its part of the rates and wallets.
+    Shard {
+        shard: crate::model::Shard,
+        run_id: String,
+    },
+    /// `stress-tui merge` of the `count` shards of the run `run_id`.
+    Merged { count: u32, run_id: String },
 }
 
 /// A start at `--start-at`: the time asked for, when the run's second 0 began (a whole number

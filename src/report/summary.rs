@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::fmt_micros;
 use crate::engine::PoolView;
 use crate::model::Direction;
-use crate::report::RunReport;
+use crate::report::{Origin, RunReport};
 use crate::stats::{OpSnapshot, StatsSnapshot};
 
 fn errors_text(op: &OpSnapshot) -> String {
@@ -55,6 +55,29 @@ pub fn distribution_check(
         .collect()
 }
 
+/// Whose run this is (a shard, a merge) and when its load started (`--start-at`).
+fn origin(out: &mut String, report: &RunReport) {
+    match &report.origin {
+        Origin::Whole => {}
+        Origin::Shard { shard, run_id } => {
+            let _ = writeln!(
+                out,
+                "shard {shard} of run {run_id}: its part of the rates and wallets (`stress-tui merge` adds the shards)"
+            );
+        }
+        Origin::Merged { count, run_id } => {
+            let _ = writeln!(out, "merged from the {count} shards of run {run_id}");
+        }
+    }
+    if let Some(start) = report.start {
+        let at = humantime::format_rfc3339_millis(start.at);
+        let _ = match start.skew_ms {
+            Some(skew) => writeln!(out, "load started at --start-at {at}, {skew:+.1} ms off"),
+            None => writeln!(out, "load did not start (--start-at {at})"),
+        };
+    }
+}
+
 /// The summary printed at the end of a run.
 #[must_use]
 pub fn summary_text(report: &RunReport) -> String {
@@ -66,6 +89,7 @@ pub fn summary_text(report: &RunReport) -> String {
         "== stress-tui summary: {:?} after {:.1}s ==",
         report.ending, secs
     );
+    origin(&mut out, report);
     if let Some(token) = report.status.token {
         let _ = writeln!(out, "token {token}");
     }
@@ -86,10 +110,16 @@ pub fn summary_text(report: &RunReport) -> String {
     }
     send_error(&mut out, stats);
     let verify = report.status.verify;
+    // A shard's mints are a part of the supply: `merge` compares it with all of theirs.
+    let expected_label = if matches!(report.origin, Origin::Shard { .. }) {
+        "this shard's mints; merge checks the supply"
+    } else {
+        "expected"
+    };
     if verify.checked + verify.unread > 0 {
         let _ = writeln!(
             out,
-            "\nverify: {} balances checked, {} match, {} differ, {} unread; supply {} (expected {})",
+            "\nverify: {} balances checked, {} match, {} differ, {} unread; supply {} ({expected_label} {})",
             verify.checked,
             verify.matched,
             verify.mismatched,

@@ -22,7 +22,7 @@ use crate::model::Phase;
 use crate::report::final_files::write_final_files;
 use crate::report::recorder::{Recorder, run_recorder};
 use crate::report::thresholds::evaluate;
-use crate::report::{Ending, RunReport, StartRecord};
+use crate::report::{Ending, Origin, RunReport, StartRecord};
 use crate::stats::{StatsSnapshot, spawn_aggregator};
 use crate::workload::{Workload, into_source};
 
@@ -302,6 +302,14 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
         keys_exported: d.config.export_keys,
         generator: Footprint::now(),
         start,
+        origin: d
+            .config
+            .sharding
+            .as_ref()
+            .map_or(Origin::Whole, |s| Origin::Shard {
+                shard: s.shard,
+                run_id: s.run_id.clone(),
+            }),
     };
     report.thresholds = evaluate(&d.config.thresholds, &report);
     if let Err(e) = write_final_files(

@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["workload"],
     &["cli"],
     &["config"],
-    &["report", "metrics"],
+    &["report", "metrics", "k8s"],
     &["run"],
     &["tui"],
 ];

@@ -17,6 +17,7 @@ mod devnet_rules;
 mod devnet_v2;
 mod faults;
 mod fuzz;
+mod k8s;
 mod layers;
 mod lost_answers;
 mod metrics;

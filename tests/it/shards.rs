@@ -40,7 +40,9 @@ fn start_shard(devnet: &Devnet, dir: &Path, index: u32, at: &str, duration_s: u6
         ])
         .args(["--duration", &format!("{duration_s}s")])
         .args(["--symbol", &format!("SH{}", std::process::id())])
-        .args(["--start-at", at, "--shard", &format!("{index}/3")])
+        // As a Kubernetes Indexed Job gives a pod its index.
+        .env("JOB_COMPLETION_INDEX", index.to_string())
+        .args(["--start-at", at, "--shard", "auto/3"])
         .args([
             "--out",
             dir.join(format!("shard-{index}")).to_str().unwrap(),

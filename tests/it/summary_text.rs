@@ -184,6 +184,7 @@ fn fixture() -> RunReport {
             peak_rss_kib: Some(24_000),
         },
         start: None,
+        origin: stress_tui::report::Origin::Whole,
     }
 }
 

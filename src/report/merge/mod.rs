@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use super::shard_file::{self, ShardFile, from_unix_ms};
 use super::summary_json::{MergedJson, MergedShardJson, RunIdentity};
 use super::thresholds::evaluate;
-use super::{Ending, RunReport, StartRecord};
+use super::{Ending, Origin, RunReport, StartRecord};
 use crate::config::Threshold;
 use crate::engine::{Health, NodeCounters, NodeView, PoolView, SlotTotals};
 use crate::footprint::Footprint;
@@ -266,10 +266,66 @@ pub struct Merged {
     pub report: RunReport,
 }
 
-/// Merges the shards in `dirs` into the results folder `out` and evaluates `thresholds` on the
-/// merged data. Usage errors (exit 2) name the folder or shard at fault; nothing is written then.
-pub fn merge(dirs: &[PathBuf], out: &Path, thresholds: &[Threshold]) -> anyhow::Result<Merged> {
-    let shards = read_shards(dirs)?;
+/// The shard folders `given` names: each folder as it is, but a folder that holds no run
+/// (a run's results root, `results/<run id>`) stands for its `shard-*` subfolders.
+fn shard_dirs(given: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for dir in given {
+        let holds_run = dir.join(shard_file::FILE_NAME).exists()
+            || dir.join("summary.json").exists()
+            || dir.join("timeseries.csv").exists();
+        let mut inside: Vec<PathBuf> = if holds_run {
+            Vec::new()
+        } else {
+            std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| {
+                    path.is_dir()
+                        && path
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("shard-"))
+                })
+                .collect()
+        };
+        if inside.is_empty() {
+            dirs.push(dir.clone());
+        } else {
+            inside.sort();
+            dirs.append(&mut inside);
+        }
+    }
+    dirs
+}
+
+/// With `wait`: reads the shards until every one of the run has finished, or `wait` has passed
+/// (then the error names what is missing).
+fn read_shards_waiting(given: &[PathBuf], wait: Duration) -> Result<Vec<Shard>, UsageError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let found = read_shards(&shard_dirs(given));
+        if found.is_ok() || Instant::now() >= deadline {
+            return found;
+        }
+        std::thread::sleep(WAIT_POLL.min(deadline.saturating_duration_since(Instant::now())));
+    }
+}
+
+/// How often `--wait` looks for finished shards.
+const WAIT_POLL: Duration = Duration::from_secs(2);
+
+/// Merges the shards in `dirs` (waiting up to `wait` for every one to finish) into the results
+/// folder `out` and evaluates `thresholds` on the merged data. Usage errors (exit 2) name the
+/// folder or shard at fault; nothing is written then.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    thresholds: &[Threshold],
+    wait: Duration,
+) -> anyhow::Result<Merged> {
+    let shards = read_shards_waiting(dirs, wait)?;
     let out_dir = super::recorder::prepare_dir(Some(out))?;
     let first = &shards[0].file;
     let (pool, ids) = merged_pool(&shards);
@@ -315,6 +371,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path, thresholds: &[Threshold]) -> anyhow::
             skew_ms: (skews.len() == shards.len())
                 .then(|| skews.iter().copied().fold(f64::MIN, f64::max)),
         }),
+        origin: Origin::Merged {
+            count: shards[0].count(),
+            run_id: shards[0].run_id().to_owned(),
+        },
     };
     if report.status.failure.is_some() && report.ending == Ending::Completed {
         report.ending = Ending::Failed;

@@ -40,7 +40,9 @@ pub(super) fn merged_status(shards: &[Shard], checks_supply: bool) -> WorkloadSt
             failures.push(format!("{name}: {failure}"));
         }
         for report in &own.reports {
-            add_phase(&mut status.reports, report);
+            // Shard 0 grants; the others' grant phase counts the grants they waited to see.
+            let counts = report.phase != Phase::Grant || shard.index() == 0;
+            add_phase(&mut status.reports, report, counts);
         }
         for (phase, at) in &own.phase_log {
             let at = *at + shard.offset;
@@ -86,17 +88,23 @@ fn add_transactions(into: &mut TransactionCounts, from: &TransactionCounts) {
     }
 }
 
-/// A phase's report added: counts and CPU summed, the longest duration kept (the shards ran
-/// their phases side by side).
-fn add_phase(into: &mut Vec<PhaseReport>, report: &PhaseReport) {
+/// A phase's report added: CPU summed, the longest duration kept (the shards ran their phases
+/// side by side), and with `counts` its transactions summed.
+fn add_phase(into: &mut Vec<PhaseReport>, report: &PhaseReport, counts: bool) {
     let Some(merged) = into.iter_mut().find(|r| r.phase == report.phase) else {
-        into.push(report.clone());
+        let mut first = report.clone();
+        if !counts {
+            (first.total, first.confirmed, first.failed) = (0, 0, 0);
+        }
+        into.push(first);
         return;
     };
     merged.duration = merged.duration.max(report.duration);
-    merged.total += report.total;
-    merged.confirmed += report.confirmed;
-    merged.failed += report.failed;
+    if counts {
+        merged.total += report.total;
+        merged.confirmed += report.confirmed;
+        merged.failed += report.failed;
+    }
     merged.cpu = match (merged.cpu, report.cpu) {
         (Some(a), Some(b)) => Some(a + b),
         (a, b) => a.or(b),
