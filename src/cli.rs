@@ -168,10 +168,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_mainnet: bool,
     /// Start the load at this time (RFC 3339 in UTC, e.g. 2026-12-01T20:00:00Z, or Unix
-    /// seconds): setup (devnet, status and chain id reads, wallets) happens first, then the run
-    /// waits; every generator given the same time starts together, and their per-second files
-    /// are cut at the same seconds. Ready later than TIME + --start-tolerance: exit 4, nothing
-    /// sent.
+    /// seconds): setup (devnet, status and chain id reads, wallets) and funding (issue, grant,
+    /// mint) happen first, then the run waits (phase `ready`); every generator given the same
+    /// time starts together, and their per-second files are cut at the same seconds. Ready
+    /// later than TIME + --start-tolerance: exit 4, the load not sent.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<String>,
     /// How late after --start-at a run may still start.

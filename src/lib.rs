@@ -34,7 +34,8 @@
 //! - [`cli`], then [`config`]: raw flags, then validated plans (usage errors name the flag;
 //!   thresholds are parsed here).
 //! - [`report`]: the run report, progress line, summary, results folder (CSV, JSON),
-//!   threshold verdicts.
+//!   threshold verdicts, a shard's `shard.json` and `stress-tui merge`. Beside it
+//!   [`metrics`] (`/metrics`) and [`k8s`] (the manifests of `k8s-job`).
 //! - [`run`]: one stress run from start to report; [`tui`]: the dashboard over a run.
 
 pub mod cli;

@@ -20,12 +20,17 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
         .map(|n| n.last_second.latency[direction].p99)
         .max()
         .unwrap_or(0);
+    let progress = match status.starts_in {
+        Some(wait) => format!("ready, load in {:.1}s", wait.as_secs_f64()),
+        None => format!(
+            "{} {}/{}",
+            status.phase, status.phase_done, status.phase_total
+        ),
+    };
     let mut line = format!(
-        "[{:>5}s] {} {}/{}{} | post ok {}/s err {}/s | get {}/s | confirmed {}/s | {} p99 {} | errors {}",
+        "[{:>5}s] {}{} | post ok {}/s err {}/s | get {}/s | confirmed {}/s | {} p99 {} | errors {}",
         stats.elapsed.as_secs(),
-        status.phase,
-        status.phase_done,
-        status.phase_total,
+        progress,
         if status.phase_failed > 0 {
             format!(" ({} failed)", status.phase_failed)
         } else {

@@ -329,6 +329,11 @@ impl Workload {
             surface_refusals: state.surface_refusals,
             events: state.events.clone(),
             late_by: state.late_by,
+            starts_in: self
+                .plan
+                .gate
+                .filter(|_| state.phase == Phase::Ready)
+                .map(|gate| gate.at.saturating_duration_since(Instant::now())),
             memo_text: if self.plan.memo.is_empty() {
                 String::new()
             } else {

@@ -90,6 +90,9 @@ pub struct WorkloadStatus {
     pub events: Vec<(Duration, String)>,
     /// Funded this long after `--start-at`, beyond its tolerance: the load did not start.
     pub late_by: Option<Duration>,
+    /// In the phase `ready`: how long until `--start-at`.
+    #[serde(skip)]
+    pub starts_in: Option<Duration>,
     /// The memo of every payment as the summary shows it; empty without one.
     pub memo_text: String,
 }
@@ -117,6 +120,7 @@ impl WorkloadStatus {
             surface_refusals: 0,
             events: Vec::new(),
             late_by: None,
+            starts_in: None,
             memo_text: String::new(),
         }
     }

@@ -162,6 +162,7 @@ fn fixture() -> RunReport {
         surface_refusals: 0,
         events: Vec::new(),
         late_by: None,
+        starts_in: None,
         memo_text: String::new(),
     };
     RunReport {
