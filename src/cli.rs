@@ -126,7 +126,7 @@ pub struct RunArgs {
     /// Token decimals (0 to 18).
     #[arg(long, default_value = "6", allow_hyphen_values = true)]
     pub decimals: String,
-    /// Token symbol [default: 1USD + the UTC time as HHMMSS].
+    /// Token symbol [default: 1USD + the Unix time in seconds, of --start-at when given].
     #[arg(long)]
     pub symbol: Option<String>,
     /// Token name.
@@ -222,7 +222,7 @@ pub enum Command {
     /// (keys from a Secret, results to a shared volume, one --start-at), a Job that merges
     /// their results, a pod to copy them out, and the commands to follow it.
     #[command(name = "k8s-job")]
-    K8sJob(K8sJobArgs),
+    K8sJob(Box<K8sJobArgs>),
 }
 
 /// `stress-tui k8s-job`.
@@ -262,6 +262,10 @@ pub struct K8sJobArgs {
     /// Memory each shard's pod requests (and is limited to).
     #[arg(long, default_value = "1Gi", value_name = "SIZE")]
     pub memory: String,
+    /// The image of the pod that keeps the results volume mounted for `kubectl cp` (it needs
+    /// `sleep` and `tar`).
+    #[arg(long, default_value = "busybox:1.36", value_name = "IMAGE")]
+    pub reader_image: String,
     /// The run's flags, after `--`: as for a run, without --shard, --start-at, --out,
     /// --no-tui or key files (the manifests set them). --threshold goes to the merge.
     #[arg(last = true, required = true, value_name = "RUN FLAGS")]
@@ -271,7 +275,9 @@ pub struct K8sJobArgs {
 /// `stress-tui merge`.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The shards' results folders, one per shard (e.g. results/shard-*).
+    /// The shards' results folders (results/<run id>/shard-*), or the run's folder holding
+    /// them (results/<run id>). Exit codes as a run's: 2 when the folders are not the N
+    /// finished shards of one run (nothing is written).
     #[arg(required = true, value_name = "DIR")]
     pub dirs: Vec<std::path::PathBuf>,
     /// The merged results folder (created; must not hold a run already).

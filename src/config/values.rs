@@ -109,17 +109,22 @@ pub(super) fn parse_run_duration(text: &str) -> Result<Duration, UsageError> {
     }
 }
 
-/// `--symbol`, by default `1USD` and the UTC time as HHMMSS: of `--start-at` when given, so that
-/// the shards of one run, started at different moments, name one token.
+/// `--symbol`, by default `1USD` and a Unix time in seconds: of `--start-at` when given, so that
+/// the shards of one run, started at different moments, name one token (a time of day alone
+/// named the same token in yesterday's run at that time, whose issue the chain refuses).
 pub(super) fn parse_symbol(
     given: Option<&str>,
     start_at: Option<std::time::SystemTime>,
 ) -> Result<String, UsageError> {
+    let unix_s = |time: std::time::SystemTime| {
+        time.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
     let symbol = given.map_or_else(
         || {
             format!(
                 "1USD{}",
-                utc_hhmmss(start_at.unwrap_or_else(std::time::SystemTime::now))
+                unix_s(start_at.unwrap_or_else(std::time::SystemTime::now))
             )
         },
         str::to_owned,
@@ -135,15 +140,6 @@ pub(super) fn parse_symbol(
 
 /// The largest total rate accepted, per direction.
 pub const MAX_TOTAL_RATE: u32 = 1_000_000;
-
-/// A time's UTC time of day as HHMMSS, for the default symbol.
-pub(super) fn utc_hhmmss(time: std::time::SystemTime) -> String {
-    let secs = time
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let day = secs % 86_400;
-    format!("{:02}{:02}{:02}", day / 3600, day % 3600 / 60, day % 60)
-}
 
 /// `--metrics-addr`: an IP and a port (a host name would need resolving; a scraper needs a
 /// fixed address anyway).

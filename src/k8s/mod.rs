@@ -4,9 +4,11 @@
 //! - an Indexed Job (`completionMode: Indexed`, `completions` = `parallelism` = N): pod I runs
 //!   `--shard auto/N` (I from `JOB_COMPLETION_INDEX`) with one `--start-at` for all, keys from a
 //!   Secret (environment, never arguments), results on a shared volume under
-//!   `results/<run id>/shard-<I>`; `restartPolicy: Never`, `backoffLimitPerIndex: 1`, and a
-//!   `podFailurePolicy` that fails the index without a retry on exit codes 2 (usage), 3
-//!   (thresholds) and 4 (too late: a retry would be later still) and ignores disruptions;
+//!   `results/<run id>/shard-<I>`; `restartPolicy: Never` and `backoffLimitPerIndex: 0`: a
+//!   shard is not run again, since its funding cannot be repeated (shard 0's token exists, a
+//!   second mint would double its wallets) and a retry would start late; the
+//!   `podFailurePolicy` fails the index on exit codes 2 (usage), 3 (thresholds) and 4 (late)
+//!   whatever the limit is raised to;
 //! - a Job that waits for the shards and merges them (`stress-tui merge --wait`), with the
 //!   run's `--threshold`s, so that its log is the run's summary and its exit code the run's;
 //! - a `PersistentVolumeClaim` (`ReadWriteMany`) they share, and a small pod that mounts it for
@@ -37,15 +39,18 @@ const MARGIN: Duration = Duration::from_secs(15 * 60);
 const UNTIMED_RUN: Duration = Duration::from_secs(60 * 60);
 
 /// Flags the manifests set themselves.
-const OWNED_FLAGS: [&str; 7] = [
+const OWNED_FLAGS: [&str; 6] = [
     "--shard",
     "--start-at",
     "--out",
     "--no-tui",
-    "--devnet",
     "--operator-key-file",
     "--master-key-file",
 ];
+
+/// The least time from printing the manifests to the start: the pods must be scheduled, pull
+/// the image and fund their wallets first.
+const LEAST_LEAD: Duration = Duration::from_secs(30);
 
 /// A validated `k8s-job`.
 #[derive(Debug)]
@@ -69,6 +74,7 @@ pub struct JobPlan {
     pub after_start: Duration,
     /// The port of `--metrics-addr`, to name on the container.
     pub metrics_port: Option<u16>,
+    pub reader_image: String,
 }
 
 fn dns_label(flag: &str, text: &str) -> Result<String, UsageError> {
@@ -96,6 +102,11 @@ fn split_run_flags(run: &[String]) -> Result<(Vec<String>, Vec<String>), UsageEr
     let mut words = run.iter();
     while let Some(word) = words.next() {
         let flag = word.split_once('=').map_or(word.as_str(), |(f, _)| f);
+        if flag == "--devnet" {
+            return Err(UsageError::new(
+                "k8s-job: --devnet cannot load a cluster from a Job; give the cluster's --nodes",
+            ));
+        }
         if OWNED_FLAGS.contains(&flag) {
             return Err(UsageError::new(format!(
                 "k8s-job: {flag} is set by the manifests; leave it out of the run flags"
@@ -180,6 +191,26 @@ impl JobPlan {
             .map(|s| s.run_id.clone())
             .unwrap_or_default();
         let lead = start_at.duration_since(now).unwrap_or_default();
+        if lead < LEAST_LEAD && args.start_at.is_some() {
+            return Err(UsageError::new(format!(
+                "--start-at {}: less than {} s from now; the pods would start late (exit 4)",
+                humantime::format_rfc3339_seconds(start_at),
+                LEAST_LEAD.as_secs()
+            )));
+        }
+        if lead < LEAST_LEAD {
+            return Err(UsageError::new(format!(
+                "--start-in {}: at least {} s, for the pods to be scheduled, pull the image and fund their wallets",
+                args.start_in,
+                LEAST_LEAD.as_secs()
+            )));
+        }
+        if let Some(addr) = config.metrics_addr.filter(|a| a.ip().is_loopback()) {
+            return Err(UsageError::new(format!(
+                "k8s-job: --metrics-addr {addr} is reachable only inside its pod; use 0.0.0.0:{}",
+                addr.port()
+            )));
+        }
         Ok(Self {
             name: dns_label("--name", &args.name)?,
             namespace: args
@@ -200,6 +231,7 @@ impl JobPlan {
             run_id,
             after_start: lead + config.duration.unwrap_or(UNTIMED_RUN) + MARGIN,
             metrics_port: config.metrics_addr.map(|a| a.port()),
+            reader_image: args.reader_image.clone(),
         })
     }
 
@@ -289,8 +321,16 @@ impl JobPlan {
             "volumeMounts": Self::mount(),
             "resources": { "requests": resources, "limits": resources },
         });
+        let labels = self.metadata(&self.name)["labels"].clone();
+        let mut template_metadata = json!({ "labels": labels });
         if let Some(port) = self.metrics_port {
             container["ports"] = json!([{ "name": "metrics", "containerPort": port }]);
+            // For a Prometheus that discovers pods by these annotations.
+            template_metadata["annotations"] = json!({
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": port.to_string(),
+                "prometheus.io/path": "/metrics",
+            });
         }
         json!({
             "apiVersion": "batch/v1",
@@ -300,7 +340,7 @@ impl JobPlan {
                 "completionMode": "Indexed",
                 "completions": self.shards,
                 "parallelism": self.shards,
-                "backoffLimitPerIndex": 1,
+                "backoffLimitPerIndex": 0,
                 "activeDeadlineSeconds": self.deadline_s(),
                 "ttlSecondsAfterFinished": 86_400,
                 "podFailurePolicy": { "rules": [
@@ -312,17 +352,21 @@ impl JobPlan {
                             "values": FINAL_EXIT_CODES,
                         },
                     },
-                    {
-                        "action": "Ignore",
-                        "onPodConditions": [{ "type": "DisruptionTarget", "status": "True" }],
-                    },
                 ]},
                 "template": {
-                    "metadata": { "labels": self.metadata(&self.name)["labels"].clone() },
+                    "metadata": template_metadata,
                     "spec": {
                         "restartPolicy": "Never",
                         "containers": [container],
                         "volumes": self.volume(),
+                        // One shard a machine where the cluster has them: a generator needs
+                        // its cores, and the point of shards is more machines.
+                        "topologySpreadConstraints": [{
+                            "maxSkew": 1,
+                            "topologyKey": "kubernetes.io/hostname",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": { "matchLabels": labels },
+                        }],
                     },
                 },
             },
@@ -380,7 +424,7 @@ impl JobPlan {
                 "activeDeadlineSeconds": self.deadline_s() + 3_600,
                 "containers": [{
                     "name": "results",
-                    "image": "busybox:1.36",
+                    "image": self.reader_image,
                     "command": ["sleep", (self.deadline_s() + 3_600).to_string()],
                     "volumeMounts": Self::mount(),
                 }],

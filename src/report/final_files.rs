@@ -19,7 +19,7 @@ use crate::workload::Workload;
 /// `nodes.csv`: one row per node (POSTs and GETs apart), with target rates, offered, sent,
 /// missed and confirmed.
 pub fn write_nodes_csv(out: impl Write, report: &RunReport) -> csv::Result<()> {
-    let secs = report.elapsed.as_secs_f64().max(0.001);
+    let secs = report.rate_seconds();
     let mut csv = csv::Writer::from_writer(out);
     for node in &report.pool.nodes {
         let Some(stats) = report.stats.node(node.id) else {
@@ -51,7 +51,7 @@ pub fn write_nodes_csv(out: impl Write, report: &RunReport) -> csv::Result<()> {
 
 /// `operations.csv`: one row per operation, all nodes merged.
 pub fn write_operations_csv(out: impl Write, report: &RunReport) -> csv::Result<()> {
-    let secs = report.elapsed.as_secs_f64().max(0.001);
+    let secs = report.rate_seconds();
     let mut csv = csv::Writer::from_writer(out);
     for (op, stats) in &report.stats.ops {
         let (counts, errors, times) = op_columns(stats, secs);

@@ -216,7 +216,7 @@ impl Recorder {
         let mut serializer = V2DeflateSerializer::new();
         let mut log =
             IntervalLogWriterBuilder::new().begin_log_with(&mut self.hlog, &mut serializer)?;
-        for (node, op, histogram) in &interval.histograms {
+        for (second, node, op, histogram) in &interval.histograms {
             let label = self
                 .labels
                 .get(node)
@@ -224,7 +224,13 @@ impl Recorder {
                 .unwrap_or_else(|| format!("node{node}"));
             let name = format!("{label}/{}", op.as_str());
             let tag = Tag::new(&name);
-            log.write_histogram(histogram.inner(), interval.start, interval.length, tag)
+            // Each histogram is its second's; the run's last second is cut at its end.
+            let start = Duration::from_secs(*second);
+            let length = interval
+                .end
+                .saturating_sub(start)
+                .min(Duration::from_secs(1));
+            log.write_histogram(histogram.inner(), start, length, tag)
                 .map_err(|e| anyhow::anyhow!("latency.hlog: {e}"))?;
         }
         self.hlog.flush()?;

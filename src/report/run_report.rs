@@ -70,6 +70,20 @@ pub struct StartRecord {
 }
 
 impl RunReport {
+    /// The seconds rates are taken over: the run's, less its wait for `--start-at` (phase
+    /// `ready`), in which nothing is sent on purpose.
+    #[must_use]
+    pub fn rate_seconds(&self) -> f64 {
+        let waited: Duration = self
+            .status
+            .reports
+            .iter()
+            .filter(|r| r.phase == crate::model::Phase::Ready)
+            .map(|r| r.duration)
+            .sum();
+        self.elapsed.saturating_sub(waited).as_secs_f64().max(0.001)
+    }
+
     #[must_use]
     pub fn thresholds_failed(&self) -> bool {
         self.thresholds.iter().any(|t| !t.passed)

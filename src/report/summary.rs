@@ -66,7 +66,8 @@ fn origin(out: &mut String, report: &RunReport) {
             );
         }
         Origin::Merged { count, run_id } => {
-            let _ = writeln!(out, "merged from the {count} shards of run {run_id}");
+            let shards = if *count == 1 { "shard" } else { "shards" };
+            let _ = writeln!(out, "merged from the {count} {shards} of run {run_id}");
         }
     }
     if let Some(start) = report.start {
@@ -82,12 +83,13 @@ fn origin(out: &mut String, report: &RunReport) {
 #[must_use]
 pub fn summary_text(report: &RunReport) -> String {
     let stats = &report.stats;
-    let secs = report.elapsed.as_secs_f64().max(0.001);
+    let secs = report.rate_seconds();
     let mut out = String::new();
     let _ = writeln!(
         out,
         "== stress-tui summary: {:?} after {:.1}s ==",
-        report.ending, secs
+        report.ending,
+        report.elapsed.as_secs_f64()
     );
     origin(&mut out, report);
     if let Some(token) = report.status.token {
@@ -110,24 +112,23 @@ pub fn summary_text(report: &RunReport) -> String {
     }
     send_error(&mut out, stats);
     let verify = report.status.verify;
-    // A shard's mints are a part of the supply: `merge` compares it with all of theirs.
-    let expected_label = if matches!(report.origin, Origin::Shard { .. }) {
-        "this shard's mints; merge checks the supply"
-    } else {
-        "expected"
-    };
     if verify.checked + verify.unread > 0 {
+        let supply = verify
+            .reported_supply
+            .map_or_else(|| "unread".to_owned(), |s| s.to_string());
+        // A shard's mints are a part of the supply: `merge` compares it with all of theirs.
+        let supply = if matches!(report.origin, Origin::Shard { .. }) {
+            format!(
+                "supply {supply} on the chain, {} minted by this shard (merge checks the supply against every shard's mints)",
+                verify.expected_supply
+            )
+        } else {
+            format!("supply {supply} (expected {})", verify.expected_supply)
+        };
         let _ = writeln!(
             out,
-            "\nverify: {} balances checked, {} match, {} differ, {} unread; supply {} ({expected_label} {})",
-            verify.checked,
-            verify.matched,
-            verify.mismatched,
-            verify.unread,
-            verify
-                .reported_supply
-                .map_or_else(|| "unread".to_owned(), |s| s.to_string()),
-            verify.expected_supply
+            "\nverify: {} balances checked, {} match, {} differ, {} unread; {supply}",
+            verify.checked, verify.matched, verify.mismatched, verify.unread,
         );
     }
     if !report.thresholds.is_empty() {
@@ -214,9 +215,14 @@ fn write_surface(out: &mut String, report: &RunReport) {
 
 fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: Direction) {
     let stats = &report.stats;
+    // A merged run's phases ran side by side in every shard: the longest, and CPU summed.
+    let cpu_of = match report.origin {
+        Origin::Merged { count, .. } => format!("generators' cpu (the {count} shards')"),
+        _ => "generator cpu".to_owned(),
+    };
     let _ = writeln!(
         out,
-        "\nphase        duration   total  confirmed  failed  generator cpu"
+        "\nphase        duration   total  confirmed  failed  {cpu_of}"
     );
     for phase in &report.status.reports {
         let _ = writeln!(

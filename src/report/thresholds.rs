@@ -94,7 +94,7 @@ fn evaluate_one(threshold: &Threshold, report: &RunReport) -> ThresholdResult {
             }
         }
         Stat::ErrorCount => errors as f64,
-        Stat::Rate => ok as f64 / report.elapsed.as_secs_f64().max(0.001),
+        Stat::Rate => ok as f64 / report.rate_seconds(),
         Stat::Count => count as f64,
     };
     let passed = match threshold.compare {

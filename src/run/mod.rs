@@ -96,7 +96,7 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
     );
     let workload = Arc::new(Workload::new(plan, wallets, stats.clone(), started));
     if let Some(gate) = clock.gate {
-        open_gate_on_time(Arc::clone(&workload), gate.at);
+        open_gate_on_time(Arc::clone(&workload), gate);
     }
     workload
         .start_signer()
@@ -172,10 +172,14 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
     })
 }
 
-/// The load begins at `--start-at`, not at the first answer after it.
-fn open_gate_on_time(workload: Arc<Workload>, at: Instant) {
+/// The load begins at `--start-at`, not at the first answer after it; funding still going at
+/// its tolerance's end stops then.
+fn open_gate_on_time(workload: Arc<Workload>, gate: crate::workload::StartGate) {
     tokio::spawn(async move {
-        tokio::time::sleep_until(at.into()).await;
+        tokio::time::sleep_until(gate.at.into()).await;
+        workload.poke();
+        let past_tolerance = gate.at + gate.tolerance + Duration::from_millis(1);
+        tokio::time::sleep_until(past_tolerance.into()).await;
         workload.poke();
     });
 }

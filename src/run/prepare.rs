@@ -328,6 +328,14 @@ pub(super) async fn prepare(mut config: RunConfig) -> anyhow::Result<Prepared> {
         let wallets = tokio::task::spawn_blocking(move || Wallets::derive(&derive_plan))
             .await
             .context("deriving wallets")??;
+        if let (Some(sharding), Some(out)) = (&config.sharding, &config.out) {
+            eprintln!(
+                "shard {} of run {}: results in {}",
+                sharding.shard,
+                sharding.run_id,
+                out.display()
+            );
+        }
         // Setup took too long: still nothing sent.
         if let Some(at) = config.start_at {
             check_not_late(at, config.start_tolerance)?;

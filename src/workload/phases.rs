@@ -144,8 +144,40 @@ impl Workload {
         }
     }
 
+    /// Funding still going on past `--start-at` + tolerance is of no use: the load would not
+    /// start. Ends the run as late.
+    fn funding_too_late(&self, state: &mut State, now: Instant) -> bool {
+        let Some(gate) = self.plan.gate else {
+            return false;
+        };
+        let late = now.saturating_duration_since(gate.at);
+        if !matches!(state.phase, Phase::Issue | Phase::Grant | Phase::Mint)
+            || late <= gate.tolerance
+        {
+            return false;
+        }
+        state.late_by = Some(late);
+        let phase = state.phase;
+        state.failure.get_or_insert_with(|| {
+            format!(
+                "{phase} phase still going {:.1} s after --start-at, beyond --start-tolerance {:.1} s: the load did not start",
+                late.as_secs_f64(),
+                gate.tolerance.as_secs_f64()
+            )
+        });
+        self.finish_phase(state, now);
+        let at = now.saturating_duration_since(state.started);
+        state.phase_log.push((Phase::Done, at));
+        state.phase = Phase::Done;
+        self.finished.send_replace(true);
+        true
+    }
+
     /// Moves to the next phase when the current one has nothing left.
     pub(super) fn maybe_advance(&self, state: &mut State, now: Instant) {
+        if self.funding_too_late(state, now) {
+            return;
+        }
         loop {
             let phase = state.phase;
             if phase == Phase::Done {

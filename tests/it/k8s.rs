@@ -45,16 +45,27 @@ const RUN: [&str; 13] = [
     "payment.p99<500ms",
 ];
 
+/// The manifests as printed 2 minutes before the fixed start time (the deadlines count from
+/// when they are printed).
+fn fixed_manifests() -> String {
+    use clap::Parser;
+    let mut words = vec!["stress-tui", "k8s-job"];
+    words.extend(FIXED);
+    words.extend(RUN);
+    let cli = stress_tui::cli::Cli::try_parse_from(words).unwrap();
+    let Some(stress_tui::cli::Command::K8sJob(args)) = cli.command else {
+        panic!("not k8s-job");
+    };
+    let at = humantime::parse_rfc3339("2026-12-01T20:00:00Z").unwrap();
+    let printed = at - std::time::Duration::from_secs(120);
+    stress_tui::k8s::JobPlan::from_args(&args, printed)
+        .unwrap()
+        .manifests()
+}
+
 #[test]
 fn manifests_match_their_golden_file_and_validate_strictly() {
-    let output = k8s_job(&[&FIXED[..], &RUN[..]].concat());
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = fixed_manifests();
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/k8s-job.yaml");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&golden, &text).unwrap();
@@ -81,7 +92,7 @@ fn manifests_match_their_golden_file_and_validate_strictly() {
 
 #[test]
 fn bad_options_and_run_flags_are_refused_before_anything_is_printed() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--shard", "1/3"], "--shard is set by the manifests"),
         (&["--post-rate", "10"], "give the cluster's --nodes"),
         (
@@ -97,6 +108,14 @@ fn bad_options_and_run_flags_are_refused_before_anything_is_printed() {
             &["--nodes", "http://n:1", "--threshold"],
             "--threshold needs a value",
         ),
+        (
+            &["--devnet", "4"],
+            "--devnet cannot load a cluster from a Job",
+        ),
+        (
+            &["--nodes", "http://n:1", "--metrics-addr", "127.0.0.1:9464"],
+            "reachable only inside its pod; use 0.0.0.0:9464",
+        ),
     ];
     for (run, expected) in cases {
         let mut args = vec!["--shards", "3", "--image", "i", "--"];
@@ -111,6 +130,32 @@ fn bad_options_and_run_flags_are_refused_before_anything_is_printed() {
     let output = k8s_job(&["--shards", "0", "--image", "i", "--", "--nodes", "n:1"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--shards `0`"));
+    let output = k8s_job(&[
+        "--shards",
+        "2",
+        "--image",
+        "i",
+        "--start-in",
+        "5s",
+        "--",
+        "--nodes",
+        "n:1",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--start-in 5s: at least 30 s"));
+    let output = k8s_job(&[
+        "--shards",
+        "2",
+        "--image",
+        "i",
+        "--start-at",
+        "2020-01-01T00:00:00Z",
+        "--",
+        "--nodes",
+        "n:1",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("less than 30 s from now"));
     let output = k8s_job(&[
         "--shards", "2", "--image", "i", "--name", "Bad_Name", "--", "--nodes", "n:1",
     ]);

@@ -197,6 +197,15 @@ async fn three_shards_merge_into_one_verified_run() {
         .map(|n| n["post"]["ok"].as_u64().unwrap())
         .sum();
     assert_eq!(totals, answered, "timeseries post_ok adds up to the run's");
+    // A second's latency is of that second's answers: present exactly where POSTs were
+    // answered (no request failed in this run).
+    assert_eq!(merged["operations"]["payment"]["errors"], serde_json::json!({}));
+    for row in rows.lines().skip(1) {
+        let fields: Vec<&str> = row.split(',').collect();
+        let post_ok: u64 = fields[5].parse().unwrap();
+        let has_latency = !fields[17].is_empty();
+        assert_eq!(post_ok > 0, has_latency, "row {row}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -117,7 +117,7 @@ fn read_shards(dirs: &[PathBuf]) -> Result<Vec<Shard>, UsageError> {
     for shard in &shards[1..] {
         if shard.run_id() != run_id || shard.count() != count {
             problems.push(format!(
-                "merge: {} is shard {} of run {}, not of run {run_id} ({count} shards) like {}",
+                "merge: {} is {} of run {}, not of run {run_id} ({count} shards) like {}",
                 shard.dir.display(),
                 shard.name(),
                 shard.run_id(),
@@ -306,8 +306,17 @@ fn read_shards_waiting(given: &[PathBuf], wait: Duration) -> Result<Vec<Shard>, 
     let deadline = Instant::now() + wait;
     loop {
         let found = read_shards(&shard_dirs(given));
-        if found.is_ok() || Instant::now() >= deadline {
+        if found.is_ok() {
             return found;
+        }
+        if Instant::now() >= deadline {
+            return found.map_err(|e| {
+                if wait.is_zero() {
+                    e
+                } else {
+                    UsageError::new(format!("{e} (after waiting {} s)", wait.as_secs()))
+                }
+            });
         }
         std::thread::sleep(WAIT_POLL.min(deadline.saturating_duration_since(Instant::now())));
     }

@@ -190,7 +190,8 @@ pub(super) fn write_events(shards: &[Shard], out: &mut impl Write) -> anyhow::Re
 }
 
 /// `accounts_detail.csv`: every shard's rows (wallet indices are the run's, so they do not
-/// collide), under one header.
+/// collide), under one header. Shards that exported keys (`--export-keys`) make it a secret:
+/// its owner's alone, as theirs are.
 pub(super) fn write_accounts(shards: &[Shard], out: &Path) -> anyhow::Result<()> {
     let mut writer = csv::Writer::from_path(out)?;
     let mut header_written = false;
@@ -199,8 +200,14 @@ pub(super) fn write_accounts(shards: &[Shard], out: &Path) -> anyhow::Result<()>
         let Ok(mut reader) = csv::Reader::from_path(&path) else {
             continue;
         };
+        let header = reader.headers()?.clone();
+        #[cfg(unix)]
+        if header.iter().any(|c| c == "private_key") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o600))?;
+        }
         if !header_written {
-            writer.write_record(reader.headers()?)?;
+            writer.write_record(&header)?;
             header_written = true;
         }
         for record in reader.records() {

@@ -136,9 +136,14 @@ fn check_supply(
     if read == 0 {
         return;
     }
-    // The reads counted as matches become one check.
+    // The reads counted as matches become one check, in the tally and the phase's report.
     verify.checked = verify.checked.saturating_sub(read - 1);
     verify.matched = verify.matched.saturating_sub(read);
+    if let Some(phase) = status.reports.iter_mut().find(|r| r.phase == Phase::Verify) {
+        phase.total = phase.total.saturating_sub(read - 1);
+        phase.confirmed = phase.confirmed.saturating_sub(read - 1);
+    }
+    let verify = &mut status.verify;
     if !checks_supply || verify.reported_supply == Some(expected) {
         verify.matched += 1;
         return;

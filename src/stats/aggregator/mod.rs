@@ -106,14 +106,17 @@ struct NodeStats {
     history: VecDeque<SecondSample>,
 }
 
-/// One second's latency histograms (from intended send) per node and operation, for the HDR
-/// interval log.
+/// The seconds closed since the last interval: their latency histograms (from intended send)
+/// per node and operation, for the HDR interval log, and their counts.
 #[derive(Debug)]
 pub struct Interval {
     /// Offset of the interval's start from the run's start.
     pub start: Duration,
-    pub length: Duration,
-    pub histograms: Vec<(NodeId, Op, LatencyHistogram)>,
+    /// Offset of its end: a whole second, but for the run's last interval.
+    pub end: Duration,
+    /// `(second, node, operation, histogram)`: the answers of that second (by the time they
+    /// came), like the per-second counts, so that a second's histogram and its counts agree.
+    pub histograms: Vec<(u64, NodeId, Op, LatencyHistogram)>,
     /// Where [`Interval::recycle`] returns the histograms.
     pub pool: HistogramPool,
     /// Latency of all nodes together per second that had requests, POSTs and GETs apart
@@ -129,7 +132,7 @@ pub struct Interval {
 impl Interval {
     /// Hands the histograms back to the aggregator for the next intervals.
     pub fn recycle(&mut self) {
-        for (_, _, histogram) in self.histograms.drain(..) {
+        for (_, _, _, histogram) in self.histograms.drain(..) {
             self.pool.give(histogram);
         }
     }
@@ -164,7 +167,8 @@ pub struct Aggregator {
     /// Send-time error of all nodes, POSTs and GETs apart.
     send_error: PerDirection<LatencyHistogram>,
     interval_start: Duration,
-    interval: HashMap<(NodeId, Op), LatencyHistogram>,
+    /// The open seconds' histograms, by second of answer, node and operation.
+    interval: HashMap<(u64, NodeId, Op), LatencyHistogram>,
     pool: HistogramPool,
     total_latency: PerDirection<TotalLatency>,
     intervals: Option<mpsc::Sender<Interval>>,
@@ -241,7 +245,7 @@ impl Aggregator {
             }
             let pool = &self.pool;
             self.interval
-                .entry((sample.node, sample.op))
+                .entry((second, sample.node, sample.op))
                 .or_insert_with(|| pool.take())
                 .record(latency);
         }
@@ -294,14 +298,23 @@ impl Aggregator {
             }
             closed
         });
-        let histograms = self
+        let closed: Vec<(u64, NodeId, Op)> = self
             .interval
-            .drain()
-            .map(|((node, op), h)| (node, op, h))
+            .keys()
+            .filter(|(second, _, _)| last || *second < boundary.as_secs())
+            .copied()
             .collect();
+        let mut histograms: Vec<(u64, NodeId, Op, LatencyHistogram)> = closed
+            .into_iter()
+            .filter_map(|key| {
+                let histogram = self.interval.remove(&key)?;
+                Some((key.0, key.1, key.2, histogram))
+            })
+            .collect();
+        histograms.sort_by_key(|(second, node, op, _)| (*second, *node, *op));
         let interval = Interval {
             start: self.interval_start,
-            length: end.saturating_sub(self.interval_start),
+            end,
             histograms,
             pool: self.pool.clone(),
             total_latency,
