@@ -199,7 +199,10 @@ async fn three_shards_merge_into_one_verified_run() {
     assert_eq!(totals, answered, "timeseries post_ok adds up to the run's");
     // A second's latency is of that second's answers: present exactly where POSTs were
     // answered (no request failed in this run).
-    assert_eq!(merged["operations"]["payment"]["errors"], serde_json::json!({}));
+    assert_eq!(
+        merged["operations"]["payment"]["errors"],
+        serde_json::json!({})
+    );
     for row in rows.lines().skip(1) {
         let fields: Vec<&str> = row.split(',').collect();
         let post_ok: u64 = fields[5].parse().unwrap();
