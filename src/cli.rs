@@ -100,6 +100,12 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub memo_data: String,
+    /// A stage of the load phase (repeatable, in order): hold POST[/GET] total rates for
+    /// DURATION (whole seconds), or with `ramp-to:` go there linearly, one change a second,
+    /// e.g. --stage 30s:200/400 --stage 60s:ramp-to:800/1600 --stage 30s:200. The stages set
+    /// the duration (sustained payments, or reads with --post-rate 0); GET stays if not given.
+    #[arg(long = "stage", value_name = "DURATION:[ramp-to:]POST[/GET]")]
+    pub stages: Vec<String>,
     /// Sustained mode: after funding, keep payments flowing this long (e.g. 90s, 10m, 1h); with
     /// --post-rate 0, how long the reads go on.
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]

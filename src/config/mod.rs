@@ -8,9 +8,11 @@ use crate::cli::RunArgs;
 use crate::model::{NodeTarget, UsageError, parse_node};
 use crate::protocol::wallet::WalletSeed;
 use crate::protocol::{Address, Memo, PayloadProfile, PrivateKey, U256};
+mod stages;
 mod thresholds;
 mod values;
 
+pub use stages::{Stage, StageKind, rates_at};
 pub use thresholds::{Compare, Scope, Stat, Threshold, node_position, parse_threshold};
 
 pub use values::{MAX_TOTAL_RATE, parse_duration};
@@ -43,6 +45,8 @@ pub struct RunConfig {
     /// The memo of every payment (empty: none).
     pub memo: Memo,
     pub duration: Option<Duration>,
+    /// `--stage`s: the load phase's total rates over time (they set `duration`).
+    pub stages: Vec<Stage>,
     pub mint_wallets: u32,
     pub transfers_per_mint: u32,
     pub distributions_per_transfer: u32,
@@ -281,6 +285,38 @@ impl RunConfig {
         Ok(thresholds)
     }
 
+    /// `--duration`, or the `--stage`s that set it.
+    fn duration_from_args(
+        args: &RunArgs,
+        post_rate: u32,
+    ) -> Result<(Option<Duration>, Vec<Stage>), UsageError> {
+        let stages = args
+            .stages
+            .iter()
+            .map(|text| stages::parse_stage(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut duration = args
+            .duration
+            .as_deref()
+            .map(parse_run_duration)
+            .transpose()?;
+        if !stages.is_empty() {
+            if duration.is_some() {
+                return Err(UsageError::new(format!(
+                    "--stage and --duration conflict: the stages set the load's duration ({} s)",
+                    stages::total(&stages).as_secs()
+                )));
+            }
+            if post_rate == 0 && stages.iter().any(|s| s.post > 0) {
+                return Err(UsageError::new(
+                    "--stage: a read-only run (--post-rate 0) sends no POSTs; give its stages as 0/GET",
+                ));
+            }
+            duration = Some(stages::total(&stages));
+        }
+        Ok((duration, stages))
+    }
+
     /// Validates the run flags; every error names the flag and what would be valid.
     pub fn from_args(args: &RunArgs) -> Result<Self, UsageError> {
         Self::build(args, false)
@@ -298,11 +334,7 @@ impl RunConfig {
         let (operator_key, master_key) =
             Self::keys_from_args(args, keys_elsewhere || devnet.is_some() || post_rate == 0)?;
         let token = args.token.as_deref().map(parse_token).transpose()?;
-        let duration = args
-            .duration
-            .as_deref()
-            .map(parse_run_duration)
-            .transpose()?;
+        let (duration, stages) = Self::duration_from_args(args, post_rate)?;
         if post_rate == 0 && duration.is_none() {
             return Err(UsageError::new(
                 "--post-rate 0 runs the read-only workload, which needs --duration (e.g. --duration 60s)",
@@ -359,6 +391,7 @@ impl RunConfig {
             write_surface: args.write_surface,
             memo,
             duration,
+            stages,
             mint_wallets,
             transfers_per_mint,
             distributions_per_transfer,

@@ -170,8 +170,9 @@ impl Engine {
                 let result = self.set_node_rates(id, rates);
                 self.settle(what, result, Some(reply));
             }
-            Command::SetTotalRates { rates, reply } => {
-                let what = format!("set total to {} POST/s, {} GET/s", rates.post, rates.get);
+            Command::SetTotalRates { rates, why, reply } => {
+                let set = format!("set total to {} POST/s, {} GET/s", rates.post, rates.get);
+                let what = why.map_or_else(|| set.clone(), |why| format!("{why}: {set}"));
                 let result = self.set_total_rates(rates);
                 self.settle(what, result, Some(reply));
             }

@@ -94,6 +94,8 @@ pub enum Command {
     },
     SetTotalRates {
         rates: PerDirection<u32>,
+        /// What asked for it, shown before the change in the event log (a stage).
+        why: Option<String>,
         reply: oneshot::Sender<Result<(), String>>,
     },
     Pause,
@@ -186,8 +188,26 @@ impl EngineHandle {
     }
 
     pub async fn set_total_rates(&self, rates: PerDirection<u32>) -> Result<(), String> {
-        self.ask(|reply| Command::SetTotalRates { rates, reply })
-            .await
+        self.ask(|reply| Command::SetTotalRates {
+            rates,
+            why: None,
+            reply,
+        })
+        .await
+    }
+
+    /// Sets the total rates for `why` (a stage of the run), which the event log shows.
+    pub async fn set_total_rates_for(
+        &self,
+        rates: PerDirection<u32>,
+        why: String,
+    ) -> Result<(), String> {
+        self.ask(|reply| Command::SetTotalRates {
+            rates,
+            why: Some(why),
+            reply,
+        })
+        .await
     }
 
     /// Sends a command without waiting for its effect; refused if the channel is full.

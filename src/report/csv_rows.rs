@@ -140,11 +140,14 @@ pub struct OperationKey {
     pub operation: &'static str,
 }
 
-/// `timeseries.csv`: a node's (or the `total`'s) second, before its errors by class.
+/// `timeseries.csv`: a node's (or the `total`'s) second, before its errors by class. The
+/// targets are the rates set for it (by flags, keys or `--stage`), averaged over the second.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct SecondCounts {
     pub second: u64,
     pub node: String,
+    pub target_post: Fixed3,
+    pub target_get: Fixed3,
     pub offered: u64,
     pub sent: u64,
     pub missed: u64,
@@ -225,7 +228,7 @@ mod tests {
         let header = String::from_utf8(header_of::<SecondRow>().unwrap()).unwrap();
         assert_eq!(
             header,
-            "second,node,offered,sent,missed,post_ok,get_ok,ok,confirmed,errors,rejected,\
+            "second,node,target_post,target_get,offered,sent,missed,post_ok,get_ok,ok,confirmed,errors,rejected,\
              rate_limited,server_error,timeout,connect,decode,lost,p50_ms,p90_ms,p99_ms,max_ms,\
              in_flight,lag_ms\n"
         );
@@ -245,7 +248,7 @@ mod tests {
         let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
         assert_eq!(
             text.lines().nth(1),
-            Some("3,\"a,b\",0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,,,,,2,1.500"),
+            Some("3,\"a,b\",0.000,0.000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,,,,,2,1.500"),
             "a label with a comma is quoted; no latency leaves its columns empty"
         );
     }

@@ -47,6 +47,9 @@ pub fn progress_line(stats: &StatsSnapshot, pool: &PoolView, status: &WorkloadSt
     if !status.read_only {
         let _ = write!(line, " | writes /{}", status.write_surface);
     }
+    if let Some(stage) = &status.stage {
+        let _ = write!(line, " | {stage}");
+    }
     if pool.paused {
         line.push_str(" | PAUSED");
     }

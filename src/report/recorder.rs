@@ -22,10 +22,10 @@ use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use tokio::sync::{mpsc, watch};
 
-use super::csv_rows::{ErrorColumns, SecondCounts, SecondRow, SecondTimes, header_of};
+use super::csv_rows::{ErrorColumns, Fixed3, SecondCounts, SecondRow, SecondTimes, header_of};
 use crate::client::ErrorClass;
 use crate::engine::{NodeCounters, PoolView};
-use crate::model::{Direction, NodeId, UsageError};
+use crate::model::{Direction, NodeId, PerDirection, UsageError};
 use crate::stats::{Interval, SecondSample};
 use crate::workload::Workload;
 
@@ -87,6 +87,10 @@ pub struct Recorder {
     workload_events_written: usize,
     /// Whose latency and lag the timeseries shows: POSTs, or GETs in a read-only run.
     latency_of: Direction,
+    /// Each node's target rates as they changed, on the run's clock, for the per-second
+    /// target columns.
+    targets: HashMap<NodeId, Vec<(Duration, PerDirection<u32>)>>,
+    started: std::time::Instant,
 }
 
 fn create(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
@@ -99,7 +103,12 @@ fn create(dir: &Path, name: &str) -> anyhow::Result<BufWriter<File>> {
 impl Recorder {
     /// Creates the progressive files; the timeseries' latency and lag columns are of
     /// `latency_of` requests.
-    pub fn create(dir: &Path, started: SystemTime, latency_of: Direction) -> anyhow::Result<Self> {
+    pub fn create(
+        dir: &Path,
+        started: SystemTime,
+        clock: std::time::Instant,
+        latency_of: Direction,
+    ) -> anyhow::Result<Self> {
         // The header goes out now, so that the file shows its columns before the first second.
         let mut file = create(dir, "timeseries.csv")?;
         file.write_all(&header_of::<SecondRow>()?)?;
@@ -128,7 +137,42 @@ impl Recorder {
             phases_written: 0,
             workload_events_written: 0,
             latency_of,
+            targets: HashMap::new(),
+            started: clock,
         })
+    }
+
+    /// Notes every node's target rates that changed since the last look, as of now.
+    pub fn note_targets(&mut self, pool: &PoolView) {
+        let at = self.started.elapsed();
+        for node in &pool.nodes {
+            let timeline = self.targets.entry(node.id).or_default();
+            if timeline
+                .last()
+                .is_none_or(|(_, rates)| *rates != node.rates)
+            {
+                timeline.push((at, node.rates));
+            }
+        }
+    }
+
+    /// A node's target rates averaged over second `second` (0 before it was in the pool).
+    fn target_of(&self, node: NodeId, second: u64) -> PerDirection<f64> {
+        let Some(timeline) = self.targets.get(&node) else {
+            return PerDirection::default();
+        };
+        let (from, to) = (Duration::from_secs(second), Duration::from_secs(second + 1));
+        let mut average = PerDirection::<f64>::default();
+        for (i, (at, rates)) in timeline.iter().enumerate() {
+            let until = timeline.get(i + 1).map_or(to, |(next, _)| *next);
+            let (start, end) = ((*at).max(from), until.min(to));
+            if end > start {
+                let share = end.saturating_sub(start).as_secs_f64();
+                average.post += f64::from(rates.post) * share;
+                average.get += f64::from(rates.get) * share;
+            }
+        }
+        average
     }
 
     /// Appends the pool's new events, the phases entered and the workload's events (surface
@@ -179,6 +223,7 @@ impl Recorder {
             for (node, sample) in interval.seconds.iter().filter(|(_, s)| s.second == second) {
                 let is_last = Some(second) == last_second;
                 let mut row = Row::from_sample(sample, self.latency_of);
+                row.target = self.target_of(*node, second);
                 if is_last && let Some(c) = counters.get(node) {
                     let now = (
                         c.post.offered.load(Ordering::Relaxed)
@@ -240,6 +285,7 @@ impl Recorder {
 
 #[derive(Default)]
 struct Row {
+    target: PerDirection<f64>,
     offered: u64,
     sent: u64,
     missed: u64,
@@ -266,6 +312,8 @@ impl Row {
     }
 
     fn add(&mut self, other: &Row) {
+        self.target.post += other.target.post;
+        self.target.get += other.target.get;
         self.offered += other.offered;
         self.sent += other.sent;
         self.missed += other.missed;
@@ -284,6 +332,8 @@ impl Row {
             SecondCounts {
                 second,
                 node: node.to_owned(),
+                target_post: Fixed3(self.target.post),
+                target_get: Fixed3(self.target.get),
                 offered: self.offered,
                 sent: self.sent,
                 missed: self.missed,
@@ -305,12 +355,28 @@ impl Row {
 pub async fn run_recorder(
     mut recorder: Recorder,
     mut intervals: mpsc::Receiver<Interval>,
-    pool: watch::Receiver<Arc<PoolView>>,
+    mut pool: watch::Receiver<Arc<PoolView>>,
     workload: Arc<Workload>,
 ) -> anyhow::Result<()> {
-    recorder.record_events(&Arc::clone(&pool.borrow()), &workload.status())?;
-    while let Some(interval) = intervals.recv().await {
+    recorder.record_events(&Arc::clone(&pool.borrow_and_update()), &workload.status())?;
+    recorder.note_targets(&pool.borrow());
+    let mut watching = true;
+    loop {
+        // Rate changes are noted as they come, so that each second's target is exact to the
+        // millisecond; intervals come once a second.
+        let interval = tokio::select! {
+            changed = pool.changed(), if watching => {
+                match changed {
+                    Ok(()) => recorder.note_targets(&pool.borrow_and_update()),
+                    Err(_) => watching = false,
+                }
+                continue;
+            }
+            interval = intervals.recv() => interval,
+        };
+        let Some(interval) = interval else { break };
         let view = Arc::clone(&pool.borrow());
+        recorder.note_targets(&view);
         recorder.record_events(&view, &workload.status())?;
         let mut interval = interval;
         recorder.record_interval(&interval, &view)?;

@@ -27,6 +27,7 @@ use crate::stats::{StatsSnapshot, spawn_aggregator};
 use crate::workload::{Workload, into_source};
 
 mod prepare;
+mod stages;
 
 pub use prepare::TooLate;
 use prepare::{Prepared, RunClock, initial_rates, prepare};
@@ -84,7 +85,7 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         wallets,
     } = prepare(config).await?;
     let latency_of = crate::model::Direction::shown(config.read_only());
-    let recorder = Recorder::create(&out_dir, clock.zero, latency_of)?;
+    let recorder = Recorder::create(&out_dir, clock.zero, clock.started, latency_of)?;
     let started = clock.started;
     let stop_stats = CancellationToken::new();
     let (intervals_tx, intervals_rx) = tokio::sync::mpsc::channel(64);
@@ -123,6 +124,7 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
             }),
         started,
     });
+    spawn_stages(&config, &engine, &workload, started);
     let recorder_task = tokio::spawn(run_recorder(
         recorder,
         intervals_rx,
@@ -170,6 +172,36 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         devnet,
         metrics_addr,
     })
+}
+
+/// Starts the stage driver when the run has `--stage`s; a shard's are its part of the run's.
+fn spawn_stages(
+    config: &RunConfig,
+    engine: &EngineHandle,
+    workload: &Arc<Workload>,
+    started: Instant,
+) {
+    if config.stages.is_empty() {
+        return;
+    }
+    let stages = config
+        .stages
+        .iter()
+        .map(|stage| match &config.sharding {
+            Some(s) => crate::config::Stage {
+                post: s.shard.part_of(stage.post),
+                get: stage.get.map(|get| s.shard.part_of(get)),
+                ..*stage
+            },
+            None => *stage,
+        })
+        .collect();
+    tokio::spawn(stages::drive(
+        engine.clone(),
+        Arc::clone(workload),
+        stages,
+        started,
+    ));
 }
 
 /// The load begins at `--start-at`, not at the first answer after it; funding still going at

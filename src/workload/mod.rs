@@ -158,6 +158,8 @@ struct State {
     events: Vec<(Duration, String)>,
     /// How late after `--start-at` the funding ended, when later than its tolerance.
     late_by: Option<Duration>,
+    /// The load's stage (`--stage`) as the faces show it, set by the run's stage driver.
+    stage: Option<String>,
 }
 
 /// The ticket of every read of the read-only workload: they need no bookkeeping of their own.
@@ -231,6 +233,7 @@ impl Workload {
             surface_refusals: 0,
             events: Vec::new(),
             late_by: None,
+            stage: None,
         };
         // Reads stop by themselves: a read-only plan always has a duration.
         let reads = plan.read_only.then(|| {
@@ -284,6 +287,23 @@ impl Workload {
         self.maybe_advance(&mut state, Instant::now());
     }
 
+    /// The stage of the load (`--stage`) the faces show, e.g. `stage 2/3 ramp-to 800/1600, 12 s
+    /// left`; `None` when the stages are over.
+    pub fn set_stage(&self, stage: Option<String>) {
+        self.lock().stage = stage;
+    }
+
+    /// When the load phase (transfer, sustained payments or reads) began, on the run's clock.
+    #[must_use]
+    pub fn load_began(&self) -> Option<Duration> {
+        let state = self.lock();
+        state
+            .phase_log
+            .iter()
+            .find(|(phase, _)| matches!(phase, Phase::Transfer | Phase::Sustained | Phase::Reads))
+            .map(|(_, at)| *at)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -329,6 +349,7 @@ impl Workload {
             surface_refusals: state.surface_refusals,
             events: state.events.clone(),
             late_by: state.late_by,
+            stage: state.stage.clone(),
             starts_in: self
                 .plan
                 .gate

@@ -93,6 +93,9 @@ pub struct WorkloadStatus {
     /// In the phase `ready`: how long until `--start-at`.
     #[serde(skip)]
     pub starts_in: Option<Duration>,
+    /// The load's stage (`--stage`), e.g. `stage 2/3 ramp-to 800/1600, 12 s left`.
+    #[serde(default)]
+    pub stage: Option<String>,
     /// The memo of every payment as the summary shows it; empty without one.
     pub memo_text: String,
 }
@@ -121,6 +124,7 @@ impl WorkloadStatus {
             events: Vec::new(),
             late_by: None,
             starts_in: None,
+            stage: None,
             memo_text: String::new(),
         }
     }

@@ -189,6 +189,16 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
             "[possible values: receipts, checkpoints]",
         ),
         case(base(&["--duration", "0s"]), "--duration"),
+        case(
+            base(&["--stage", "5s:100", "--duration", "10s"]),
+            "--stage and --duration conflict",
+        ),
+        case(base(&["--stage", "1500ms:100"]), "--stage `1500ms:100`"),
+        case(base(&["--stage", "10s:ramp-to:x"]), "`x` is not a rate"),
+        case(
+            base(&["--post-rate", "0", "--stage", "5s:10/100"]),
+            "give its stages as 0/GET",
+        ),
         case(base(&["--mint-wallets", "21"]), "--mint-wallets `21`"),
         case(base(&["--decimals", "19"]), "--decimals `19`"),
         case(base(&["--symbol", "bad symbol!"]), "--symbol"),

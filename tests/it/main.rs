@@ -26,6 +26,7 @@ mod oracle_v2;
 mod results;
 mod run_engine;
 mod shards;
+mod stages;
 mod start_at;
 mod summary_text;
 mod support;

@@ -163,6 +163,7 @@ fn fixture() -> RunReport {
         events: Vec::new(),
         late_by: None,
         starts_in: None,
+        stage: None,
         memo_text: String::new(),
     };
     RunReport {

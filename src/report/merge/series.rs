@@ -127,6 +127,7 @@ pub(super) fn write_timeseries(
                     })
                     .unwrap_or_default(),
                 MAX_COLUMN => fixed3(Fixed3(values[i])),
+                target if target.starts_with("target_") => fixed3(Fixed3(values[i])),
                 _ => format!("{}", values[i].round()),
             })
             .collect();

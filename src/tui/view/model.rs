@@ -176,10 +176,11 @@ impl View {
         let phases = Self::phase_lines(status);
         Self {
             elapsed_s: stats.elapsed.as_secs(),
-            phase: status.starts_in.map_or_else(
-                || status.phase.as_str().to_owned(),
-                |wait| format!("ready, load in {}s", wait.as_secs_f64().ceil()),
-            ),
+            phase: match (status.starts_in, &status.stage) {
+                (Some(wait), _) => format!("ready, load in {}s", wait.as_secs_f64().ceil()),
+                (None, Some(stage)) => format!("{} · {stage}", status.phase),
+                (None, None) => status.phase.as_str().to_owned(),
+            },
             phase_done: status.phase_done,
             phase_total: status.phase_total,
             phase_failed: status.phase_failed,

@@ -331,3 +331,32 @@ fn overlays() {
         render(80, 24, |f| draw(f, &confirm, &fixture())).backend()
     );
 }
+
+#[test]
+fn the_phase_names_the_stage_and_the_wait_for_start_at() {
+    use crate::engine::PoolView;
+    use crate::model::{Op, Phase};
+    use crate::stats::StatsSnapshot;
+    use crate::workload::WorkloadStatus;
+    let build = |status: &WorkloadStatus| {
+        View::build(
+            &StatsSnapshot::default(),
+            &PoolView::default(),
+            status,
+            &super::model::RateTracker::new(crate::model::Direction::Post),
+            (None, Op::Payment),
+            false,
+        )
+        .phase
+    };
+    let mut status = WorkloadStatus::for_tests(Phase::Sustained);
+    assert_eq!(build(&status), "sustained");
+    status.stage = Some("stage 2/3 ramp-to 500, 3 s left".to_owned());
+    assert_eq!(
+        build(&status),
+        "sustained · stage 2/3 ramp-to 500, 3 s left"
+    );
+    let mut waiting = WorkloadStatus::for_tests(Phase::Ready);
+    waiting.starts_in = Some(std::time::Duration::from_millis(7_200));
+    assert_eq!(build(&waiting), "ready, load in 8s");
+}
