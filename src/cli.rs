@@ -21,6 +21,8 @@ pub struct Cli {
 
 /// The stress run (no subcommand).
 #[derive(Debug, Args)]
+// Command-line switches are booleans by nature.
+#[allow(clippy::struct_excessive_bools)]
 pub struct RunArgs {
     /// Nodes to load, comma-separated: host:port or http(s)://host[:port]
     /// [default: 127.0.0.1:18555].
@@ -106,6 +108,22 @@ pub struct RunArgs {
     /// the duration (sustained payments, or reads with --post-rate 0); GET stays if not given.
     #[arg(long = "stage", value_name = "DURATION:[ramp-to:]POST[/GET]")]
     pub stages: Vec<String>,
+    /// Find the highest POST rate the cluster holds within every --slo: sustained payments from
+    /// --post-rate, each step held for --step, the rate raised by --step-factor while the step
+    /// holds, then two steps narrowing between the last good and the first bad rate. GETs keep
+    /// their ratio to POSTs. Results in capacity.csv, summary.json and the summary.
+    #[arg(long, conflicts_with_all = ["stages", "duration"])]
+    pub find_capacity: bool,
+    /// A service level a capacity step must hold (repeatable; the --threshold syntax), e.g.
+    /// 'payment.p99<500ms', 'errors<1%'. Each node must also answer 98 % of its slots.
+    #[arg(long = "slo", value_name = "EXPR", requires = "find_capacity")]
+    pub slos: Vec<String>,
+    /// How long each capacity step holds its rate.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub step: String,
+    /// How much each capacity step raises the rate while the steps hold.
+    #[arg(long, default_value = "1.25", value_name = "FACTOR")]
+    pub step_factor: String,
     /// Sustained mode: after funding, keep payments flowing this long (e.g. 90s, 10m, 1h); with
     /// --post-rate 0, how long the reads go on.
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]

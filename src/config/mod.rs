@@ -47,6 +47,8 @@ pub struct RunConfig {
     pub duration: Option<Duration>,
     /// `--stage`s: the load phase's total rates over time (they set `duration`).
     pub stages: Vec<Stage>,
+    /// `--find-capacity`: the search's service levels and steps.
+    pub capacity: Option<CapacitySearch>,
     pub mint_wallets: u32,
     pub transfers_per_mint: u32,
     pub distributions_per_transfer: u32,
@@ -77,6 +79,27 @@ pub struct RunConfig {
     pub export_keys: bool,
     /// Keep every send's times (tests and benches; not a flag).
     pub send_log: Option<std::sync::Arc<crate::engine::SendLog>>,
+}
+
+/// `--find-capacity`: what each step must hold, how long, and how fast the rate rises.
+#[derive(Clone, Debug)]
+pub struct CapacitySearch {
+    pub slos: Vec<Threshold>,
+    pub step: Duration,
+    pub factor: f64,
+}
+
+impl CapacitySearch {
+    /// The most steps a search takes: rising, then narrowing.
+    pub const MAX_STEPS: u32 = 24;
+    /// After a step, answers to its last slots are awaited this long before it is judged.
+    pub const SETTLE: Duration = Duration::from_secs(2);
+
+    /// An upper bound of the search's length.
+    #[must_use]
+    pub fn longest(&self) -> Duration {
+        (self.step + Self::SETTLE) * Self::MAX_STEPS
+    }
 }
 
 /// One shard of a run (`--shard`), and the run it belongs to.
@@ -285,11 +308,66 @@ impl RunConfig {
         Ok(thresholds)
     }
 
-    /// `--duration`, or the `--stage`s that set it.
-    fn duration_from_args(
+    /// `--find-capacity` with its `--slo`s, `--step` and `--step-factor`.
+    fn capacity_from_args(
         args: &RunArgs,
         post_rate: u32,
-    ) -> Result<(Option<Duration>, Vec<Stage>), UsageError> {
+    ) -> Result<Option<CapacitySearch>, UsageError> {
+        if !args.find_capacity {
+            return Ok(None);
+        }
+        if post_rate == 0 {
+            return Err(UsageError::new(
+                "--find-capacity searches a POST rate: give the first step's as --post-rate (above 0)",
+            ));
+        }
+        if args.slos.is_empty() {
+            return Err(UsageError::new(
+                "--find-capacity needs at least one --slo, e.g. --slo 'payment.p99<500ms' --slo 'errors<1%'",
+            ));
+        }
+        let mut slos = Vec::new();
+        for text in &args.slos {
+            let slo = parse_threshold(text)
+                .map_err(|e| UsageError::new(e.replacen("--threshold", "--slo", 1)))?;
+            if slo.node.is_some() {
+                return Err(UsageError::new(format!(
+                    "--slo `{text}`: every node is held to each SLO; leave the node out"
+                )));
+            }
+            slos.push(slo);
+        }
+        let step = parse_duration(&args.step)
+            .ok()
+            .filter(|d| *d >= Duration::from_secs(2))
+            .ok_or_else(|| {
+                UsageError::new(format!(
+                    "--step `{}`: expected a duration of at least 2s",
+                    args.step
+                ))
+            })?;
+        let factor = args
+            .step_factor
+            .parse::<f64>()
+            .ok()
+            .filter(|f| (1.01..=4.0).contains(f))
+            .ok_or_else(|| {
+                UsageError::new(format!(
+                    "--step-factor `{}`: expected a number from 1.01 to 4",
+                    args.step_factor
+                ))
+            })?;
+        Ok(Some(CapacitySearch { slos, step, factor }))
+    }
+
+    /// The load phase's shape: `--duration`, or the `--stage`s that set it, or the capacity
+    /// search, which ends the load itself (its duration only bounds it).
+    #[allow(clippy::type_complexity)]
+    fn load_from_args(
+        args: &RunArgs,
+        post_rate: u32,
+    ) -> Result<(Option<Duration>, Vec<Stage>, Option<CapacitySearch>), UsageError> {
+        let capacity = Self::capacity_from_args(args, post_rate)?;
         let stages = args
             .stages
             .iter()
@@ -314,7 +392,10 @@ impl RunConfig {
             }
             duration = Some(stages::total(&stages));
         }
-        Ok((duration, stages))
+        if let Some(search) = &capacity {
+            duration = Some(search.longest());
+        }
+        Ok((duration, stages, capacity))
     }
 
     /// Validates the run flags; every error names the flag and what would be valid.
@@ -334,7 +415,7 @@ impl RunConfig {
         let (operator_key, master_key) =
             Self::keys_from_args(args, keys_elsewhere || devnet.is_some() || post_rate == 0)?;
         let token = args.token.as_deref().map(parse_token).transpose()?;
-        let (duration, stages) = Self::duration_from_args(args, post_rate)?;
+        let (duration, stages, capacity) = Self::load_from_args(args, post_rate)?;
         if post_rate == 0 && duration.is_none() {
             return Err(UsageError::new(
                 "--post-rate 0 runs the read-only workload, which needs --duration (e.g. --duration 60s)",
@@ -392,6 +473,7 @@ impl RunConfig {
             memo,
             duration,
             stages,
+            capacity,
             mint_wallets,
             transfers_per_mint,
             distributions_per_transfer,

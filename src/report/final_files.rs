@@ -186,6 +186,9 @@ pub fn write_final_files(
     };
     write_nodes_csv(open("nodes.csv", false)?, report)?;
     write_operations_csv(open("operations.csv", false)?, report)?;
+    if let Some(capacity) = &report.capacity {
+        capacity.write_csv(open("capacity.csv", false)?)?;
+    }
     write_accounts_csv(
         open("accounts_detail.csv", config.export_keys)?,
         workload,

@@ -4,6 +4,7 @@
 //! the only I/O is writing the files. Thresholds are parsed in [`crate::config`] and evaluated
 //! here.
 
+pub mod capacity;
 pub mod csv_rows;
 pub mod final_files;
 pub mod hlog;

@@ -42,6 +42,8 @@ pub struct RunReport {
     pub start: Option<StartRecord>,
     /// A whole run, one shard of one, or the merge of its shards.
     pub origin: Origin,
+    /// What `--find-capacity` found.
+    pub capacity: Option<super::capacity::CapacityReport>,
 }
 
 /// Whose report this is.

@@ -131,6 +131,9 @@ pub fn summary_text(report: &RunReport) -> String {
             verify.checked, verify.matched, verify.mismatched, verify.unread,
         );
     }
+    if let Some(capacity) = &report.capacity {
+        out.push_str(&capacity.text());
+    }
     if !report.thresholds.is_empty() {
         let _ = writeln!(out, "\nthresholds:");
         for result in &report.thresholds {

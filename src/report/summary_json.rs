@@ -41,6 +41,8 @@ pub struct Summary<'a> {
     pub verify: VerifyJson,
     pub thresholds: &'a [ThresholdResult],
     pub dropped_samples: u64,
+    /// With `--find-capacity`: the steps and the verdict.
+    pub capacity: Option<&'a super::capacity::CapacityReport>,
 }
 
 #[derive(Serialize)]
@@ -430,5 +432,6 @@ pub fn summary<'a>(
         },
         thresholds,
         dropped_samples: stats.dropped_samples,
+        capacity: report.capacity.as_ref(),
     }
 }

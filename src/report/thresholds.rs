@@ -26,7 +26,9 @@ impl fmt::Display for ThresholdResult {
     }
 }
 
-fn merged(ops: &std::collections::BTreeMap<Op, OpSnapshot>, scope: Scope) -> Vec<&OpSnapshot> {
+/// The operations of `ops` a threshold's scope covers.
+#[must_use]
+pub fn merged(ops: &std::collections::BTreeMap<Op, OpSnapshot>, scope: Scope) -> Vec<&OpSnapshot> {
     ops.iter()
         .filter(|(op, _)| match scope {
             Scope::Op(wanted) => **op == wanted,
@@ -71,11 +73,21 @@ fn evaluate_one(threshold: &Threshold, report: &RunReport) -> ThresholdResult {
             ),
         };
     };
-    let parts = merged(ops, threshold.scope);
+    evaluate_parts(
+        threshold,
+        &merged(ops, threshold.scope),
+        report.rate_seconds(),
+    )
+}
+
+/// A threshold on the operations `parts` (of one scope, of one or more nodes), whose rates are
+/// over `secs`. Percentiles of several parts: the worst part's (an upper bound, never an
+/// average).
+#[must_use]
+pub fn evaluate_parts(threshold: &Threshold, parts: &[&OpSnapshot], secs: f64) -> ThresholdResult {
     let count: u64 = parts.iter().map(|s| s.count).sum();
     let errors: u64 = parts.iter().map(|s| s.error_count()).sum();
     let ok: u64 = parts.iter().map(|s| s.ok).sum();
-    // Percentiles of a merged scope: the worst part's (an upper bound, never an average).
     let worst = |pick: fn(&crate::stats::Percentiles) -> u64| {
         parts.iter().map(|s| pick(&s.latency)).max().unwrap_or(0) as f64
     };
@@ -94,7 +106,7 @@ fn evaluate_one(threshold: &Threshold, report: &RunReport) -> ThresholdResult {
             }
         }
         Stat::ErrorCount => errors as f64,
-        Stat::Rate => ok as f64 / report.rate_seconds(),
+        Stat::Rate => ok as f64 / secs.max(0.001),
         Stat::Count => count as f64,
     };
     let passed = match threshold.compare {

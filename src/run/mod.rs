@@ -26,6 +26,7 @@ use crate::report::{Ending, Origin, RunReport, StartRecord};
 use crate::stats::{StatsSnapshot, spawn_aggregator};
 use crate::workload::{Workload, into_source};
 
+mod capacity;
 mod prepare;
 mod stages;
 
@@ -89,11 +90,13 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
     let started = clock.started;
     let stop_stats = CancellationToken::new();
     let (intervals_tx, intervals_rx) = tokio::sync::mpsc::channel(64);
+    let (windows_tx, windows_rx) = watch::channel(crate::stats::Windows::default());
     let (stats, stats_rx, stats_task) = spawn_aggregator(
         started,
         SNAPSHOT_TICK,
         stop_stats.clone(),
         Some(intervals_tx),
+        config.capacity.as_ref().map(|_| windows_rx),
     );
     let workload = Arc::new(Workload::new(plan, wallets, stats.clone(), started));
     if let Some(gate) = clock.gate {
@@ -115,16 +118,11 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         tracker: tracker.clone(),
         send_log: config.send_log.clone(),
         on_node_failure: config.on_node_failure,
-        lattice: clock
-            .gate
-            .zip(config.sharding.as_ref())
-            .map(|(gate, s)| Lattice {
-                origin: gate.at,
-                phase: s.shard.phase(),
-            }),
+        lattice: lattice_of(&config, &clock),
         started,
     });
     spawn_stages(&config, &engine, &workload, started);
+    let capacity_task = spawn_capacity(&config, &engine, &workload, windows_tx, &stats_rx, started);
     let recorder_task = tokio::spawn(run_recorder(
         recorder,
         intervals_rx,
@@ -158,6 +156,7 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         stats_task,
         started,
         clock,
+        capacity_task,
         drain: config.request_timeout + Duration::from_secs(1),
         max_outage: config.max_outage,
     }));
@@ -172,6 +171,40 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         devnet,
         metrics_addr,
     })
+}
+
+/// A shard's slots sit at its phase of the lattice `--start-at` anchors.
+fn lattice_of(config: &RunConfig, clock: &RunClock) -> Option<Lattice> {
+    let (gate, sharding) = clock.gate.zip(config.sharding.as_ref())?;
+    Some(Lattice {
+        origin: gate.at,
+        phase: sharding.shard.phase(),
+    })
+}
+
+/// Starts the capacity search when the run has `--find-capacity`.
+fn spawn_capacity(
+    config: &RunConfig,
+    engine: &EngineHandle,
+    workload: &Arc<Workload>,
+    windows: watch::Sender<crate::stats::Windows>,
+    stats: &watch::Receiver<Arc<StatsSnapshot>>,
+    started: Instant,
+) -> Option<JoinHandle<crate::report::capacity::CapacityReport>> {
+    let search = config.capacity.clone()?;
+    let searcher = capacity::Searcher {
+        engine: engine.clone(),
+        workload: Arc::clone(workload),
+        search,
+        first: crate::model::PerDirection {
+            post: config.post_rate,
+            get: config.get_rate,
+        },
+        windows,
+        stats: stats.clone(),
+        started,
+    };
+    Some(tokio::spawn(searcher.run()))
 }
 
 /// Starts the stage driver when the run has `--stage`s; a shard's are its part of the run's.
@@ -230,6 +263,7 @@ struct Drive {
     stats_task: JoinHandle<crate::stats::FinalStats>,
     started: Instant,
     clock: RunClock,
+    capacity_task: Option<JoinHandle<crate::report::capacity::CapacityReport>>,
     drain: Duration,
     max_outage: Duration,
 }
@@ -310,6 +344,14 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
     let (stats, aggregator) = d.stats_task.await.context("the stats task panicked")?;
     let status = d.workload.status();
     let start = start_record(&d.config, &d.clock, &status);
+    let capacity = match d.capacity_task {
+        // It ends the load itself, or stops within a step's settling after the run ends.
+        Some(task) => tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .ok()
+            .and_then(Result::ok),
+        None => None,
+    };
     let ending = if status.late_by.is_some() {
         Ending::Late
     } else if interrupted {
@@ -346,6 +388,7 @@ async fn drive(d: Drive) -> anyhow::Result<RunReport> {
                 shard: s.shard,
                 run_id: s.run_id.clone(),
             }),
+        capacity,
     };
     report.thresholds = evaluate(&d.config.thresholds, &report);
     if let Err(e) = write_final_files(

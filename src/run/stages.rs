@@ -21,14 +21,8 @@ pub(super) async fn drive(
     started: Instant,
 ) {
     let mut finished = workload.finished();
-    let began = loop {
-        if *finished.borrow_and_update() {
-            return;
-        }
-        if let Some(at) = workload.load_began() {
-            break started + at;
-        }
-        tokio::time::sleep(LOOK_EVERY).await;
+    let Some(began) = wait_for_load(&workload, started).await else {
+        return;
     };
     let initial = engine.pool().total;
     let mut last: Option<PerDirection<u32>> = None;
@@ -54,6 +48,20 @@ pub(super) async fn drive(
         }
     }
     workload.set_stage(None);
+}
+
+/// Waits for the load phase to begin: when it did, or `None` if the run ended first.
+pub(super) async fn wait_for_load(workload: &Workload, started: Instant) -> Option<Instant> {
+    let finished = workload.finished();
+    loop {
+        if *finished.borrow() {
+            return None;
+        }
+        if let Some(at) = workload.load_began() {
+            return Some(started + at);
+        }
+        tokio::time::sleep(LOOK_EVERY).await;
+    }
 }
 
 /// Each stage's end, from the load phase's start.

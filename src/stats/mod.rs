@@ -15,7 +15,10 @@ mod snapshot;
 
 use std::time::Instant;
 
-pub use aggregator::{Aggregator, FinalStats, Interval, StatsHandle, spawn_aggregator};
+pub use aggregator::{
+    Aggregator, FinalStats, Interval, StatsHandle, Window, WindowSnapshot, Windows,
+    spawn_aggregator,
+};
 pub use histogram::{CLASSIC_BOUNDS_US, Classic, HistogramPool, LatencyHistogram, Percentiles};
 pub use measurements::{EncodedHistogram, Measurements, NodeMeasurements, OpMeasurements};
 pub use snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};

@@ -98,6 +98,8 @@ pub struct StatsSnapshot {
     pub send_error: PerDirection<Percentiles>,
     /// Samples the workers could not hand over because the aggregator was behind.
     pub dropped_samples: u64,
+    /// The measurement windows' (the capacity search's steps), in order.
+    pub windows: Vec<super::WindowSnapshot>,
 }
 
 impl StatsSnapshot {

@@ -9,6 +9,7 @@
     clippy::too_many_lines
 )]
 
+mod capacity;
 mod cli_errors;
 mod client_pool;
 mod devnet_flow;

@@ -13,16 +13,7 @@ use stress_tui::devnet::{Devnet, DevnetConfig, KnobsPatch, OPERATOR_KEY_HEX};
 use stress_tui::report::Ending;
 use stress_tui::run;
 
-use crate::support::{RunFlags, key_file, run_config, wait_report};
-
-/// Where `document` breaks `schema` (JSON Schema 2020-12), one line each.
-fn schema_problems(schema: &serde_json::Value, document: &serde_json::Value) -> Vec<String> {
-    let validator = jsonschema::validator_for(schema).unwrap();
-    validator
-        .iter_errors(document)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
-}
+use crate::support::{RunFlags, key_file, run_config, schema_problems, wait_report};
 
 #[test]
 fn the_schema_refuses_what_summary_json_must_not_hold() {

@@ -556,6 +556,7 @@ async fn a_pacer_with_nothing_to_send_backs_off_instead_of_waking_every_slot() {
         Duration::from_millis(250),
         cancel.clone(),
         None,
+        None,
     );
     let engine = stress_tui::engine::spawn_engine(stress_tui::engine::EngineSetup {
         targets: vec![(

@@ -83,6 +83,7 @@ fn fixture() -> RunReport {
             get: percentiles(30),
         },
         dropped_samples: 0,
+        windows: Vec::new(),
     };
     let view = |id: u32, port: u16| NodeView {
         id,
@@ -187,6 +188,7 @@ fn fixture() -> RunReport {
         },
         start: None,
         origin: stress_tui::report::Origin::Whole,
+        capacity: None,
     }
 }
 

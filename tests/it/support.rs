@@ -381,3 +381,19 @@ pub fn assert_completed_and_verified(report: &stress_tui::report::RunReport) {
     );
     assert_eq!(report.status.verify.mismatched, 0);
 }
+
+/// Where `document` breaks `schema` (JSON Schema 2020-12), one line each.
+pub fn schema_problems(schema: &serde_json::Value, document: &serde_json::Value) -> Vec<String> {
+    let validator = jsonschema::validator_for(schema).unwrap();
+    validator
+        .iter_errors(document)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// Where a `summary.json` breaks `assets/summary.schema.json`.
+pub fn summary_problems(document: &serde_json::Value) -> Vec<String> {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../assets/summary.schema.json")).unwrap();
+    schema_problems(&schema, document)
+}

@@ -384,6 +384,7 @@ pub fn merge(
             count: shards[0].count(),
             run_id: shards[0].run_id().to_owned(),
         },
+        capacity: None,
     };
     if report.status.failure.is_some() && report.ending == Ending::Completed {
         report.ending = Ending::Failed;

@@ -12,6 +12,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 mod exact;
+mod windows;
+
+pub use windows::{Window, WindowSnapshot, Windows};
 
 use super::histogram::{CLASSIC_BOUNDS_US, HistogramPool, LatencyHistogram, Percentiles};
 use super::snapshot::{NodeSnapshot, OpSnapshot, SecondSample, StatsSnapshot};
@@ -175,6 +178,7 @@ pub struct Aggregator {
     nodes: HashMap<NodeId, NodeStats>,
     error_codes: BTreeMap<String, u64>,
     dropped: Arc<AtomicU64>,
+    windows: windows::WindowState,
 }
 
 impl Aggregator {
@@ -198,6 +202,7 @@ impl Aggregator {
             nodes: HashMap::new(),
             error_codes: BTreeMap::new(),
             dropped,
+            windows: windows::WindowState::default(),
         }
     }
 
@@ -256,6 +261,7 @@ impl Aggregator {
             let key = code.clone().unwrap_or_else(|| class.as_str().to_owned());
             *self.error_codes.entry(key).or_default() += 1;
         }
+        self.record_window(sample);
     }
 
     /// Hands the current interval's histograms over when a second boundary has passed (or
@@ -364,6 +370,7 @@ impl Aggregator {
                 .each_ref()
                 .map(LatencyHistogram::percentiles),
             dropped_samples: self.dropped.load(Ordering::Relaxed),
+            windows: self.window_snapshots(),
         }
     }
 }
@@ -401,6 +408,7 @@ pub fn spawn_aggregator(
     tick: Duration,
     stop: CancellationToken,
     intervals: Option<mpsc::Sender<Interval>>,
+    windows: Option<watch::Receiver<Windows>>,
 ) -> (
     StatsHandle,
     watch::Receiver<Arc<StatsSnapshot>>,
@@ -410,6 +418,9 @@ pub fn spawn_aggregator(
     let dropped = Arc::new(AtomicU64::new(0));
     let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(StatsSnapshot::default()));
     let mut aggregator = Aggregator::new(started, intervals, Arc::clone(&dropped));
+    if let Some(windows) = windows {
+        aggregator.measure_windows(windows);
+    }
     let task = tokio::spawn(async move {
         // The channel is drained on a clock, not on arrival: waiting on `recv` made every
         // sample (or every few, at 20,000/s) wake and schedule this task; a drain every
@@ -423,6 +434,7 @@ pub fn spawn_aggregator(
                 () = stop.cancelled() => break,
                 _ = drain.tick() => {}
             }
+            aggregator.refresh_windows();
             while let Ok(sample) = rx.try_recv() {
                 aggregator.record(&sample);
             }

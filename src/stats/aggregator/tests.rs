@@ -25,7 +25,7 @@ async fn aggregates_per_node_op_and_second() {
     let started = Instant::now();
     let stop = CancellationToken::new();
     let (handle, _rx, task) =
-        spawn_aggregator(started, Duration::from_millis(50), stop.clone(), None);
+        spawn_aggregator(started, Duration::from_millis(50), stop.clone(), None, None);
     for i in 0..100 {
         handle.record(sample(1, Op::Payment, i % 10 != 0, started, 10));
     }
