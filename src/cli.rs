@@ -229,6 +229,14 @@ pub struct RunArgs {
     /// position), 'payment.rate>=400'. Exit code 3 when any fails.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
+    /// Read the run's flags from a TOML file, one key per flag without its dashes
+    /// (`post-rate = 500`, `nodes = ["a:18555", "b:18555"]`, `stage = ["30s:200"]`); flags
+    /// given here replace the file's. assets/scenarios/ has examples.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<std::path::PathBuf>,
+    /// The command line the run was given, with its scenario read in (set by the binary).
+    #[arg(skip)]
+    pub effective_args: Vec<String>,
     /// Write wallet private keys into `accounts_detail.csv` (they are secrets: the file is
     /// created readable by its owner only).
     #[arg(long)]

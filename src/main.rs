@@ -35,11 +35,37 @@ fn one_line(error: &clap::Error) -> String {
     line
 }
 
+/// The subcommands, whose command lines take no `--scenario`.
+const SUBCOMMANDS: [&str; 3] = ["devnet", "merge", "k8s-job"];
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<String> = std::env::args().collect();
+    let subcommand = args
+        .get(1)
+        .is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()));
+    let (args, scenario) = if subcommand {
+        (args, None)
+    } else {
+        match stress_tui::config::scenario::expand(args) {
+            Ok(expanded) => expanded,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    };
+    // An error about a value the scenario file gave names the file and the key.
+    let explain = |message: &str| {
+        let message = message.strip_prefix("error: ").unwrap_or(message);
+        let explained = scenario
+            .as_ref()
+            .map_or_else(|| message.to_owned(), |s| s.explain(message));
+        format!("error: {explained}")
+    };
+    let mut cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) if error.use_stderr() => {
-            eprintln!("{}", one_line(&error));
+            eprintln!("{}", explain(&one_line(&error)));
             return ExitCode::from(exit::USAGE);
         }
         Err(help_or_version) => {
@@ -57,10 +83,13 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::FAILURE);
         }
     };
+    if !subcommand {
+        cli.run.effective_args = args.into_iter().skip(1).collect();
+    }
     match runtime.block_on(run_cli(cli)) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("{}", explain(&format!("error: {error:#}")));
             if error.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(exit::USAGE)
             } else if error.downcast_ref::<TooLate>().is_some() {

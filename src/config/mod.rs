@@ -8,6 +8,7 @@ use crate::cli::RunArgs;
 use crate::model::{NodeTarget, UsageError, parse_node};
 use crate::protocol::wallet::WalletSeed;
 use crate::protocol::{Address, Memo, PayloadProfile, PrivateKey, U256};
+pub mod scenario;
 mod stages;
 mod thresholds;
 mod values;
@@ -77,6 +78,8 @@ pub struct RunConfig {
     pub sharding: Option<Sharding>,
     pub thresholds: Vec<Threshold>,
     pub export_keys: bool,
+    /// The flags the run was given as a scenario file (`scenario.toml`); empty when unknown.
+    pub scenario_toml: String,
     /// Keep every send's times (tests and benches; not a flag).
     pub send_log: Option<std::sync::Arc<crate::engine::SendLog>>,
 }
@@ -505,6 +508,7 @@ impl RunConfig {
             sharding: None,
             thresholds,
             export_keys: args.export_keys,
+            scenario_toml: scenario::recorded(&args.effective_args),
             send_log: None,
         }
         .with_shard(args.shard.as_deref())

@@ -186,6 +186,9 @@ pub fn write_final_files(
     };
     write_nodes_csv(open("nodes.csv", false)?, report)?;
     write_operations_csv(open("operations.csv", false)?, report)?;
+    if !config.scenario_toml.is_empty() {
+        open("scenario.toml", false)?.write_all(config.scenario_toml.as_bytes())?;
+    }
     if let Some(capacity) = &report.capacity {
         capacity.write_csv(open("capacity.csv", false)?)?;
     }

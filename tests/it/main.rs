@@ -26,6 +26,7 @@ mod oracle;
 mod oracle_v2;
 mod results;
 mod run_engine;
+mod scenario;
 mod shards;
 mod stages;
 mod start_at;
