@@ -229,6 +229,12 @@ pub struct RunArgs {
     /// position), 'payment.rate>=400'. Exit code 3 when any fails.
     #[arg(long = "threshold", value_name = "EXPR")]
     pub thresholds: Vec<String>,
+    /// At a time of the run (seconds from its start), do what a dashboard key does
+    /// (repeatable): TIME:total=POST/GET, TIME:set=NODE=POST/GET, TIME:add=ADDRESS,
+    /// TIME:remove=NODE, TIME:pause, TIME:resume, TIME:skip; NODE is node1.. or an address.
+    /// `stress-tui replay DIR` writes a run's live changes as these.
+    #[arg(long = "at", value_name = "TIME:ACTION")]
+    pub actions: Vec<String>,
     /// Read the run's flags from a TOML file, one key per flag without its dashes
     /// (`post-rate = 500`, `nodes = ["a:18555", "b:18555"]`, `stage = ["30s:200"]`); flags
     /// given here replace the file's. assets/scenarios/ has examples.
@@ -255,6 +261,18 @@ pub enum Command {
     /// their results, a pod to copy them out, and the commands to follow it.
     #[command(name = "k8s-job")]
     K8sJob(Box<K8sJobArgs>),
+    /// Print a finished run as a scenario that repeats it headless: its flags (scenario.toml)
+    /// and its live changes (rates, nodes added or removed, pauses) from events.log as --at
+    /// actions. Run it with `stress-tui --scenario FILE`.
+    Replay(ReplayArgs),
+}
+
+/// `stress-tui replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The run's results folder.
+    #[arg(value_name = "DIR")]
+    pub dir: std::path::PathBuf,
 }
 
 /// `stress-tui k8s-job`.

@@ -68,6 +68,10 @@ pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Devnet(args)) => {
             devnet::cli::run(args).await.map(|()| ExitCode::SUCCESS)
         }
+        Some(cli::Command::Replay(args)) => {
+            print!("{}", report::replay::replay(&args.dir)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Some(cli::Command::K8sJob(args)) => {
             k8s::run(&args)?;
             Ok(ExitCode::SUCCESS)

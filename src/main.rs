@@ -36,7 +36,7 @@ fn one_line(error: &clap::Error) -> String {
 }
 
 /// The subcommands, whose command lines take no `--scenario`.
-const SUBCOMMANDS: [&str; 3] = ["devnet", "merge", "k8s-job"];
+const SUBCOMMANDS: [&str; 4] = ["devnet", "merge", "k8s-job", "replay"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

@@ -8,6 +8,7 @@ use crate::cli::RunArgs;
 use crate::model::{NodeTarget, UsageError, parse_node};
 use crate::protocol::wallet::WalletSeed;
 use crate::protocol::{Address, Memo, PayloadProfile, PrivateKey, U256};
+pub mod actions;
 pub mod scenario;
 mod stages;
 mod thresholds;
@@ -50,6 +51,8 @@ pub struct RunConfig {
     pub stages: Vec<Stage>,
     /// `--find-capacity`: the search's service levels and steps.
     pub capacity: Option<CapacitySearch>,
+    /// `--at`: live changes at times of the run, as the dashboard's keys make them.
+    pub actions: Vec<actions::TimedAction>,
     pub mint_wallets: u32,
     pub transfers_per_mint: u32,
     pub distributions_per_transfer: u32,
@@ -477,6 +480,7 @@ impl RunConfig {
             duration,
             stages,
             capacity,
+            actions: actions::parse_all(&args.actions, devnet)?,
             mint_wallets,
             transfers_per_mint,
             distributions_per_transfer,

@@ -11,6 +11,7 @@ pub mod hlog;
 pub mod merge;
 mod progress;
 pub mod recorder;
+pub mod replay;
 mod run_report;
 pub mod shard_file;
 mod summary;

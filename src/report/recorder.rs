@@ -154,6 +154,14 @@ impl Recorder {
                 timeline.push((at, node.rates));
             }
         }
+        // A removed node's target is 0 from its removal (its last answers still have rows).
+        for (id, timeline) in &mut self.targets {
+            let removed = !pool.nodes.iter().any(|n| n.id == *id);
+            let zero = PerDirection::default();
+            if removed && timeline.last().is_some_and(|(_, rates)| *rates != zero) {
+                timeline.push((at, zero));
+            }
+        }
     }
 
     /// A node's target rates averaged over second `second` (0 before it was in the pool).

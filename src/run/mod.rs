@@ -26,6 +26,7 @@ use crate::report::{Ending, Origin, RunReport, StartRecord};
 use crate::stats::{StatsSnapshot, spawn_aggregator};
 use crate::workload::{Workload, into_source};
 
+mod actions;
 mod capacity;
 mod prepare;
 mod stages;
@@ -121,7 +122,8 @@ pub async fn start(config: RunConfig) -> anyhow::Result<RunHandle> {
         lattice: lattice_of(&config, &clock),
         started,
     });
-    spawn_stages(&config, &engine, &workload, started);
+    let admin = devnet.as_ref().map(Devnet::admin_url);
+    spawn_stages(&config, &engine, &workload, started, admin);
     let capacity_task = spawn_capacity(&config, &engine, &workload, windows_tx, &stats_rx, started);
     let recorder_task = tokio::spawn(run_recorder(
         recorder,
@@ -207,13 +209,24 @@ fn spawn_capacity(
     Some(tokio::spawn(searcher.run()))
 }
 
-/// Starts the stage driver when the run has `--stage`s; a shard's are its part of the run's.
+/// Starts the stage driver when the run has `--stage`s (a shard's are its part of the run's),
+/// and the `--at` driver when it has actions.
 fn spawn_stages(
     config: &RunConfig,
     engine: &EngineHandle,
     workload: &Arc<Workload>,
     started: Instant,
+    devnet_admin: Option<String>,
 ) {
+    if !config.actions.is_empty() {
+        tokio::spawn(actions::drive(
+            engine.clone(),
+            Arc::clone(workload),
+            config.actions.clone(),
+            started,
+            devnet_admin,
+        ));
+    }
     if config.stages.is_empty() {
         return;
     }

@@ -194,6 +194,11 @@ async fn invalid_invocations_exit_2_with_one_line_and_no_traffic() {
             "--stage and --duration conflict",
         ),
         case(base(&["--stage", "1500ms:100"]), "--stage `1500ms:100`"),
+        case(
+            base(&["--at", "3s:knobs=1:{\"latency_ms\":5}"]),
+            "knobs change the run's own devnet's nodes",
+        ),
+        case(base(&["--at", "3s:jump"]), "--at `3s:jump`"),
         case(base(&["--stage", "10s:ramp-to:x"]), "`x` is not a rate"),
         case(
             base(&["--post-rate", "0", "--stage", "5s:10/100"]),

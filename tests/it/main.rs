@@ -24,6 +24,7 @@ mod lost_answers;
 mod metrics;
 mod oracle;
 mod oracle_v2;
+mod replay;
 mod results;
 mod run_engine;
 mod scenario;
