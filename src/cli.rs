@@ -124,6 +124,10 @@ pub struct RunArgs {
     /// How much each capacity step raises the rate while the steps hold.
     #[arg(long, default_value = "1.25", value_name = "FACTOR")]
     pub step_factor: String,
+    /// A capacity step whose send-time error p99 is above this was the generator's limit, not
+    /// the cluster's (raise it on a busy or virtual machine).
+    #[arg(long, default_value = "1ms", value_name = "DURATION")]
+    pub generator_slack: String,
     /// Sustained mode: after funding, keep payments flowing this long (e.g. 90s, 10m, 1h); with
     /// --post-rate 0, how long the reads go on.
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]

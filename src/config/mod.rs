@@ -93,6 +93,8 @@ pub struct CapacitySearch {
     pub slos: Vec<Threshold>,
     pub step: Duration,
     pub factor: f64,
+    /// A step whose send-time error p99 is above this was the generator's limit.
+    pub generator_slack: Duration,
 }
 
 impl CapacitySearch {
@@ -363,7 +365,15 @@ impl RunConfig {
                     args.step_factor
                 ))
             })?;
-        Ok(Some(CapacitySearch { slos, step, factor }))
+        let generator_slack = parse_duration(&args.generator_slack).map_err(|e| {
+            UsageError::new(format!("--generator-slack `{}`: {e}", args.generator_slack))
+        })?;
+        Ok(Some(CapacitySearch {
+            slos,
+            step,
+            factor,
+            generator_slack,
+        }))
     }
 
     /// The load phase's shape: `--duration`, or the `--stage`s that set it, or the capacity

@@ -24,8 +24,6 @@ use crate::workload::Workload;
 const THROUGHPUT_SHARE: f64 = 0.98;
 /// Unfilled POST slots above this share of a step's: the workload (the generator) held it back.
 const UNFILLED_SHARE: f64 = 0.01;
-/// A send-time error p99 above this: the generator was late.
-const SEND_ERROR_P99_US: u64 = 1_000;
 /// How many steps narrow between the last good and the first bad rate.
 const NARROWING_STEPS: u32 = 2;
 
@@ -200,7 +198,7 @@ impl Searcher {
             get_rate: rates.get,
             seconds: secs,
             held,
-            generator_limited: generator_limit(window, before, after),
+            generator_limited: generator_limit(window, before, after, self.search.generator_slack),
             figures,
         }
     }
@@ -263,16 +261,24 @@ impl Searcher {
         if lowest_so_far.is_some_and(|lowest| lowest <= step.post_rate) {
             return;
         }
-        // The node that broke most: most SLOs broken, then the lowest answered share.
+        // The node that broke most: most rules broken, then the lowest answered share, the most
+        // errors, the slowest p99.
         let worst = step
             .figures
             .iter()
             .skip(1)
             .filter(|f| !f.broke.is_empty())
             .max_by(|a, b| {
-                let share = |f: &StepFigures| -(f.ok_per_s / f64::from(f.target_post.max(1)));
-                (a.broke.len(), share(a))
-                    .partial_cmp(&(b.broke.len(), share(b)))
+                let key = |f: &StepFigures| {
+                    (
+                        f.broke.len(),
+                        -(f.ok_per_s / f64::from(f.target_post.max(1))),
+                        f.error_pct,
+                        f.post_p99_ms,
+                    )
+                };
+                key(a)
+                    .partial_cmp(&key(b))
                     .unwrap_or(std::cmp::Ordering::Equal)
             });
         if let Some(node) = worst {
@@ -306,6 +312,7 @@ fn generator_limit(
     window: &WindowSnapshot,
     before: &BTreeMap<NodeId, SlotTotals>,
     after: &BTreeMap<NodeId, SlotTotals>,
+    slack: Duration,
 ) -> Option<String> {
     let (mut offered, mut unfilled) = (0u64, 0u64);
     for (id, end) in after {
@@ -321,5 +328,6 @@ fn generator_limit(
         ));
     }
     let p99 = window.send_error.post.p99;
-    (p99 > SEND_ERROR_P99_US).then(|| format!("send-time error p99 {:.1} ms", p99 as f64 / 1000.0))
+    (u128::from(p99) > slack.as_micros())
+        .then(|| format!("send-time error p99 {:.1} ms", p99 as f64 / 1000.0))
 }
