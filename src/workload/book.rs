@@ -75,6 +75,8 @@ struct Account {
     pinned: Option<NodeId>,
     queue: VecDeque<Intent>,
     resync: Resync,
+    /// Its nonce has been read once: a later read is a resync.
+    nonce_known: bool,
     /// Where it waits; an entry in another queue than this one is stale and skipped.
     queued: Queued,
     /// Index among the transfer wallets, for sustained payments.
@@ -110,6 +112,7 @@ impl AccountBook {
             pinned: None,
             queue: VecDeque::new(),
             resync: Resync::None,
+            nonce_known: false,
             queued: Queued::No,
             transfer_index,
         };
@@ -339,8 +342,15 @@ impl AccountBook {
         Some(id)
     }
 
+    /// Whether the account's nonce was read before (its next read is a resync, not its first).
+    #[must_use]
+    pub fn nonce_known(&self, id: AccountId) -> bool {
+        self.accounts[id].nonce_known
+    }
+
     pub fn resynced(&mut self, id: AccountId, nonce: u64) {
         let account = &mut self.accounts[id];
+        account.nonce_known = true;
         account.next_nonce = nonce;
         account.resync = Resync::None;
         self.make_ready(id);

@@ -58,7 +58,10 @@ impl Workload {
         if let Some(account) = state.book.take_resync() {
             let address = state.book.signer(account).address();
             let ticket = Self::ticket(state, Job::NonceRead(account));
-            state.resyncs += 1;
+            // Every account reads its nonce once at first use: only later reads are resyncs.
+            if state.book.nonce_known(account) {
+                state.resyncs += 1;
+            }
             return Some((
                 Op::Nonce,
                 format!("/v1/accounts/nonce?address={address:#x}"),

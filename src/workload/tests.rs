@@ -181,3 +181,32 @@ fn a_confirmation_feeds_the_expected_balances() {
     assert_eq!(state.expected.get(&payee), Some(&U256::from(4)));
     assert_eq!(state.confirmed, 2);
 }
+
+#[test]
+fn only_nonce_reads_after_the_first_are_resyncs() {
+    let t0 = Instant::now();
+    let w = issuing(t0);
+    assert_eq!(
+        w.status().transactions.resyncs,
+        0,
+        "an account's first nonce read is no resync"
+    );
+    let (ticket, _, _) = send_post(&w, t0).unwrap();
+    post_answer(&w, t0, ticket, Ok(B256::ZERO));
+    // Admitted, but no receipt within the confirm timeout (1 s): its nonce is read again.
+    let late = t0 + Duration::from_secs(2);
+    answer_get(&w, late, Op::Receipt, Err(status(404)));
+    // The transfer wallet's first read (queued since the start), then the operator's again.
+    let first = answer_get(&w, late, Op::Nonce, Ok(Bytes::from(r#"{"nonce":0}"#)));
+    assert!(
+        first.contains(&format!("{:#x}", signer(2).address())),
+        "{first}"
+    );
+    assert_eq!(w.status().transactions.resyncs, 0);
+    let again = answer_get(&w, late, Op::Nonce, Ok(Bytes::from(r#"{"nonce":8}"#)));
+    assert!(
+        again.contains(&format!("{:#x}", signer(1).address())),
+        "{again}"
+    );
+    assert_eq!(w.status().transactions.resyncs, 1);
+}

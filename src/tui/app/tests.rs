@@ -147,6 +147,21 @@ fn rate_steps_apply_to_the_selected_node_only() {
 }
 
 #[test]
+fn a_rate_prompt_opens_with_the_current_value_and_typing_replaces_it() {
+    let (mut app, pool) = (App::default(), pool());
+    let mut keys = vec![KeyCode::Char('R')];
+    keys.extend(typed("600/1200"));
+    keys.push(KeyCode::Enter);
+    assert_eq!(
+        press(&mut app, &pool, &keys),
+        [Effect::SetTotalRates(PerDirection {
+            post: 600,
+            get: 1200
+        })]
+    );
+}
+
+#[test]
 fn typed_rates_are_validated_inline() {
     let (mut app, pool) = (App::default(), pool());
     let mut keys = vec![KeyCode::Char('r')];

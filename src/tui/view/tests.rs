@@ -311,6 +311,7 @@ fn overlays() {
                 error: Some(
                     "`127.0.0.1:99999`: port `99999` is not a number from 1 to 65535".to_owned(),
                 ),
+                selected: false,
             },
         },
         ..App::default()
