@@ -123,9 +123,7 @@ pub async fn run(handle: RunHandle) -> anyhow::Result<RunReport> {
     let mut events = EventStream::new();
     let mut app = App::default();
     let read_only = handle.workload.status().read_only;
-    if read_only {
-        app.op = crate::model::Op::Nonce;
-    }
+    app.follow_phase(handle.workload.status().phase, read_only);
     let mut rates = RateTracker::new(crate::model::Direction::shown(read_only));
     let (outcomes_tx, mut outcomes) = mpsc::channel::<(String, bool)>(16);
     let mut tick = tokio::time::interval(FRAME);
@@ -140,7 +138,9 @@ pub async fn run(handle: RunHandle) -> anyhow::Result<RunReport> {
                 let pool = engine.pool();
                 rates.sample(&pool, Instant::now());
                 let selected = pool.nodes.get(app.selected.min(pool.nodes.len().saturating_sub(1))).map(|n| n.id);
-                let view = View::build(&handle.stats.borrow(), &pool, &handle.workload.status(), &rates, (selected, app.op), *finished.borrow());
+                let status = handle.workload.status();
+                app.follow_phase(status.phase, read_only);
+                let view = View::build(&handle.stats.borrow(), &pool, &status, &rates, (selected, app.op), *finished.borrow());
                 guard.terminal.draw(|frame| view::draw(frame, &app, &view))?;
             }
             event = events.next() => {

@@ -73,12 +73,35 @@ pub struct App {
     pub mode: Mode,
     /// Index of the selected row of the nodes table.
     pub selected: usize,
-    /// The operation whose latency histogram is shown.
+    /// The operation whose latency histogram is shown: the current phase's
+    /// ([`App::follow_phase`]) until the operator picks one with `o`.
     pub op: Op,
+    /// The operator picked `op`.
+    pub op_chosen: bool,
     /// The last command's outcome: (text, is an error).
     pub message: Option<(String, bool)>,
     /// The operator asked to end the run; the loop ends before the next frame.
     pub quitting: bool,
+}
+
+impl App {
+    /// Shows the operation of `phase` (the one with samples now), unless the operator picked
+    /// one: during the mint phase the pane showed `payment`, with no samples.
+    pub fn follow_phase(&mut self, phase: crate::model::Phase, read_only: bool) {
+        use crate::model::Phase;
+        if self.op_chosen {
+            return;
+        }
+        self.op = match phase {
+            Phase::Issue => Op::Issue,
+            Phase::Grant => Op::Grant,
+            Phase::Mint | Phase::Ready => Op::Mint,
+            Phase::Verify => Op::Balance,
+            Phase::Reads => Op::Nonce,
+            _ if read_only => Op::Nonce,
+            Phase::Transfer | Phase::Sustained | Phase::Done => Op::Payment,
+        };
+    }
 }
 
 impl Default for App {
@@ -87,6 +110,7 @@ impl Default for App {
             mode: Mode::Normal,
             selected: 0,
             op: Op::Payment,
+            op_chosen: false,
             message: None,
             quitting: false,
         }
@@ -322,6 +346,7 @@ impl App {
             Action::NextOp => {
                 let position = Op::ALL.iter().position(|op| *op == self.op).unwrap_or(0);
                 self.op = Op::ALL[(position + 1) % Op::ALL.len()];
+                self.op_chosen = true;
                 None
             }
             Action::Help => {

@@ -297,3 +297,23 @@ fn removal_asks_first_and_pause_toggles() {
     assert_eq!(press(&mut app, &pool, &[KeyCode::Char('q')]), []);
     assert!(app.quitting, "q ends the run");
 }
+
+#[test]
+fn the_latency_pane_follows_the_phase_until_an_operation_is_picked() {
+    use crate::model::{Op, Phase};
+    let (mut app, pool) = (App::default(), pool());
+    app.follow_phase(Phase::Mint, false);
+    assert_eq!(
+        app.op,
+        Op::Mint,
+        "the mint phase's samples, not payment's (none yet)"
+    );
+    app.follow_phase(Phase::Sustained, false);
+    assert_eq!(app.op, Op::Payment);
+    app.follow_phase(Phase::Verify, false);
+    assert_eq!(app.op, Op::Balance);
+    press(&mut app, &pool, &[KeyCode::Char('o')]);
+    let picked = app.op;
+    app.follow_phase(Phase::Done, false);
+    assert_eq!(app.op, picked, "a picked operation stays");
+}
