@@ -194,5 +194,13 @@ fn fixture() -> RunReport {
 
 #[test]
 fn the_summary_of_a_fixed_run() {
-    insta::assert_snapshot!(summary_text(&fixture()));
+    let text = summary_text(&fixture());
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+    insta::assert_snapshot!(text);
 }
