@@ -282,6 +282,7 @@ impl Engine {
             policy: self.policy,
             total: self.total(),
             removed: self.removed.clone(),
+            at: self.started.elapsed(),
             events: self.events.iter().cloned().collect(),
         }));
     }

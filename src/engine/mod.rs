@@ -149,6 +149,8 @@ pub struct PoolView {
     pub removed: Vec<NodeId>,
     /// The most recent live changes, oldest first.
     pub events: Vec<EngineEvent>,
+    /// When this view was published, on the run's clock: when its rates took effect.
+    pub at: std::time::Duration,
 }
 
 /// A handle on the engine: cheap to clone; each call is one [`Command`].

@@ -144,7 +144,13 @@ impl Recorder {
 
     /// Notes every node's target rates that changed since the last look, as of now.
     pub fn note_targets(&mut self, pool: &PoolView) {
-        let at = self.started.elapsed();
+        // When the engine applied the rates, not when this task saw them (later on a busy
+        // machine: a CI run saw a change ~90 ms late).
+        let at = if pool.at.is_zero() {
+            self.started.elapsed()
+        } else {
+            pool.at
+        };
         for node in &pool.nodes {
             let timeline = self.targets.entry(node.id).or_default();
             if timeline

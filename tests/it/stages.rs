@@ -80,8 +80,9 @@ async fn stages_set_each_seconds_target_and_the_load_follows_it() {
         }
         let target: f64 = fields[target_at].parse().unwrap();
         let expected = expected_target(&stages, initial, began, second);
+        // The driver's change lands within a few ms of its second, more on a busy machine.
         assert!(
-            (target - expected).abs() <= 0.02 * expected,
+            (target - expected).abs() <= 0.05 * expected,
             "second {second}: target {target}, the stages say {expected:.1}"
         );
         let answered: f64 = fields[ok_at].parse().unwrap();

@@ -103,6 +103,7 @@ fn fixture() -> RunReport {
         },
         removed: Vec::new(),
         events: Vec::new(),
+        at: Duration::ZERO,
     };
     let phase = |phase, secs, total| PhaseReport {
         phase,

@@ -34,6 +34,7 @@ fn pool() -> PoolView {
         },
         removed: vec![],
         events: vec![],
+        at: std::time::Duration::ZERO,
     }
 }
 
