@@ -61,6 +61,23 @@ pub struct TransactionCounts {
     pub failures_by_code: HashMap<String, u64>,
 }
 
+/// Counts of several generators' shares of one run, added (`stress-tui merge`).
+impl std::ops::AddAssign<&TransactionCounts> for TransactionCounts {
+    fn add_assign(&mut self, from: &TransactionCounts) {
+        self.submitted += from.submitted;
+        self.signed_ahead += from.signed_ahead;
+        self.confirmed += from.confirmed;
+        self.failed += from.failed;
+        self.resyncs += from.resyncs;
+        self.recovered += from.recovered;
+        self.confirmed_by_checkpoint += from.confirmed_by_checkpoint;
+        self.checkpoints_skipped += from.checkpoints_skipped;
+        for (code, n) in &from.failures_by_code {
+            *self.failures_by_code.entry(code.clone()).or_default() += n;
+        }
+    }
+}
+
 /// The workload's progress, for the faces and the summary.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WorkloadStatus {

@@ -30,7 +30,7 @@ pub(super) fn merged_status(shards: &[Shard], checks_supply: bool) -> WorkloadSt
     for shard in shards {
         let own = &shard.file.status;
         let name = shard.name();
-        add_transactions(&mut status.transactions, &own.transactions);
+        status.transactions += &own.transactions;
         status.phase_done += own.phase_done;
         status.phase_total += own.phase_total;
         status.phase_failed += own.phase_failed;
@@ -72,20 +72,6 @@ pub(super) fn merged_status(shards: &[Shard], checks_supply: bool) -> WorkloadSt
     check_supply(&mut status, shards, checks_supply, &mut failures);
     status.failure = (!failures.is_empty()).then(|| failures.join("; "));
     status
-}
-
-fn add_transactions(into: &mut TransactionCounts, from: &TransactionCounts) {
-    into.submitted += from.submitted;
-    into.signed_ahead += from.signed_ahead;
-    into.confirmed += from.confirmed;
-    into.failed += from.failed;
-    into.resyncs += from.resyncs;
-    into.recovered += from.recovered;
-    into.confirmed_by_checkpoint += from.confirmed_by_checkpoint;
-    into.checkpoints_skipped += from.checkpoints_skipped;
-    for (code, n) in &from.failures_by_code {
-        *into.failures_by_code.entry(code.clone()).or_default() += n;
-    }
 }
 
 /// A phase's report added: CPU summed, the longest duration kept (the shards ran their phases
