@@ -268,12 +268,16 @@ pub enum Command {
     /// Print a finished run as a scenario that repeats it headless: its flags (scenario.toml)
     /// and its live changes (rates, nodes added or removed, pauses) from events.log as --at
     /// actions. Run it with `stress-tui --scenario FILE`.
-    Replay(ReplayArgs),
+    Replay(FolderArgs),
+    /// Write report.html into a finished results folder (a run's or a merge's) from its
+    /// files: one self-contained page of charts and tables, readable offline. Every run and
+    /// merge already writes it; this draws it again (an older folder, a moved one).
+    Report(FolderArgs),
 }
 
-/// `stress-tui replay`.
+/// `stress-tui replay` and `stress-tui report`: a finished results folder.
 #[derive(Debug, Args)]
-pub struct ReplayArgs {
+pub struct FolderArgs {
     /// The run's results folder.
     #[arg(value_name = "DIR")]
     pub dir: std::path::PathBuf,

@@ -72,6 +72,12 @@ pub async fn run_cli(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             print!("{}", report::replay::replay(&args.dir)?);
             Ok(ExitCode::SUCCESS)
         }
+        Some(cli::Command::Report(args)) => {
+            let path = report::html::write_report(&args.dir)
+                .map_err(|e| UsageError::new(format!("report: {e:#}")))?;
+            println!("{}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Some(cli::Command::K8sJob(args)) => {
             k8s::run(&args)?;
             Ok(ExitCode::SUCCESS)

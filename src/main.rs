@@ -36,7 +36,7 @@ fn one_line(error: &clap::Error) -> String {
 }
 
 /// The subcommands, whose command lines take no `--scenario`.
-const SUBCOMMANDS: [&str; 4] = ["devnet", "merge", "k8s-job", "replay"];
+const SUBCOMMANDS: [&str; 5] = ["devnet", "merge", "k8s-job", "replay", "report"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

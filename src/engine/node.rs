@@ -52,6 +52,20 @@ pub struct SlotTotals {
     pub unfilled: u64,
 }
 
+impl std::ops::Sub for SlotTotals {
+    type Output = Self;
+
+    /// The slots between two readings of the same counters (`self` the later).
+    fn sub(self, earlier: Self) -> Self {
+        Self {
+            offered: self.offered.saturating_sub(earlier.offered),
+            sent: self.sent.saturating_sub(earlier.sent),
+            missed: self.missed.saturating_sub(earlier.missed),
+            unfilled: self.unfilled.saturating_sub(earlier.unfilled),
+        }
+    }
+}
+
 impl std::ops::AddAssign for SlotTotals {
     fn add_assign(&mut self, other: Self) {
         self.offered += other.offered;

@@ -148,9 +148,14 @@ pub struct SecondCounts {
     pub node: String,
     pub target_post: Fixed3,
     pub target_get: Fixed3,
-    pub offered: u64,
-    pub sent: u64,
-    pub missed: u64,
+    pub post_offered: u64,
+    pub post_sent: u64,
+    pub post_missed: u64,
+    pub post_unfilled: u64,
+    pub get_offered: u64,
+    pub get_sent: u64,
+    pub get_missed: u64,
+    pub get_unfilled: u64,
     pub post_ok: u64,
     pub get_ok: u64,
     pub ok: u64,
@@ -228,7 +233,8 @@ mod tests {
         let header = String::from_utf8(header_of::<SecondRow>().unwrap()).unwrap();
         assert_eq!(
             header,
-            "second,node,target_post,target_get,offered,sent,missed,post_ok,get_ok,ok,confirmed,errors,rejected,\
+            "second,node,target_post,target_get,post_offered,post_sent,post_missed,post_unfilled,\
+             get_offered,get_sent,get_missed,get_unfilled,post_ok,get_ok,ok,confirmed,errors,rejected,\
              rate_limited,server_error,timeout,connect,decode,lost,p50_ms,p90_ms,p99_ms,max_ms,\
              in_flight,lag_ms\n"
         );
@@ -248,7 +254,7 @@ mod tests {
         let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
         assert_eq!(
             text.lines().nth(1),
-            Some("3,\"a,b\",0.000,0.000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,,,,,2,1.500"),
+            Some("3,\"a,b\",0.000,0.000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,,,,,2,1.500"),
             "a label with a comma is quoted; no latency leaves its columns empty"
         );
     }

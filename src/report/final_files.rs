@@ -1,5 +1,5 @@
-//! The files written once a run ends: `nodes.csv`, `operations.csv`, `accounts_detail.csv` and
-//! `summary.json` (schema: `assets/summary.schema.json`). Writers are generic over `Write`, so
+//! The files written once a run ends: `nodes.csv`, `operations.csv`, `accounts_detail.csv`,
+//! `summary.json` and, drawn from them, `report.html` (schema: `assets/summary.schema.json`). Writers are generic over `Write`, so
 //! tests check them in memory.
 
 use std::io::Write;
@@ -205,6 +205,8 @@ pub fn write_final_files(
         serde_json::to_writer(&mut file, &shard)?;
         file.flush()?;
     }
+    // Drawn from the files just written, as `stress-tui report DIR` would.
+    super::html::write_report(dir)?;
     Ok(())
 }
 

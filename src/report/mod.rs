@@ -8,6 +8,7 @@ pub mod capacity;
 pub mod csv_rows;
 pub mod final_files;
 pub mod hlog;
+pub mod html;
 pub mod merge;
 mod progress;
 pub mod recorder;

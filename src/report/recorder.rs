@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::csv_rows::{ErrorColumns, Fixed3, SecondCounts, SecondRow, SecondTimes, header_of};
 use crate::client::ErrorClass;
-use crate::engine::{NodeCounters, PoolView};
+use crate::engine::{NodeCounters, PoolView, SlotTotals};
 use crate::model::{Direction, NodeId, PerDirection, UsageError};
 use crate::stats::{Interval, SecondSample};
 use crate::workload::Workload;
@@ -79,8 +79,8 @@ pub struct Recorder {
     timeseries: csv::Writer<BufWriter<File>>,
     hlog: BufWriter<File>,
     events: BufWriter<File>,
-    /// Pacer counters at the last row, per node: (offered, sent, missed).
-    last_counters: HashMap<NodeId, (u64, u64, u64)>,
+    /// Pacer counters at the last row, per node.
+    last_counters: HashMap<NodeId, PerDirection<SlotTotals>>,
     labels: HashMap<NodeId, String>,
     last_event: Option<u64>,
     phases_written: usize,
@@ -239,17 +239,15 @@ impl Recorder {
                 let mut row = Row::from_sample(sample, self.latency_of);
                 row.target = self.target_of(*node, second);
                 if is_last && let Some(c) = counters.get(node) {
-                    let now = (
-                        c.post.offered.load(Ordering::Relaxed)
-                            + c.get.offered.load(Ordering::Relaxed),
-                        c.post.sent.load(Ordering::Relaxed) + c.get.sent.load(Ordering::Relaxed),
-                        c.post.missed.load(Ordering::Relaxed)
-                            + c.get.missed.load(Ordering::Relaxed),
-                    );
+                    let now = PerDirection {
+                        post: c.totals(Direction::Post),
+                        get: c.totals(Direction::Get),
+                    };
                     let before = self.last_counters.insert(*node, now).unwrap_or_default();
-                    row.offered = now.0 - before.0;
-                    row.sent = now.1 - before.1;
-                    row.missed = now.2 - before.2;
+                    row.slots = PerDirection {
+                        post: now.post - before.post,
+                        get: now.get - before.get,
+                    };
                     row.in_flight = u64::from(
                         c.post.in_flight.load(Ordering::Relaxed)
                             + c.get.in_flight.load(Ordering::Relaxed),
@@ -300,9 +298,7 @@ impl Recorder {
 #[derive(Default)]
 struct Row {
     target: PerDirection<f64>,
-    offered: u64,
-    sent: u64,
-    missed: u64,
+    slots: PerDirection<SlotTotals>,
     post_ok: u64,
     get_ok: u64,
     confirmed: u64,
@@ -328,9 +324,8 @@ impl Row {
     fn add(&mut self, other: &Row) {
         self.target.post += other.target.post;
         self.target.get += other.target.get;
-        self.offered += other.offered;
-        self.sent += other.sent;
-        self.missed += other.missed;
+        self.slots.post += other.slots.post;
+        self.slots.get += other.slots.get;
         self.post_ok += other.post_ok;
         self.get_ok += other.get_ok;
         self.confirmed += other.confirmed;
@@ -348,9 +343,14 @@ impl Row {
                 node: node.to_owned(),
                 target_post: Fixed3(self.target.post),
                 target_get: Fixed3(self.target.get),
-                offered: self.offered,
-                sent: self.sent,
-                missed: self.missed,
+                post_offered: self.slots.post.offered,
+                post_sent: self.slots.post.sent,
+                post_missed: self.slots.post.missed,
+                post_unfilled: self.slots.post.unfilled,
+                get_offered: self.slots.get.offered,
+                get_sent: self.slots.get.sent,
+                get_missed: self.slots.get.missed,
+                get_unfilled: self.slots.get.unfilled,
                 post_ok: self.post_ok,
                 get_ok: self.get_ok,
                 ok: self.post_ok + self.get_ok,

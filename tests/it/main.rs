@@ -25,6 +25,7 @@ mod metrics;
 mod oracle;
 mod oracle_v2;
 mod replay;
+mod report_html;
 mod results;
 mod run_engine;
 mod scenario;

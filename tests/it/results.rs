@@ -253,6 +253,7 @@ async fn an_interrupted_run_writes_every_file() {
         "operations.csv",
         "accounts_detail.csv",
         "events.log",
+        "report.html",
     ] {
         assert!(
             std::fs::metadata(out.join(file)).unwrap().len() > 0,

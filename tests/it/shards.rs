@@ -120,6 +120,15 @@ async fn three_shards_merge_into_one_verified_run() {
     }
     assert_eq!(merged["ending"], "completed", "{}", merged["failure"]);
     assert_eq!(merged["merged"]["shards"].as_array().unwrap().len(), 3);
+    // The merged folder's page is the whole run's: every node's rates, the added spectra.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("merged from the 3 shards of run"),
+        "the page says it is merged"
+    );
+    for chart in ["post-rates", "node-rates-4", "latency", "spectrum-payment"] {
+        assert!(page.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
+    }
     let tx = &merged["transactions"];
     assert_eq!(tx["failed"], 0);
     assert_eq!(

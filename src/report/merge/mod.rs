@@ -458,5 +458,6 @@ fn write_merged(
     super::final_files::write_nodes_csv(open("nodes.csv", false)?, report)?;
     super::final_files::write_operations_csv(open("operations.csv", false)?, report)?;
     super::final_files::write_summaries(&open, report, identity, &report.thresholds)?;
+    super::html::write_report(dir)?;
     Ok(())
 }

@@ -1,0 +1,311 @@
+//! A finished results folder read back for its page: `summary.json` (the fields the page shows),
+//! `timeseries.csv`, `events.log` and `latency.hlog`. Reading the files, not the run's memory,
+//! is what lets `stress-tui report DIR` draw any folder again, a merged one included, with the
+//! same code as the run that wrote it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use serde::Deserialize;
+
+use crate::report::hlog;
+
+/// A folder's files, as the page needs them.
+pub struct RunFolder {
+    pub name: String,
+    pub summary: SummaryView,
+    /// `summary.json` as written, for the configuration table.
+    pub config: serde_json::Map<String, serde_json::Value>,
+    /// Rows of `timeseries.csv`, in file order (per second: the nodes, then `total`).
+    pub seconds: Vec<SecondView>,
+    pub events: Vec<EventLine>,
+    /// Every interval of `latency.hlog` added per tag (`<node>/<operation>`): the run's whole
+    /// latency distribution of each node's operation.
+    pub spectra: BTreeMap<String, Histogram<u64>>,
+}
+
+/// The fields of `summary.json` the page shows (schema: `assets/summary.schema.json`).
+#[derive(Debug, Deserialize)]
+pub struct SummaryView {
+    pub version: String,
+    pub ending: String,
+    pub elapsed_s: f64,
+    pub failure: Option<String>,
+    #[serde(default)]
+    pub shard: Option<serde_json::Value>,
+    #[serde(default)]
+    pub merged: Option<MergedView>,
+    pub write_surface: Option<SurfaceView>,
+    pub phases: Vec<PhaseView>,
+    pub generator: GeneratorView,
+    pub transactions: TransactionsView,
+    pub nodes: Vec<NodeView>,
+    pub send_error: BTreeMap<String, Option<PercentilesView>>,
+    pub verify: Option<VerifyView>,
+    pub thresholds: Vec<ThresholdView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MergedView {
+    pub run_id: String,
+    pub shards: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SurfaceView {
+    pub surface: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PhaseView {
+    pub phase: String,
+    pub duration_s: f64,
+    pub total: u64,
+    pub confirmed: u64,
+    pub failed: u64,
+    pub cpu_s: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GeneratorView {
+    pub cpu_s: Option<f64>,
+    pub peak_rss_kib: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransactionsView {
+    pub submitted: u64,
+    pub confirmed: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NodeView {
+    pub label: String,
+    pub url: String,
+    pub health: String,
+    pub target_rates: Rates,
+    pub post: DirectionView,
+    pub get: DirectionView,
+    pub post_pacing: PacingView,
+    pub get_pacing: PacingView,
+    pub confirmed: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Rates {
+    pub post: u64,
+    pub get: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DirectionView {
+    pub count: u64,
+    pub ok: u64,
+    pub errors: BTreeMap<String, u64>,
+    pub latency: Option<PercentilesView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PacingView {
+    pub offered: u64,
+    pub sent: u64,
+    pub missed: u64,
+    pub unfilled: u64,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct PercentilesView {
+    pub count: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VerifyView {
+    pub checked: u64,
+    pub matched: u64,
+    pub mismatched: u64,
+    pub unread: u64,
+    pub expected_supply: Option<String>,
+    pub reported_supply: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ThresholdView {
+    pub threshold: String,
+    pub passed: bool,
+    pub note: String,
+}
+
+/// One row of `timeseries.csv` (the columns the charts draw).
+#[derive(Clone, Debug, Deserialize)]
+pub struct SecondView {
+    pub second: u64,
+    pub node: String,
+    pub target_post: f64,
+    pub target_get: f64,
+    pub post_offered: f64,
+    pub post_sent: f64,
+    pub post_missed: f64,
+    pub post_unfilled: f64,
+    pub get_offered: f64,
+    pub get_sent: f64,
+    pub get_missed: f64,
+    pub get_unfilled: f64,
+    pub post_ok: f64,
+    pub get_ok: f64,
+    pub confirmed: f64,
+    pub errors: f64,
+    pub rejected: f64,
+    pub rate_limited: f64,
+    pub server_error: f64,
+    pub timeout: f64,
+    pub connect: f64,
+    pub decode: f64,
+    pub lost: f64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// The row name of all nodes together.
+pub const TOTAL: &str = "total";
+
+/// One line of `events.log`: seconds on the run's clock and what happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventLine {
+    pub at: f64,
+    pub text: String,
+}
+
+impl EventLine {
+    /// The phase a `phase X` line enters (a merged run's lines carry a `[shard I/N]` prefix).
+    #[must_use]
+    pub fn phase(&self) -> Option<&str> {
+        let text = match self.text.strip_prefix('[') {
+            Some(rest) => rest.split_once("] ").map_or(self.text.as_str(), |(_, t)| t),
+            None => &self.text,
+        };
+        text.strip_prefix("phase ")
+    }
+}
+
+/// Parses `events.log` (`   12.345s text`); lines that are not events are left out.
+#[must_use]
+pub fn parse_events(text: &str) -> Vec<EventLine> {
+    text.lines()
+        .filter_map(|line| {
+            let (at, text) = line.trim_start().split_once("s ")?;
+            Some(EventLine {
+                at: at.parse().ok()?,
+                text: text.to_owned(),
+            })
+        })
+        .collect()
+}
+
+impl RunFolder {
+    /// Reads a finished results folder; it must hold `summary.json` and `timeseries.csv`.
+    pub fn read(dir: &Path) -> anyhow::Result<Self> {
+        let shown = dir.display();
+        let summary_path = dir.join("summary.json");
+        let text = std::fs::read_to_string(&summary_path).with_context(|| {
+            format!("{shown} holds no summary.json: not a finished stress-tui results folder")
+        })?;
+        let summary: SummaryView = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a stress-tui summary", summary_path.display()))?;
+        let whole: serde_json::Value = serde_json::from_str(&text)?;
+        let config = whole
+            .get("config")
+            .and_then(serde_json::Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let series_path = dir.join("timeseries.csv");
+        let mut reader = csv::Reader::from_path(&series_path)
+            .with_context(|| format!("reading {}", series_path.display()))?;
+        let seconds = reader
+            .deserialize()
+            .collect::<Result<Vec<SecondView>, _>>()
+            .with_context(|| format!("{}: unexpected columns", series_path.display()))?;
+        let events = std::fs::read_to_string(dir.join("events.log"))
+            .map(|text| parse_events(&text))
+            .unwrap_or_default();
+        let spectra = match std::fs::read(dir.join("latency.hlog")) {
+            Ok(bytes) => whole_run_histograms(&hlog::read(&bytes)?)?,
+            Err(_) => BTreeMap::new(),
+        };
+        let name = std::fs::canonicalize(dir)
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| shown.to_string());
+        Ok(Self {
+            name,
+            summary,
+            config,
+            seconds,
+            events,
+            spectra,
+        })
+    }
+
+    /// Every node of the run: the summary's (those in the pool at the end), then those removed
+    /// during the run, which only the timeseries still names.
+    #[must_use]
+    pub fn node_labels(&self) -> Vec<&str> {
+        let mut labels: Vec<&str> = self
+            .summary
+            .nodes
+            .iter()
+            .map(|n| n.label.as_str())
+            .collect();
+        for row in &self.seconds {
+            if row.node != TOTAL && !labels.contains(&row.node.as_str()) {
+                labels.push(&row.node);
+            }
+        }
+        labels
+    }
+
+    /// One node's (or [`TOTAL`]'s) rows.
+    pub fn rows_of<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a SecondView> + 'a {
+        self.seconds.iter().filter(move |row| row.node == node)
+    }
+}
+
+/// Each tag's intervals added into one histogram.
+fn whole_run_histograms(
+    intervals: &[hlog::Interval],
+) -> anyhow::Result<BTreeMap<String, Histogram<u64>>> {
+    let mut whole: BTreeMap<String, Histogram<u64>> = BTreeMap::new();
+    for interval in intervals {
+        match whole.get_mut(&interval.tag) {
+            Some(into) => into
+                .add(&interval.histogram)
+                .map_err(|e| anyhow::anyhow!("latency.hlog: {e:?}"))?,
+            None => {
+                whole.insert(interval.tag.clone(), interval.histogram.clone());
+            }
+        }
+    }
+    Ok(whole)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_and_their_phases() {
+        let events = parse_events(
+            "    0.000s phase issue\n    2.500s [shard 1/3] phase mint\n   12.010s removed node 127.0.0.1:9\nnot an event\n",
+        );
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].phase(), Some("issue"));
+        assert_eq!(events[1].phase(), Some("mint"));
+        assert_eq!(events[2].phase(), None);
+        assert!((events[2].at - 12.01).abs() < 1e-9);
+    }
+}

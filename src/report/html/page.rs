@@ -1,0 +1,514 @@
+//! The page around the charts: the verdict at the top, the charts, then the tables (nodes,
+//! phases, events, thresholds, verify, generator, configuration). One file, its style inline,
+//! no script, no font and no request of any kind: it reads the same offline and in a ticket.
+
+use std::fmt::Write;
+
+use super::figures::{Figure, numbered_events};
+use super::folder::{PercentilesView, RunFolder};
+use crate::report::fmt_micros;
+
+/// `&`, `<`, `>`, `"` and `'` escaped for text and attribute values.
+#[must_use]
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --ink: #1d2330; --muted: #5b6472; --line: #e3e6ec; --bg: #f6f7f9; --good: #0a7d4f;
+        --bad: #c81e3c; --warn: #b76e00; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif;
+       color: var(--ink); background: var(--bg); }
+header { background: #141a26; color: #fff; padding: 20px 32px 18px; }
+header h1 { margin: 0 0 4px; font-size: 20px; font-weight: 600; }
+header p { margin: 0; color: #b9c1cf; }
+main { padding: 20px 32px 40px; max-width: 1480px; margin: 0 auto; }
+.verdict { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: 600;
+           font-size: 13px; margin-left: 8px; vertical-align: 2px; }
+.verdict.good { background: #d9f2e6; color: var(--good); }
+.verdict.bad { background: #fbdde3; color: var(--bad); }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px;
+         margin: 0 0 24px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
+.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase;
+               letter-spacing: .04em; }
+.card .value { font-size: 20px; font-weight: 600; margin-top: 2px; }
+.card .value.good { color: var(--good); } .card .value.bad { color: var(--bad); }
+.card .note { color: var(--muted); font-size: 12px; }
+h2 { font-size: 16px; margin: 28px 0 12px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 16px; }
+figure { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 8px;
+         padding: 12px 14px 10px; }
+figure h3 { margin: 0 0 6px; font-size: 14px; }
+figure svg { width: 100%; height: auto; display: block; }
+figcaption { color: var(--muted); font-size: 12.5px; margin-top: 6px; }
+.legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12.5px; margin: 2px 0 4px; }
+.legend span::before { content: ""; display: inline-block; width: 18px; height: 0;
+                       border-top: 3px solid var(--c); margin-right: 5px; vertical-align: 3px; }
+.legend span.dashed::before { border-top-style: dashed; border-top-width: 2px; }
+table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line);
+        border-radius: 8px; font-size: 13px; font-variant-numeric: tabular-nums; }
+th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; }
+th { background: #fafbfc; color: var(--muted); font-weight: 600; }
+td:first-child, th:first-child, #events td, #events th, #config td, #config th {
+  text-align: left; }
+#nodes { width: auto; min-width: 60%; }
+.pass { color: var(--good); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
+.tables { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
+.tables > div { flex: 1 1 auto; min-width: 300px; max-width: 100%; }
+footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
+"#;
+
+/// Percentiles as `p50 / p99`.
+fn p50_p99(p: Option<PercentilesView>) -> String {
+    match p {
+        Some(p) if p.count > 0 => format!("{} / {}", fmt_micros(p.p50_us), fmt_micros(p.p99_us)),
+        _ => "–".to_owned(),
+    }
+}
+
+/// A table from a header and rows of already escaped cells.
+fn table(id: &str, header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut html = format!("<table id=\"{id}\"><thead><tr>");
+    for cell in header {
+        let _ = write!(html, "<th>{}</th>", escape(cell));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for row in rows {
+        html.push_str("<tr>");
+        for cell in row {
+            let _ = write!(html, "<td>{cell}</td>");
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</tbody></table>");
+    html
+}
+
+fn card(label: &str, value: &str, class: &str, note: &str) -> String {
+    format!(
+        "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value {class}\">{}</div>\
+         <div class=\"note\">{}</div></div>",
+        escape(label),
+        escape(value),
+        escape(note)
+    )
+}
+
+/// The run passed: it completed, every threshold held and the chain agrees with it.
+fn passed(folder: &RunFolder) -> bool {
+    let s = &folder.summary;
+    s.ending == "completed"
+        && s.thresholds.iter().all(|t| t.passed)
+        && s.verify.as_ref().is_none_or(|v| v.mismatched == 0)
+        && s.transactions.failed == 0
+}
+
+fn cards(folder: &RunFolder) -> String {
+    let s = &folder.summary;
+    let requests: u64 = s.nodes.iter().map(|n| n.post.count + n.get.count).sum();
+    let failed: u64 = s
+        .nodes
+        .iter()
+        .map(|n| n.post.count - n.post.ok + n.get.count - n.get.ok)
+        .sum();
+    let unfilled: u64 = s.nodes.iter().map(|n| n.post_pacing.unfilled).sum();
+    let missed: u64 = s
+        .nodes
+        .iter()
+        .map(|n| n.post_pacing.missed + n.get_pacing.missed)
+        .sum();
+    let mut html = String::from("<div class=\"cards\">");
+    html += &card(
+        "ending",
+        &s.ending,
+        if s.ending == "completed" {
+            "good"
+        } else {
+            "bad"
+        },
+        s.failure.as_deref().unwrap_or(""),
+    );
+    html += &card("duration", &format!("{:.1} s", s.elapsed_s), "", "");
+    html += &card(
+        "transactions",
+        &format!(
+            "{} / {}",
+            s.transactions.confirmed, s.transactions.submitted
+        ),
+        if s.transactions.failed == 0 {
+            "good"
+        } else {
+            "bad"
+        },
+        &format!("confirmed / submitted, {} failed", s.transactions.failed),
+    );
+    html += &card(
+        "request errors",
+        &failed.to_string(),
+        if failed == 0 { "good" } else { "bad" },
+        &format!("of {requests} requests"),
+    );
+    html += &card(
+        "slots missed / unfilled",
+        &format!("{missed} / {unfilled}"),
+        "",
+        "pacer dropped / workload had none ready",
+    );
+    if let Some(v) = &s.verify {
+        html += &card(
+            "verify",
+            &format!("{} / {}", v.matched, v.checked),
+            if v.mismatched == 0 { "good" } else { "bad" },
+            &format!(
+                "balances match, {} differ, {} unread",
+                v.mismatched, v.unread
+            ),
+        );
+    }
+    if !s.thresholds.is_empty() {
+        let held = s.thresholds.iter().filter(|t| t.passed).count();
+        html += &card(
+            "thresholds",
+            &format!("{held} / {}", s.thresholds.len()),
+            if held == s.thresholds.len() {
+                "good"
+            } else {
+                "bad"
+            },
+            "held",
+        );
+    }
+    html += &card(
+        "generator",
+        &s.generator
+            .cpu_s
+            .map_or_else(|| "–".to_owned(), |c| format!("{c:.1} s CPU")),
+        "",
+        &s.generator.peak_rss_kib.map_or_else(String::new, |k| {
+            format!("peak RSS {:.1} MiB", k as f64 / 1024.0)
+        }),
+    );
+    html.push_str("</div>");
+    html
+}
+
+fn figure(figure: &Figure) -> String {
+    let mut legend = String::new();
+    for (name, color, dashed) in &figure.legend {
+        let class = if *dashed { " class=\"dashed\"" } else { "" };
+        let _ = write!(
+            legend,
+            "<span{class} style=\"--c:{color}\">{}</span>",
+            escape(name)
+        );
+    }
+    format!(
+        "<figure data-chart=\"{}\"><h3>{}</h3><div class=\"legend\">{legend}</div>{}\
+         <figcaption>{}</figcaption></figure>",
+        escape(&figure.name),
+        escape(&figure.title),
+        figure.svg,
+        escape(&figure.caption)
+    )
+}
+
+fn nodes_table(folder: &RunFolder) -> String {
+    let mut rows: Vec<Vec<String>> = folder
+        .summary
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let errors = |d: &super::folder::DirectionView| d.errors.values().sum::<u64>();
+            vec![
+                format!("{} {}", i + 1, escape(&n.label)),
+                escape(&n.health),
+                format!("{} / {}", n.target_rates.post, n.target_rates.get),
+                n.post.ok.to_string(),
+                errors(&n.post).to_string(),
+                p50_p99(n.post.latency),
+                n.confirmed.to_string(),
+                n.get.ok.to_string(),
+                errors(&n.get).to_string(),
+                p50_p99(n.get.latency),
+                (n.post_pacing.missed + n.get_pacing.missed).to_string(),
+                n.post_pacing.unfilled.to_string(),
+            ]
+        })
+        .collect();
+    // Nodes removed during the run: the summary keeps the pool's last nodes; their counts are
+    // the timeseries' sums.
+    let labels = folder.node_labels();
+    for (i, label) in labels.iter().enumerate().skip(folder.summary.nodes.len()) {
+        let sum = |pick: fn(&super::folder::SecondView) -> f64| -> String {
+            format!("{:.0}", folder.rows_of(label).map(pick).sum::<f64>())
+        };
+        let dash = || "–".to_owned();
+        rows.push(vec![
+            format!("{} {}", i + 1, escape(label)),
+            "removed".to_owned(),
+            dash(),
+            sum(|r| r.post_ok),
+            dash(),
+            dash(),
+            sum(|r| r.confirmed),
+            sum(|r| r.get_ok),
+            dash(),
+            dash(),
+            sum(|r| r.post_missed + r.get_missed),
+            sum(|r| r.post_unfilled),
+        ]);
+    }
+    table(
+        "nodes",
+        &[
+            "node",
+            "health",
+            "target POST / GET",
+            "POST ok",
+            "POST err",
+            "POST p50 / p99",
+            "confirmed",
+            "GET ok",
+            "GET err",
+            "GET p50 / p99",
+            "missed",
+            "unfilled",
+        ],
+        &rows,
+    )
+}
+
+fn phases_table(folder: &RunFolder) -> String {
+    let rows: Vec<Vec<String>> = folder
+        .summary
+        .phases
+        .iter()
+        .map(|p| {
+            vec![
+                escape(&p.phase),
+                format!("{:.1} s", p.duration_s),
+                p.total.to_string(),
+                p.confirmed.to_string(),
+                p.failed.to_string(),
+                p.cpu_s
+                    .map_or_else(|| "–".to_owned(), |c| format!("{c:.2} s")),
+            ]
+        })
+        .collect();
+    table(
+        "phases",
+        &[
+            "phase",
+            "duration",
+            "transactions",
+            "confirmed",
+            "failed",
+            "generator CPU",
+        ],
+        &rows,
+    )
+}
+
+fn events_table(folder: &RunFolder) -> String {
+    let rows: Vec<Vec<String>> = numbered_events(folder)
+        .into_iter()
+        .map(|(number, at, text)| vec![number.to_string(), format!("{at:.3} s"), escape(text)])
+        .collect();
+    if rows.is_empty() {
+        return "<p>No live changes: the rates and nodes stayed as started.</p>".to_owned();
+    }
+    table("events", &["#", "at", "event"], &rows)
+}
+
+fn checks_tables(folder: &RunFolder) -> String {
+    let s = &folder.summary;
+    let mut html = String::new();
+    if !s.thresholds.is_empty() {
+        let rows: Vec<Vec<String>> = s
+            .thresholds
+            .iter()
+            .map(|t| {
+                let verdict = if t.passed {
+                    "<span class=\"pass\">pass</span>"
+                } else {
+                    "<span class=\"fail\">FAIL</span>"
+                };
+                vec![escape(&t.threshold), verdict.to_owned(), escape(&t.note)]
+            })
+            .collect();
+        html += "<div><h2>Thresholds</h2>";
+        html += &table("thresholds", &["threshold", "verdict", "measured"], &rows);
+        html += "</div>";
+    }
+    if let Some(v) = &s.verify {
+        let supply = match (&v.expected_supply, &v.reported_supply) {
+            (Some(e), Some(r)) => format!("{} (expected {})", escape(r), escape(e)),
+            _ => "not checked".to_owned(),
+        };
+        let rows = vec![
+            vec!["balances checked".to_owned(), v.checked.to_string()],
+            vec!["match".to_owned(), v.matched.to_string()],
+            vec!["differ".to_owned(), v.mismatched.to_string()],
+            vec!["unread".to_owned(), v.unread.to_string()],
+            vec!["token supply".to_owned(), supply],
+        ];
+        html += "<div><h2>Verify</h2>";
+        html += &table("verify", &["against the chain", ""], &rows);
+        html += "</div>";
+    }
+    let mut rows = vec![
+        vec![
+            "CPU".to_owned(),
+            s.generator
+                .cpu_s
+                .map_or_else(|| "–".to_owned(), |c| format!("{c:.2} s")),
+        ],
+        vec![
+            "peak RSS".to_owned(),
+            s.generator.peak_rss_kib.map_or_else(
+                || "–".to_owned(),
+                |k| format!("{:.1} MiB", k as f64 / 1024.0),
+            ),
+        ],
+    ];
+    for (direction, error) in &s.send_error {
+        rows.push(vec![
+            format!(
+                "{} send-time error p50 / p99 / max",
+                direction.to_uppercase()
+            ),
+            error.map_or_else(
+                || "–".to_owned(),
+                |e| {
+                    format!(
+                        "{} / {} / {}",
+                        fmt_micros(e.p50_us),
+                        fmt_micros(e.p99_us),
+                        fmt_micros(e.max_us)
+                    )
+                },
+            ),
+        ]);
+    }
+    html += "<div><h2>Generator</h2>";
+    html += &table("generator", &["the generator's own", ""], &rows);
+    html += "</div>";
+    html
+}
+
+/// A configuration value as text: lists joined, absent values as a dash.
+fn config_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "–".to_owned(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(config_value)
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn config_table(folder: &RunFolder) -> String {
+    let rows: Vec<Vec<String>> = folder
+        .config
+        .iter()
+        .map(|(key, value)| vec![escape(key), escape(&config_value(value))])
+        .collect();
+    table("config", &["setting", "value"], &rows)
+}
+
+/// The whole page.
+#[must_use]
+pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
+    let s = &folder.summary;
+    let (verdict, class) = if passed(folder) {
+        ("passed", "good")
+    } else {
+        ("did not pass", "bad")
+    };
+    let mut origin = format!(
+        "stress-tui {} · {} node(s) · write surface {}",
+        escape(&s.version),
+        folder.node_labels().len(),
+        escape(s.write_surface.as_ref().map_or("–", |w| w.surface.as_str()))
+    );
+    if let Some(merged) = &s.merged {
+        let _ = write!(
+            origin,
+            " · merged from the {} shards of run {}",
+            merged.shards.len(),
+            escape(&merged.run_id)
+        );
+    } else if let Some(shard) = &s.shard {
+        let _ = write!(
+            origin,
+            " · one shard ({}) of a run: merge the shards for the whole",
+            escape(&config_value(shard.get("shard").unwrap_or(shard)))
+        );
+    }
+    let mut html = String::with_capacity(256 * 1024);
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>stress-tui run {name}</title><style>{STYLE}</style></head><body>\
+         <header><h1>stress-tui run {name}<span class=\"verdict {class}\">{verdict}</span></h1>\
+         <p>{origin}</p></header><main>",
+        name = escape(&folder.name),
+    );
+    html += &cards(folder);
+    html += "<h2>Over time</h2><div class=\"charts\">";
+    let (time, spectra): (Vec<&Figure>, Vec<&Figure>) = figures
+        .iter()
+        .partition(|f| !f.name.starts_with("spectrum-"));
+    for f in &time {
+        html += &figure(f);
+    }
+    html += "</div><h2>Latency by percentile</h2><div class=\"charts\">";
+    for f in &spectra {
+        html += &figure(f);
+    }
+    html += "</div><h2>Nodes</h2>";
+    html += &nodes_table(folder);
+    html += "<div class=\"tables\"><div><h2>Phases</h2>";
+    html += &phases_table(folder);
+    html += "</div><div><h2>Events</h2>";
+    html += &events_table(folder);
+    html += "</div>";
+    html += &checks_tables(folder);
+    html += "<div><h2>Configuration</h2>";
+    html += &config_table(folder);
+    html += "</div></div><footer>Written by stress-tui from this folder's summary.json, \
+             timeseries.csv, events.log and latency.hlog; `stress-tui report DIR` writes it \
+             again.</footer></main></body></html>\n";
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}
