@@ -274,6 +274,41 @@ fn histogram_pane() {
     insta::assert_snapshot!(pane(50, 12, |f, a| histogram::draw(f, a, &fixture())).backend());
 }
 
+/// A pane's rows as text, borders cut off.
+fn rows_of(terminal: &Terminal<TestBackend>) -> Vec<String> {
+    let buffer = terminal.backend().buffer();
+    let width = usize::from(buffer.area.width);
+    buffer
+        .content()
+        .chunks(width)
+        .map(|row| {
+            let text: String = row.iter().map(ratatui::buffer::Cell::symbol).collect();
+            text.trim_matches(|c| c == '│' || c == ' ').to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn histogram_figures_are_never_cut_at_any_width() {
+    for width in 24..=90 {
+        let rows = rows_of(&pane(width, 14, |f, a| histogram::draw(f, a, &fixture())));
+        let text = rows.join("\n");
+        for figure in ["p50 1.7ms", "p99.9 8.2ms", "max 12.0ms", "errors 0"] {
+            assert!(text.contains(figure), "width {width}: `{figure}` whole in\n{text}");
+        }
+        // The axis is the last row inside the border: whole durations, the largest bound last.
+        let axis = &rows[rows.len() - 2];
+        let words: Vec<&str> = axis.split_whitespace().collect();
+        assert_eq!(words.last(), Some(&"12.0ms"), "width {width}: {axis}");
+        for word in words {
+            assert!(
+                word.ends_with("ms") || word.ends_with("µs"),
+                "width {width}: `{word}` is a whole duration in `{axis}`"
+            );
+        }
+    }
+}
+
 #[test]
 fn errors_phases_events_footer_panes() {
     insta::assert_snapshot!(
