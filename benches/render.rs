@@ -32,6 +32,7 @@ fn view(nodes: u32) -> View {
             },
             offered: 100.0,
             sent: 99.0,
+            unfilled: 0.0,
             ok: 98.0,
             confirmed: 97.0,
             p50_us: 1_700,

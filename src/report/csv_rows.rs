@@ -254,7 +254,7 @@ mod tests {
         let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
         assert_eq!(
             text.lines().nth(1),
-            Some("3,\"a,b\",0.000,0.000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,,,,,2,1.500"),
+            Some("3,\"a,b\",0.000,0.000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,4,,,,,2,1.500"),
             "a label with a comma is quoted; no latency leaves its columns empty"
         );
     }

@@ -1,5 +1,6 @@
-//! Header: phase and progress, the write surface and the nodes' modes, elapsed time, total offered / sent / ok / confirmed TPS, errors,
-//! pause state, and the last command's outcome.
+//! Header: phase and progress, the write surface and the nodes' modes, elapsed time, total
+//! offered / sent / ok / confirmed TPS, errors, pause state, the last command's outcome, and,
+//! while the workload (not the nodes) holds the POST rate back, why (a row or two more).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -15,6 +16,22 @@ fn bar(done: u64, total: u64, width: usize) -> String {
         .checked_div(total)
         .map_or(0, |f| usize::try_from(f).unwrap_or(width));
     format!("[{}{}]", "#".repeat(filled), ".".repeat(width - filled))
+}
+
+/// The note on why the workload holds the rate back, wrapped to `width`: empty when it does not.
+fn note_lines(view: &View, width: u16) -> Vec<String> {
+    view.held_back.as_ref().map_or_else(Vec::new, |note| {
+        let words: Vec<String> = format!("▲ {note}")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        super::pack(&words, " ", usize::from(width.saturating_sub(1)))
+    })
+}
+
+/// Rows the header needs at `width`: three, and the note's while the workload holds the rate.
+pub fn height(view: &View, width: u16) -> u16 {
+    3 + u16::try_from(note_lines(view, width).len()).unwrap_or(0)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &View) {
@@ -93,8 +110,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, view: &View) {
         };
         third.push(Span::styled(format!("  │ {message}"), style));
     }
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(first), second, Line::from(third)]),
-        area,
-    );
+    let mut lines = vec![Line::from(first), second, Line::from(third)];
+    let note = Style::default().fg(Color::Yellow);
+    for line in note_lines(view, area.width) {
+        lines.push(Line::styled(format!(" {line}"), note));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
 }

@@ -43,6 +43,24 @@ pub fn node_color(index: usize) -> Color {
     PALETTE[index % PALETTE.len()]
 }
 
+/// `items` packed into lines of `width` columns, `separator` between two on a line; an item
+/// wider than a line gets a line of its own. Figures and words wrap whole, never cut.
+pub(super) fn pack(items: &[String], separator: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for item in items {
+        match lines.last_mut() {
+            Some(line)
+                if line.chars().count() + separator.len() + item.chars().count() <= width =>
+            {
+                line.push_str(separator);
+                line.push_str(item);
+            }
+            _ => lines.push(item.clone()),
+        }
+    }
+    lines
+}
+
 /// Draws the whole dashboard.
 pub fn draw(frame: &mut Frame, app: &App, view: &View) {
     let area = frame.area();
@@ -68,7 +86,7 @@ pub fn draw(frame: &mut Frame, app: &App, view: &View) {
         bottom_area,
         footer_area,
     ] = Layout::vertical([
-        Constraint::Length(3),
+        Constraint::Length(header::height(view, area.width)),
         Constraint::Length(nodes_height),
         Constraint::Min(6),
         Constraint::Length(bottom_height),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crate::engine::{Health, PoolView};
+use crate::engine::{Health, PoolView, SlotTotals};
 use crate::model::{Direction, NodeId, Op, PerDirection, Phase};
 use crate::stats::{OpSnapshot, StatsSnapshot};
 use crate::workload::WorkloadStatus;
@@ -22,6 +22,8 @@ pub struct NodeRow {
     /// Per second, POST side: slots with work, requests sent, successes, confirmations.
     pub offered: f64,
     pub sent: f64,
+    /// Slots a second that found no account ready: the workload, not the node, held them.
+    pub unfilled: f64,
     pub ok: f64,
     pub confirmed: f64,
     pub p50_us: u64,
@@ -72,6 +74,44 @@ pub struct View {
     /// a read-only run.
     pub surface: String,
     pub dropped_samples: u64,
+    /// Why the workload, not the nodes, holds the POST rate back, while it does.
+    pub held_back: Option<String>,
+}
+
+/// Slot rates of one node's pacer, a second.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PacerRates {
+    pub offered: f64,
+    pub sent: f64,
+    pub unfilled: f64,
+}
+
+/// The phases whose POST slots the workload fills from its accounts: a shortage of ready
+/// accounts there is the workload's, and the user can change it (issue and grant are the
+/// operator's own few transactions).
+const ACCOUNT_PHASES: [Phase; 3] = [Phase::Mint, Phase::Transfer, Phase::Sustained];
+
+/// The header's note when the workload holds the POST rate back: over 5 % of the rate set (and
+/// at least 2 a second) of the slots found no account ready, in a phase that fills slots from
+/// accounts, not paused.
+#[must_use]
+pub fn held_back_note(
+    phase: Phase,
+    paused: bool,
+    target_post: u32,
+    unfilled: f64,
+) -> Option<String> {
+    let target = f64::from(target_post);
+    if paused || !ACCOUNT_PHASES.contains(&phase) || target == 0.0 {
+        return None;
+    }
+    (unfilled >= 2.0 && unfilled > 0.05 * target).then(|| {
+        format!(
+            "the workload holds the rate back: {unfilled:.0} of {target_post} POST slots/s find \
+             no account ready (each awaits confirmation): raise --in-flight-per-account or the \
+             wallets"
+        )
+    })
 }
 
 /// Turns cumulative pacer counters into per-second rates between frames.
@@ -79,8 +119,8 @@ pub struct View {
 pub struct RateTracker {
     /// Whose counters: POSTs, or GETs in a read-only run.
     direction: Direction,
-    last: HashMap<NodeId, (Instant, u64, u64)>,
-    rates: HashMap<NodeId, (f64, f64)>,
+    last: HashMap<NodeId, (Instant, SlotTotals)>,
+    rates: HashMap<NodeId, PacerRates>,
 }
 
 impl RateTracker {
@@ -96,32 +136,32 @@ impl RateTracker {
     /// Samples the counters; rates update at most once a second so the numbers are readable.
     pub fn sample(&mut self, pool: &PoolView, now: Instant) {
         for node in &pool.nodes {
-            let counters = node.counters.direction(self.direction);
-            let offered = counters.offered.load(Ordering::Relaxed);
-            let sent = counters.sent.load(Ordering::Relaxed);
+            let totals = node.counters.totals(self.direction);
             match self.last.get(&node.id) {
-                Some(&(at, last_offered, last_sent)) => {
+                Some(&(at, last)) => {
                     let secs = now.saturating_duration_since(at).as_secs_f64();
                     if secs >= 1.0 {
+                        let slots = totals - last;
                         self.rates.insert(
                             node.id,
-                            (
-                                (offered - last_offered) as f64 / secs,
-                                (sent - last_sent) as f64 / secs,
-                            ),
+                            PacerRates {
+                                offered: slots.offered as f64 / secs,
+                                sent: slots.sent as f64 / secs,
+                                unfilled: slots.unfilled as f64 / secs,
+                            },
                         );
-                        self.last.insert(node.id, (now, offered, sent));
+                        self.last.insert(node.id, (now, totals));
                     }
                 }
                 None => {
-                    self.last.insert(node.id, (now, offered, sent));
+                    self.last.insert(node.id, (now, totals));
                 }
             }
         }
     }
 
     #[must_use]
-    pub fn rates(&self, id: NodeId) -> (f64, f64) {
+    pub fn rates(&self, id: NodeId) -> PacerRates {
         self.rates.get(&id).copied().unwrap_or_default()
     }
 }
@@ -174,6 +214,11 @@ impl View {
             .collect();
         error_codes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let phases = Self::phase_lines(status);
+        let held_back = if focus == Direction::Post {
+            held_back_note(status.phase, pool.paused, total.target.post, total.unfilled)
+        } else {
+            None
+        };
         Self {
             elapsed_s: stats.elapsed.as_secs(),
             phase: match (status.starts_in, &status.stage) {
@@ -203,6 +248,7 @@ impl View {
             events: Self::event_lines(pool, status),
             surface: Self::surface_text(pool, status),
             dropped_samples: stats.dropped_samples,
+            held_back,
         }
     }
 
@@ -253,7 +299,11 @@ impl View {
         };
         for node in &pool.nodes {
             let snapshot = stats.node(node.id);
-            let (offered, sent) = rates.rates(node.id);
+            let PacerRates {
+                offered,
+                sent,
+                unfilled,
+            } = rates.rates(node.id);
             let second = snapshot.map(|s| s.last_second).unwrap_or_default();
             let counters = node.counters.direction(focus);
             let requests = snapshot.map(|s| s.direction(focus));
@@ -265,6 +315,7 @@ impl View {
                 effective: node.effective,
                 offered,
                 sent,
+                unfilled,
                 ok: second.ok[focus] as f64,
                 confirmed: second.confirmed as f64,
                 p50_us: requests.map_or(0, |r| r.latency.p50),
@@ -277,6 +328,7 @@ impl View {
             total.effective += row.effective;
             total.offered += row.offered;
             total.sent += row.sent;
+            total.unfilled += row.unfilled;
             total.ok += row.ok;
             total.confirmed += row.confirmed;
             total.errors += row.errors;

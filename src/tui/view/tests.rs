@@ -28,6 +28,7 @@ fn row(id: u32, label: &str, health: Health, post: u32, sent: f64, errors: u64) 
         },
         offered: sent + 1.0,
         sent,
+        unfilled: 0.0,
         ok: (sent - errors as f64).max(0.0),
         confirmed: (sent - 2.0).max(0.0),
         p50_us: 1_700 + u64::from(id) * 100,
@@ -156,6 +157,7 @@ fn fixture() -> View {
             "  63.5s resumed".to_owned(),
         ],
         dropped_samples: 0,
+        held_back: None,
     }
 }
 
@@ -228,6 +230,43 @@ fn header_shows_the_write_surface_and_modes() {
 }
 
 #[test]
+fn the_header_says_when_the_workload_holds_the_rate_back() {
+    use super::model::held_back_note;
+    use crate::model::Phase;
+    // 20 mint wallets, one transaction in flight each: ~55/s offered against 500/s.
+    let note = held_back_note(Phase::Mint, false, 500, 445.0);
+    let view = View {
+        phase: "mint".to_owned(),
+        held_back: note.clone(),
+        ..fixture()
+    };
+    let height = header::height(&view, 80);
+    assert_eq!(height, 5, "two more rows at 80 columns");
+    let terminal = pane(80, height, |f, a| {
+        header::draw(f, a, &App::default(), &view);
+    });
+    insta::assert_snapshot!(terminal.backend());
+    let shown = rows_of(&terminal).join(" ");
+    for words in [
+        "the workload holds the rate back: 445 of 500 POST slots/s find no account ready",
+        "(each awaits confirmation): raise --in-flight-per-account or the wallets",
+    ] {
+        assert!(shown.contains(words), "{shown}");
+    }
+    // Not while the nodes are the limit, paused, or in phases without accounts to wait for.
+    assert_eq!(held_back_note(Phase::Sustained, false, 500, 20.0), None);
+    assert_eq!(held_back_note(Phase::Mint, true, 500, 445.0), None);
+    assert_eq!(held_back_note(Phase::Grant, false, 500, 445.0), None);
+    assert_eq!(held_back_note(Phase::Verify, false, 500, 445.0), None);
+    assert!(held_back_note(Phase::Sustained, false, 500, 60.0).is_some());
+    let quiet = View {
+        held_back: None,
+        ..view
+    };
+    assert_eq!(header::height(&quiet, 80), 3);
+}
+
+#[test]
 fn nodes_pane_narrow_and_wide() {
     let app = App {
         selected: 2,
@@ -289,12 +328,28 @@ fn rows_of(terminal: &Terminal<TestBackend>) -> Vec<String> {
 }
 
 #[test]
+fn figures_wrap_between_figures() {
+    let figures = ["n 5120", "p50 1.7ms", "p99.9 8.5ms"].map(str::to_owned);
+    assert_eq!(
+        super::pack(&figures, "  ", 20),
+        ["n 5120  p50 1.7ms", "p99.9 8.5ms"]
+    );
+    assert_eq!(
+        super::pack(&figures, "  ", 5),
+        ["n 5120", "p50 1.7ms", "p99.9 8.5ms"]
+    );
+}
+
+#[test]
 fn histogram_figures_are_never_cut_at_any_width() {
     for width in 24..=90 {
         let rows = rows_of(&pane(width, 14, |f, a| histogram::draw(f, a, &fixture())));
         let text = rows.join("\n");
         for figure in ["p50 1.7ms", "p99.9 8.2ms", "max 12.0ms", "errors 0"] {
-            assert!(text.contains(figure), "width {width}: `{figure}` whole in\n{text}");
+            assert!(
+                text.contains(figure),
+                "width {width}: `{figure}` whole in\n{text}"
+            );
         }
         // The axis is the last row inside the border: whole durations, the largest bound last.
         let axis = &rows[rows.len() - 2];
