@@ -3,6 +3,7 @@
 //! events as numbered marks; and HDR percentile spectra, on the classic log-scaled percentile
 //! axis. Legends are the page's (HTML beside the chart), so that they never cover a line.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -184,29 +185,48 @@ pub fn time_chart(y_label: &str, lines: &[Line], marks: &TimeMarks) -> anyhow::R
                     .map_err(fail)?;
             }
         }
-        let mark_font = ("sans-serif", 14)
-            .into_font()
-            .color(&EVENT_COLOR)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        for (number, at) in &marks.events {
-            chart
-                .draw_series(LineSeries::new(
-                    [(*at, 0.0), (*at, y_end)],
-                    ShapeStyle::from(&EVENT_COLOR.mix(0.6)).stroke_width(1),
-                ))
-                .map_err(fail)?;
-            chart
-                .plotting_area()
-                .draw(&Text::new(
-                    number.to_string(),
-                    (*at, y_end),
-                    mark_font.clone(),
-                ))
-                .map_err(fail)?;
-        }
+        mark_events(&mut chart, &marks.events, y_end)?;
         root.present().map_err(fail)?;
     }
     Ok(svg)
+}
+
+/// The plotting area of a time chart.
+type TimeArea<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Each event as a thin line across the chart, numbered at its top.
+fn mark_events(
+    chart: &mut TimeArea<'_, '_>,
+    events: &[(usize, f64)],
+    y_end: f64,
+) -> anyhow::Result<()> {
+    let mark_font = ("sans-serif", 14)
+        .into_font()
+        .color(&EVENT_COLOR)
+        .pos(Pos::new(HPos::Center, VPos::Bottom));
+    // Every event gets its line; a number only where it clears the last one drawn, so that
+    // a ramp's step a second does not print a smear of digits.
+    let mut next_free_px = i32::MIN;
+    for (number, at) in events {
+        chart
+            .draw_series(LineSeries::new(
+                [(*at, 0.0), (*at, y_end)],
+                ShapeStyle::from(&EVENT_COLOR.mix(0.6)).stroke_width(1),
+            ))
+            .map_err(fail)?;
+        let (x_px, _) = chart.backend_coord(&(*at, y_end));
+        if x_px < next_free_px {
+            continue;
+        }
+        let label = number.to_string();
+        next_free_px = x_px + 9 * i32::try_from(label.len()).unwrap_or(4) + 4;
+        chart
+            .plotting_area()
+            .draw(&Text::new(label, (*at, y_end), mark_font.clone()))
+            .map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// The percentile axis: x = log10(1 / (1 - q)), so 90 %, 99 %, 99.9 % fall one unit apart.
@@ -321,5 +341,25 @@ mod tests {
         // plotters writes a text's content on a line of its own.
         assert!(svg.contains(">\nsustained\n<"), "the wide band is named");
         assert!(svg.contains(">\n1\n</text>"), "the event is numbered");
+    }
+
+    #[test]
+    fn crowded_events_keep_their_lines_and_drop_overlapping_numbers() {
+        let marks = TimeMarks {
+            phases: Vec::new(),
+            // A ramp's step a second over a 10-minute run: one pixel apart.
+            events: (1..=60)
+                .map(|n| (n, f64::from(u32::try_from(n).unwrap())))
+                .collect(),
+            end: 600.0,
+        };
+        // Values whose axis labels are no event's number (0, 100, ... 500).
+        let line = Line::new("ok", PALETTE[0], vec![(0.0, 500.0), (600.0, 500.0)]);
+        let svg = time_chart("POST/s", &[line], &marks).unwrap();
+        let numbers = (1..=60)
+            .filter(|n| svg.contains(&format!(">\n{n}\n</text>")))
+            .count();
+        assert!(svg.contains(">\n1\n</text>"), "the first is numbered");
+        assert!((2..=10).contains(&numbers), "{numbers} of 60 numbered");
     }
 }

@@ -62,12 +62,20 @@ table { width: 100%; border-collapse: collapse; background: #fff; border: 1px so
         border-radius: 8px; font-size: 13px; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 12px; border-bottom: 1px solid var(--line); text-align: right; }
 th { background: #fafbfc; color: var(--muted); font-weight: 600; }
-td:first-child, th:first-child, #events td, #events th, #config td, #config th {
+td:first-child, th:first-child, #events td, #events th {
   text-align: left; }
 #nodes { width: auto; min-width: 60%; }
 .pass { color: var(--good); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
 .tables { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
 .tables > div { flex: 1 1 auto; min-width: 300px; max-width: 100%; }
+header p.why { color: #ffb3c0; margin-top: 4px; }
+#config { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr));
+          gap: 0 24px; margin: 0; background: #fff; border: 1px solid var(--line);
+          border-radius: 8px; padding: 6px 14px; font-size: 13px; }
+#config div { display: flex; justify-content: space-between; gap: 12px; padding: 4px 0;
+              border-bottom: 1px solid var(--line); }
+#config dt { color: var(--muted); } #config dd { margin: 0; text-align: right;
+             overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: 12px; margin-top: 32px; }
 "#;
 
@@ -107,13 +115,31 @@ fn card(label: &str, value: &str, class: &str, note: &str) -> String {
     )
 }
 
-/// The run passed: it completed, every threshold held and the chain agrees with it.
-fn passed(folder: &RunFolder) -> bool {
+/// Why the run did not pass; none when it completed, every threshold held, no transaction
+/// failed and the chain agrees with it.
+fn failings(folder: &RunFolder) -> Vec<String> {
     let s = &folder.summary;
-    s.ending == "completed"
-        && s.thresholds.iter().all(|t| t.passed)
-        && s.verify.as_ref().is_none_or(|v| v.mismatched == 0)
-        && s.transactions.failed == 0
+    let mut failings = Vec::new();
+    if s.ending != "completed" {
+        failings.push(match &s.failure {
+            Some(failure) => format!("ended {}: {failure}", s.ending),
+            None => format!("ended {}", s.ending),
+        });
+    }
+    let failed = s.thresholds.iter().filter(|t| !t.passed).count();
+    if failed > 0 {
+        failings.push(format!(
+            "{failed} of {} thresholds failed",
+            s.thresholds.len()
+        ));
+    }
+    if s.transactions.failed > 0 {
+        failings.push(format!("{} transactions failed", s.transactions.failed));
+    }
+    if let Some(v) = s.verify.as_ref().filter(|v| v.mismatched > 0) {
+        failings.push(format!("{} balances differ from the chain", v.mismatched));
+    }
+    failings
 }
 
 fn cards(folder: &RunFolder) -> String {
@@ -424,20 +450,28 @@ fn config_value(value: &serde_json::Value) -> String {
     }
 }
 
-fn config_table(folder: &RunFolder) -> String {
-    let rows: Vec<Vec<String>> = folder
-        .config
-        .iter()
-        .map(|(key, value)| vec![escape(key), escape(&config_value(value))])
-        .collect();
-    table("config", &["setting", "value"], &rows)
+/// The configuration as a grid of settings: many short values read better side by side than
+/// in one tall table.
+fn config_grid(folder: &RunFolder) -> String {
+    let mut html = String::from("<dl id=\"config\">");
+    for (key, value) in &folder.config {
+        let _ = write!(
+            html,
+            "<div><dt>{}</dt><dd>{}</dd></div>",
+            escape(key),
+            escape(&config_value(value))
+        );
+    }
+    html.push_str("</dl>");
+    html
 }
 
 /// The whole page.
 #[must_use]
 pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
     let s = &folder.summary;
-    let (verdict, class) = if passed(folder) {
+    let failings = failings(folder);
+    let (verdict, class) = if failings.is_empty() {
         ("passed", "good")
     } else {
         ("did not pass", "bad")
@@ -469,8 +503,13 @@ pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>stress-tui run {name}</title><style>{STYLE}</style></head><body>\
          <header><h1>stress-tui run {name}<span class=\"verdict {class}\">{verdict}</span></h1>\
-         <p>{origin}</p></header><main>",
+         <p>{origin}</p>{why}</header><main>",
         name = escape(&folder.name),
+        why = if failings.is_empty() {
+            String::new()
+        } else {
+            format!("<p class=\"why\">{}</p>", escape(&failings.join("; ")))
+        },
     );
     html += &cards(folder);
     html += "<h2>Over time</h2><div class=\"charts\">";
@@ -492,9 +531,9 @@ pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
     html += &events_table(folder);
     html += "</div>";
     html += &checks_tables(folder);
-    html += "<div><h2>Configuration</h2>";
-    html += &config_table(folder);
-    html += "</div></div><footer>Written by stress-tui from this folder's summary.json, \
+    html += "</div><h2>Configuration</h2>";
+    html += &config_grid(folder);
+    html += "<footer>Written by stress-tui from this folder's summary.json, \
              timeseries.csv, events.log and latency.hlog; `stress-tui report DIR` writes it \
              again.</footer></main></body></html>\n";
     html
