@@ -28,6 +28,8 @@ pub(super) struct Engine {
     pub(super) started: std::time::Instant,
     pub(super) events: std::collections::VecDeque<EngineEvent>,
     pub(super) next_event: u64,
+    /// The nodes last seen down, to log when one goes down or comes back.
+    pub(super) down: Vec<NodeId>,
     pub(super) policy: FailurePolicy,
     /// Where the nodes' pacers and requests run.
     pub(super) load: LoadThreads,
@@ -79,6 +81,30 @@ impl Engine {
                 changed
             });
         }
+    }
+
+    /// Logs each node that went down or came back since the last look; answers whether any did.
+    pub(super) fn note_health(&mut self) -> bool {
+        let mut notes = Vec::new();
+        for node in &self.nodes {
+            let down = node.health() == Health::Down;
+            let was_down = self.down.contains(&node.id);
+            if down && !was_down {
+                self.down.push(node.id);
+                notes.push(format!(
+                    "node {} down: nothing is sent to it until it answers again",
+                    node.label
+                ));
+            } else if !down && was_down {
+                self.down.retain(|id| *id != node.id);
+                notes.push(format!("node {} answers again", node.label));
+            }
+        }
+        let noted = !notes.is_empty();
+        for note in notes {
+            self.log(note);
+        }
+        noted
     }
 
     /// Derives every node's effective rates from the targets, health and policy; answers
@@ -188,6 +214,7 @@ impl Engine {
                 self.ctx.work.skip_phase();
                 self.settle("skipped the phase".to_owned(), Ok(()), None);
             }
+            Command::Note(text) => self.settle(text, Ok(()), None),
         }
     }
 

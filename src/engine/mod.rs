@@ -74,6 +74,13 @@ pub trait WorkSource: Send + Sync + 'static {
     ) -> Option<CallError>;
     /// Ends the current phase early (operator's "skip").
     fn skip_phase(&self);
+    /// Whether a slot of `direction` that finds no job is the workload holding the rate back
+    /// (counted as unfilled), rather than a phase that sends none at the rate (setup,
+    /// waiting for `--start-at`, verify, the end). Asked only when a pacer starves.
+    fn holds_back(&self, direction: crate::model::Direction) -> bool {
+        let _ = direction;
+        true
+    }
 }
 
 /// Every runtime control of a run.
@@ -101,6 +108,8 @@ pub enum Command {
     Pause,
     Resume,
     SkipPhase,
+    /// Logs a change made outside the engine (a devnet fault knob set by `--at`).
+    Note(String),
 }
 
 /// One node as the faces see it.
@@ -231,6 +240,11 @@ impl EngineHandle {
         let _ = self.tx.send(Command::SkipPhase).await;
     }
 
+    /// Logs `text` as an event of the run (the dashboard's event pane, `events.log`).
+    pub async fn note(&self, text: String) {
+        let _ = self.tx.send(Command::Note(text)).await;
+    }
+
     #[must_use]
     pub fn pool(&self) -> Arc<PoolView> {
         Arc::clone(&self.view.borrow())
@@ -298,6 +312,7 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
         started: setup.started,
         events: std::collections::VecDeque::new(),
         next_event: 0,
+        down: Vec::new(),
         policy: setup.on_node_failure,
         load,
     };
@@ -323,7 +338,8 @@ pub fn spawn_engine(setup: EngineSetup) -> EngineHandle {
                     None => break,
                 },
                 _ = health.tick() => {
-                    if engine.rebalance() {
+                    let noted = engine.note_health();
+                    if engine.rebalance() || noted {
                         engine.publish();
                     }
                 }

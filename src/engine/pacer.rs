@@ -158,8 +158,10 @@ pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContex
         if let Some(at) = starved_at.take() {
             // The slots that passed while there was nothing to send are not lateness: they
             // are unfilled (counted by time: a starved pacer looks again every IDLE_BACKOFF,
-            // which at low rates is a fraction of a slot).
-            unfilled_nanos += u128::from(rate) * now.saturating_duration_since(at).as_nanos();
+            // which at low rates is a fraction of a slot), in the phases that send at the rate.
+            if ctx.work.holds_back(direction) {
+                unfilled_nanos += u128::from(rate) * now.saturating_duration_since(at).as_nanos();
+            }
             let whole = unfilled_nanos / 1_000_000_000;
             unfilled_nanos %= 1_000_000_000;
             counters

@@ -82,6 +82,8 @@ pub struct Recorder {
     /// Pacer counters at the last row, per node.
     last_counters: HashMap<NodeId, PerDirection<SlotTotals>>,
     labels: HashMap<NodeId, String>,
+    /// Every node's counters seen so far, removed nodes' included.
+    counters: HashMap<NodeId, Arc<NodeCounters>>,
     last_event: Option<u64>,
     phases_written: usize,
     workload_events_written: usize,
@@ -133,6 +135,7 @@ impl Recorder {
             events,
             last_counters: HashMap::new(),
             labels: HashMap::new(),
+            counters: HashMap::new(),
             last_event: None,
             phases_written: 0,
             workload_events_written: 0,
@@ -224,11 +227,14 @@ impl Recorder {
         for node in &pool.nodes {
             self.labels.insert(node.id, node.label.clone());
         }
-        let counters: HashMap<NodeId, Arc<NodeCounters>> = pool
-            .nodes
-            .iter()
-            .map(|n| (n.id, Arc::clone(&n.counters)))
-            .collect();
+        // Kept after a node leaves the pool: its last seconds' answers still come, and its
+        // slots of those seconds are counted against them.
+        for node in &pool.nodes {
+            self.counters
+                .entry(node.id)
+                .or_insert_with(|| Arc::clone(&node.counters));
+        }
+        let counters = &self.counters;
         let last_second = interval.seconds.iter().map(|(_, s)| s.second).max();
         let mut seconds: Vec<u64> = interval.seconds.iter().map(|(_, s)| s.second).collect();
         seconds.dedup();

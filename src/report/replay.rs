@@ -1,7 +1,7 @@
 //! `stress-tui replay DIR`: a finished run as a scenario that repeats it headless: the flags it
 //! ran with (`scenario.toml`) and its live changes from `events.log` (rates set, nodes added or
-//! removed, pauses, skipped phases; made by keys or by `--at`) as `--at` actions at the times
-//! they landed. Changes that stages or a capacity search made are theirs to make again. Nodes
+//! removed, pauses, skipped phases, the run's devnet's fault knobs; made by keys or by `--at`) as
+//! `--at` actions at the times they landed. Changes that stages or a capacity search made are theirs to make again. Nodes
 //! the run started with are named by position, so that a replay against a new `--devnet`
 //! (other ports) changes the same nodes.
 
@@ -34,6 +34,10 @@ fn action(text: &str, first_nodes: &[String]) -> Option<String> {
     }
     if let Some(label) = text.strip_prefix("remove node ") {
         return Some(format!("remove={}", node(label)));
+    }
+    if let Some(rest) = text.strip_prefix("knobs node ") {
+        let (number, json) = rest.split_once(": ")?;
+        return Some(format!("knobs={number}:{json}"));
     }
     match text {
         "paused" => Some("pause".to_owned()),
@@ -106,12 +110,19 @@ mod tests {
             Some("add=10.0.0.9:1")
         );
         assert_eq!(action("paused").as_deref(), Some("pause"));
+        assert_eq!(
+            action(r#"knobs node 2: {"latency_ms":50}"#).as_deref(),
+            Some(r#"knobs=2:{"latency_ms":50}"#)
+        );
         for other in [
             "stage 1/3 300/400: set total to 300 POST/s, 400 GET/s",
             "capacity step 2 (250 POST/s): set total to 250 POST/s, 250 GET/s",
             "phase mint",
             "refused: remove node 127.0.0.1:9: no node",
             "127.0.0.1:1 carries +5 POST/s, +10 GET/s of down nodes",
+            "node 127.0.0.1:1 down: nothing is sent to it until it answers again",
+            "node 127.0.0.1:1 answers again",
+            r#"refused: knobs node 9: {"down":true}: 404"#,
         ] {
             assert_eq!(action(other), None, "{other}");
         }

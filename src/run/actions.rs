@@ -26,13 +26,33 @@ fn resolve(engine: &EngineHandle, node: &NodeRef) -> Option<NodeId> {
 
 /// Changes a node of the run's own devnet through its admin API, as `curl` would; the
 /// devnet's answer is its knobs (and what it refused, printed here).
-async fn set_knobs(admin: Option<&str>, node: usize, patch: &crate::devnet::KnobsPatch) {
+/// The event it logs (`knobs node 2: {"latency_ms":50}`) is what `stress-tui replay` reads back.
+async fn set_knobs(
+    engine: &EngineHandle,
+    admin: Option<&str>,
+    node: usize,
+    patch: &crate::devnet::KnobsPatch,
+) {
     let Some(admin) = admin else { return };
     let client = crate::client::NodeClient::new(admin, std::time::Duration::from_secs(5));
-    let body = serde_json::to_vec(patch).unwrap_or_default();
+    // The fields given, as they would be typed (the patch's absent fields are nulls).
+    let mut given = serde_json::to_value(patch).unwrap_or_default();
+    if let Some(fields) = given.as_object_mut() {
+        fields.retain(|_, value| !value.is_null());
+    }
+    let json = given.to_string();
     let path = format!("/nodes/{}", node - 1);
-    if let Err(e) = client.call(hyper::Method::POST, &path, Some(body)).await {
-        eprintln!("--at knobs={node}: the devnet refused: {e}");
+    match client
+        .call(hyper::Method::POST, &path, Some(json.clone().into_bytes()))
+        .await
+    {
+        Ok(_) => engine.note(format!("knobs node {node}: {json}")).await,
+        Err(e) => {
+            eprintln!("--at knobs={node}: the devnet refused: {e}");
+            engine
+                .note(format!("refused: knobs node {node}: {json}: {e}"))
+                .await;
+        }
     }
 }
 
@@ -75,7 +95,7 @@ pub(super) async fn drive(
                 Ok(())
             }
             Action::Knobs(node, patch) => {
-                set_knobs(devnet_admin.as_deref(), node, &patch).await;
+                set_knobs(&engine, devnet_admin.as_deref(), node, &patch).await;
                 Ok(())
             }
         };

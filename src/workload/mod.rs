@@ -412,6 +412,18 @@ impl Workload {
 }
 
 impl WorkSource for Workload {
+    fn holds_back(&self, direction: crate::model::Direction) -> bool {
+        let phase = self.lock().phase;
+        match direction {
+            // The phases that send POSTs at the rate from the wallets.
+            crate::model::Direction::Post => {
+                matches!(phase, Phase::Mint | Phase::Transfer | Phase::Sustained)
+            }
+            // The phases that read at the rate: the load's.
+            crate::model::Direction::Get => matches!(phase, Phase::Sustained | Phase::Reads),
+        }
+    }
+
     fn next_post(&self, node: NodeId) -> Option<PostJob> {
         // A read-only node takes no writes: its POST slots stay unfilled.
         let surface = self.surfaces.surface_of(node)?;

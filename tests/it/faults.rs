@@ -205,6 +205,19 @@ async fn a_node_down_at_start_is_probed_and_rejoins() {
         sent()
     );
     assert_eq!(handle.engine.pool().nodes[0].health(), Health::Healthy);
+    // Both turns are events of the run (the dashboard's pane, events.log, report.html).
+    let label = handle.engine.pool().nodes[0].label.clone();
+    let events: Vec<String> = handle
+        .engine
+        .pool()
+        .events
+        .iter()
+        .map(|e| e.text.clone())
+        .collect();
+    let down = format!("node {label} down: nothing is sent to it until it answers again");
+    let back = format!("node {label} answers again");
+    let at = |text: &str| events.iter().position(|e| *e == text);
+    assert!(at(&down) < at(&back) && at(&down).is_some(), "{events:?}");
     let report = wait_report(handle, Duration::from_secs(120)).await;
     assert_completed_and_verified(&report);
     assert!(errors(&report, ErrorClass::Connect) > 0);

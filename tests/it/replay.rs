@@ -180,5 +180,23 @@ async fn timed_knobs_change_the_runs_own_devnet() {
         p50(1)
     );
     assert!(p50(0) < 50_000, "node 1 does not: p50 {} µs", p50(0));
+    // The knob is an event of the run, and a replay sets it again.
+    let events = std::fs::read_to_string(out.join("events.log")).unwrap();
+    assert!(
+        events.contains(r#"knobs node 2: {"latency_ms":50}"#),
+        "{events}"
+    );
+    // Started in-process, the run wrote no scenario.toml (its flags); one stands in for it.
+    std::fs::write(out.join("scenario.toml"), "devnet = 2\n").unwrap();
+    let again = stress_tui::report::replay::replay(&out).unwrap();
+    let scenario: toml::Table = again.parse().unwrap();
+    let actions = scenario["at"].as_array().unwrap();
+    assert!(
+        actions.iter().any(|a| a
+            .as_str()
+            .unwrap()
+            .ends_with(r#"s:knobs=2:{"latency_ms":50}"#)),
+        "{again}"
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
