@@ -97,7 +97,8 @@ fn a_runs_page_shows_every_chart_in_a_real_browser() {
     let mut expected = vec![
         "post-rates",
         "get-rates",
-        "latency",
+        "latency-p99",
+        "latency-p50",
         "errors",
         "slots",
         "spectrum-payment",
@@ -139,7 +140,13 @@ fn a_runs_page_shows_every_chart_in_a_real_browser() {
         html.contains("remove node 127.0.0.1:"),
         "the removal is listed"
     );
-    for name in ["post-rates", "latency", "errors", "slots", "node-rates-3"] {
+    for name in [
+        "post-rates",
+        "latency-p99",
+        "errors",
+        "slots",
+        "node-rates-3",
+    ] {
         let svg = figure_html(&html, name);
         // plotters writes a text's content on a line of its own.
         for mark in [">\n1\n</text>", ">\n2\n</text>"] {
@@ -187,6 +194,56 @@ fn a_runs_page_shows_every_chart_in_a_real_browser() {
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(std::fs::read_to_string(&page).unwrap(), html);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn a_read_only_runs_page_shows_its_reads() {
+    let out = scratch("report-html-reads");
+    let run = Command::new(env!("CARGO_BIN_EXE_stress-tui"))
+        .args([
+            "--devnet",
+            "2",
+            "--no-tui",
+            "--post-rate",
+            "0",
+            "--get-rate",
+            "200",
+        ])
+        .args(["--duration", "3s", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).expect("a read-only run writes its page");
+    assert!(
+        html.contains("reads only"),
+        "the header says what the run did"
+    );
+    assert!(
+        !html.contains("data-chart=\"post-rates\""),
+        "no POST chart: none were sent"
+    );
+    let seen = check_in_browser(&page, &out.join("report.png"));
+    assert_eq!(seen["console_errors"], Value::Array(vec![]), "{seen}");
+    let charts = seen["charts"].as_array().unwrap();
+    for name in [
+        "get-rates",
+        "node-rates-1",
+        "latency-p99",
+        "spectrum-balance",
+    ] {
+        let chart = charts
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no chart {name}: {seen}"));
+        assert!(chart["points"].as_u64().unwrap() >= 6, "{name}: {chart}");
+    }
     std::fs::remove_dir_all(&out).unwrap();
 }
 

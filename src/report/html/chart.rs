@@ -180,15 +180,31 @@ pub fn time_chart(y_label: &str, lines: &[Line], marks: &TimeMarks) -> anyhow::R
                     ))
                     .map_err(fail)?;
             } else {
-                chart
-                    .draw_series(LineSeries::new(line.points.iter().copied(), style))
-                    .map_err(fail)?;
+                for run in gapless_runs(&line.points) {
+                    chart
+                        .draw_series(LineSeries::new(run.iter().copied(), style))
+                        .map_err(fail)?;
+                }
             }
         }
         mark_events(&mut chart, &marks.events, y_end)?;
         root.present().map_err(fail)?;
     }
     Ok(svg)
+}
+
+/// A line's points cut where a second is missing (no answer in it), so that a gap is drawn as
+/// one, not as a slope across it.
+fn gapless_runs(points: &[(f64, f64)]) -> Vec<&[(f64, f64)]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for i in 1..=points.len() {
+        if i == points.len() || points[i].0 - points[i - 1].0 > 1.5 {
+            runs.push(&points[start..i]);
+            start = i;
+        }
+    }
+    runs
 }
 
 /// The plotting area of a time chart.
@@ -246,7 +262,7 @@ pub fn percentile_label(x: f64) -> String {
 }
 
 /// Latency (ms) by percentile, one line per part.
-pub fn spectrum_chart(lines: &[Line]) -> anyhow::Result<String> {
+pub fn spectrum_chart(y_label: &str, lines: &[Line]) -> anyhow::Result<String> {
     let x_end = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.0))
@@ -284,7 +300,7 @@ pub fn spectrum_chart(lines: &[Line]) -> anyhow::Result<String> {
             .x_label_formatter(&|x| percentile_label(*x))
             .y_label_formatter(&|y| short_number(*y))
             .label_style(axis_font.clone())
-            .y_desc("latency, ms")
+            .y_desc(y_label)
             .axis_desc_style(axis_font)
             .draw()
             .map_err(fail)?;
@@ -341,6 +357,13 @@ mod tests {
         // plotters writes a text's content on a line of its own.
         assert!(svg.contains(">\nsustained\n<"), "the wide band is named");
         assert!(svg.contains(">\n1\n</text>"), "the event is numbered");
+    }
+
+    #[test]
+    fn a_missing_second_cuts_the_line() {
+        let points = [(0.5, 1.0), (1.5, 2.0), (4.5, 3.0), (5.5, 4.0)];
+        assert_eq!(gapless_runs(&points), [&points[..2], &points[2..]]);
+        assert!(gapless_runs(&[]).is_empty());
     }
 
     #[test]

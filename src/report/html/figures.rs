@@ -110,7 +110,10 @@ fn read_only(folder: &RunFolder) -> bool {
 /// Every figure of the page, in page order.
 pub fn figures(folder: &RunFolder) -> anyhow::Result<Vec<Figure>> {
     let marks = time_marks(folder);
-    let mut figures = vec![total_rates(folder, &marks, true)?];
+    let mut figures = Vec::new();
+    if !read_only(folder) {
+        figures.push(total_rates(folder, &marks, true)?);
+    }
     if folder
         .rows_of(TOTAL)
         .any(|r| r.target_get > 0.0 || r.get_ok > 0.0)
@@ -120,7 +123,8 @@ pub fn figures(folder: &RunFolder) -> anyhow::Result<Vec<Figure>> {
     for (index, node) in folder.node_labels().into_iter().enumerate() {
         figures.push(node_rates(folder, &marks, index, node)?);
     }
-    figures.push(latency(folder, &marks)?);
+    figures.push(latency(folder, &marks, Percentile::P99)?);
+    figures.push(latency(folder, &marks, Percentile::P50)?);
     figures.extend(spectra(folder)?);
     figures.push(errors(folder, &marks)?);
     figures.push(slots(folder, &marks)?);
@@ -190,33 +194,77 @@ fn node_rates(
     ))
 }
 
-fn latency(folder: &RunFolder, marks: &TimeMarks) -> anyhow::Result<Figure> {
-    let mut lines = Vec::new();
-    for (index, node) in folder.node_labels().into_iter().enumerate() {
-        let color = PALETTE[index % PALETTE.len()];
-        let rows = || folder.rows_of(node);
-        let points = |pick: fn(&SecondView) -> Option<f64>| -> Vec<(f64, f64)> {
-            rows().filter_map(|r| pick(r).map(|v| (at(r), v))).collect()
-        };
-        lines.push(Line::new(
-            format!("{node} p99"),
-            color,
-            points(|r| r.p99_ms),
-        ));
-        lines.push(Line::new(format!("{node} p50"), color, points(|r| r.p50_ms)).dashed());
-    }
+fn latency(folder: &RunFolder, marks: &TimeMarks, which: Percentile) -> anyhow::Result<Figure> {
+    let pick = match which {
+        Percentile::P99 => |r: &SecondView| r.p99_ms,
+        Percentile::P50 => |r: &SecondView| r.p50_ms,
+    };
+    let mut lines: Vec<Line> = folder
+        .node_labels()
+        .into_iter()
+        .enumerate()
+        .map(|(index, node)| {
+            let points = folder
+                .rows_of(node)
+                .filter_map(|r| pick(r).map(|v| (at(r), v)))
+                .collect();
+            Line::new(
+                node_name(index, node),
+                PALETTE[index % PALETTE.len()],
+                points,
+            )
+        })
+        .collect();
+    let unit = readable_unit(&mut lines);
     let direction = if read_only(folder) { "GET" } else { "POST" };
-    let svg = chart::time_chart("latency, ms", &lines, marks)?;
+    let name = which.name();
+    let svg = chart::time_chart(&format!("{name}, {unit}"), &lines, marks)?;
     Ok(Figure::new(
-        "latency",
-        &format!("{direction} latency per second, per node"),
+        &format!("latency-{name}"),
+        &format!("{direction} latency {name} per second, per node"),
         format!(
-            "p99 (solid) and p50 (dashed) of the {direction}s answered in each second, from \
-             their intended send time: a late generator does not hide a slow node."
+            "The {name} of the {direction}s answered in each second, from their intended send \
+             time (a late generator does not hide a slow node); a gap is a second with no answer."
         ),
         svg,
         &lines,
     ))
+}
+
+/// Which per-second latency a chart draws.
+#[derive(Clone, Copy)]
+enum Percentile {
+    P50,
+    P99,
+}
+
+impl Percentile {
+    fn name(self) -> &'static str {
+        match self {
+            Percentile::P50 => "p50",
+            Percentile::P99 => "p99",
+        }
+    }
+}
+
+/// A node as the page names it: its number (as `--at` and thresholds count) and address.
+fn node_name(index: usize, label: &str) -> String {
+    format!("{} {label}", index + 1)
+}
+
+/// Milliseconds, or seconds (the lines' values divided) when the largest is 2 s or more.
+fn readable_unit(lines: &mut [Line]) -> &'static str {
+    let top = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .fold(0.0_f64, f64::max);
+    if top < 2_000.0 {
+        return "ms";
+    }
+    for point in lines.iter_mut().flat_map(|l| l.points.iter_mut()) {
+        point.1 /= 1_000.0;
+    }
+    "s"
 }
 
 /// The operations of the spectra, the run's main ones first.
@@ -262,13 +310,19 @@ fn spectra(folder: &RunFolder) -> anyhow::Result<Vec<Figure>> {
             for point in &mut points {
                 point.0 = point.0.min(max_x);
             }
-            let label = format!("{node} ({} samples)", histogram.len());
+            let samples = histogram.len();
+            let label = format!(
+                "{} ({samples} sample{})",
+                node_name(index, node),
+                if samples == 1 { "" } else { "s" }
+            );
             lines.push(Line::new(label, PALETTE[index % PALETTE.len()], points));
         }
         if lines.is_empty() {
             continue;
         }
-        let svg = chart::spectrum_chart(&lines)?;
+        let unit = readable_unit(&mut lines);
+        let svg = chart::spectrum_chart(&format!("latency, {unit}"), &lines)?;
         figures.push(Figure::new(
             &format!("spectrum-{op}"),
             &format!("{op}: latency by percentile"),

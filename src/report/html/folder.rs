@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use serde::Deserialize;
 
 use crate::report::hlog;
+use crate::report::summary_json::{MergedJson, ShardJson};
 
 /// A folder's files, as the page needs them.
 pub struct RunFolder {
@@ -24,6 +25,10 @@ pub struct RunFolder {
     /// Every interval of `latency.hlog` added per tag (`<node>/<operation>`): the run's whole
     /// latency distribution of each node's operation.
     pub spectra: BTreeMap<String, Histogram<u64>>,
+    /// When the run's second 0 was (the interval log's start time).
+    pub started: Option<std::time::SystemTime>,
+    /// The folder's files that are missing or empty, which the page cannot show.
+    pub missing: Vec<&'static str>,
 }
 
 /// The fields of `summary.json` the page shows (schema: `assets/summary.schema.json`).
@@ -34,9 +39,9 @@ pub struct SummaryView {
     pub elapsed_s: f64,
     pub failure: Option<String>,
     #[serde(default)]
-    pub shard: Option<serde_json::Value>,
+    pub shard: Option<ShardJson>,
     #[serde(default)]
-    pub merged: Option<MergedView>,
+    pub merged: Option<MergedJson>,
     pub write_surface: Option<SurfaceView>,
     pub phases: Vec<PhaseView>,
     pub generator: GeneratorView,
@@ -48,14 +53,9 @@ pub struct SummaryView {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct MergedView {
-    pub run_id: String,
-    pub shards: Vec<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize)]
 pub struct SurfaceView {
-    pub surface: String,
+    /// None in a read-only run.
+    pub surface: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,6 +211,9 @@ impl RunFolder {
     /// Reads a finished results folder; it must hold `summary.json` and `timeseries.csv`.
     pub fn read(dir: &Path) -> anyhow::Result<Self> {
         let shown = dir.display();
+        if !dir.is_dir() {
+            anyhow::bail!("{shown}: no such folder");
+        }
         let summary_path = dir.join("summary.json");
         let text = std::fs::read_to_string(&summary_path).with_context(|| {
             format!("{shown} holds no summary.json: not a finished stress-tui results folder")
@@ -230,12 +233,24 @@ impl RunFolder {
             .deserialize()
             .collect::<Result<Vec<SecondView>, _>>()
             .with_context(|| format!("{}: unexpected columns", series_path.display()))?;
-        let events = std::fs::read_to_string(dir.join("events.log"))
-            .map(|text| parse_events(&text))
-            .unwrap_or_default();
-        let spectra = match std::fs::read(dir.join("latency.hlog")) {
-            Ok(bytes) => whole_run_histograms(&hlog::read(&bytes)?)?,
-            Err(_) => BTreeMap::new(),
+        let mut missing = Vec::new();
+        if seconds.is_empty() {
+            missing.push("timeseries.csv");
+        }
+        let events = if let Ok(text) = std::fs::read_to_string(dir.join("events.log")) {
+            parse_events(&text)
+        } else {
+            missing.push("events.log");
+            Vec::new()
+        };
+        let hlog_path = dir.join("latency.hlog");
+        let (spectra, started) = if let Ok(bytes) = std::fs::read(&hlog_path) {
+            let intervals =
+                hlog::read(&bytes).with_context(|| format!("reading {}", hlog_path.display()))?;
+            (whole_run_histograms(&intervals)?, hlog_start(&bytes))
+        } else {
+            missing.push("latency.hlog");
+            (BTreeMap::new(), None)
         };
         let name = std::fs::canonicalize(dir)
             .ok()
@@ -248,11 +263,14 @@ impl RunFolder {
             seconds,
             events,
             spectra,
+            started,
+            missing,
         })
     }
 
-    /// Every node of the run: the summary's (those in the pool at the end), then those removed
-    /// during the run, which only the timeseries still names.
+    /// Every node of the run, numbered as `--at` and thresholds number them: the run's first
+    /// nodes in their order, then those added during it. The summary names the nodes in the
+    /// pool at the end; only the timeseries still names those removed during the run.
     #[must_use]
     pub fn node_labels(&self) -> Vec<&str> {
         let mut labels: Vec<&str> = self
@@ -266,13 +284,53 @@ impl RunFolder {
                 labels.push(&row.node);
             }
         }
+        let first: Vec<String> = self
+            .config
+            .get("nodes")
+            .and_then(serde_json::Value::as_array)
+            .map(|urls| {
+                urls.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(|url| {
+                        let host = url.split_once("://").map_or(url, |(_, rest)| rest);
+                        host.trim_end_matches('/').to_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        labels.sort_by_key(|label| first.iter().position(|f| f == label).unwrap_or(usize::MAX));
         labels
+    }
+
+    /// The summary's entry of a node still in the pool at the end.
+    #[must_use]
+    pub fn node(&self, label: &str) -> Option<&NodeView> {
+        self.summary.nodes.iter().find(|n| n.label == label)
+    }
+
+    /// A column summed over the run's `total` rows.
+    pub fn total_of(&self, column: impl Fn(&SecondView) -> f64) -> f64 {
+        self.rows_of(TOTAL).map(column).sum()
     }
 
     /// One node's (or [`TOTAL`]'s) rows.
     pub fn rows_of<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a SecondView> + 'a {
         self.seconds.iter().filter(move |row| row.node == node)
     }
+}
+
+/// The `#[StartTime: 1796161792.795 (seconds since epoch)]` of an interval log.
+fn hlog_start(log: &[u8]) -> Option<std::time::SystemTime> {
+    let head = log.get(..log.len().min(4096))?;
+    let text = String::from_utf8_lossy(head);
+    let line = text.lines().find(|l| l.starts_with("#[StartTime: "))?;
+    let seconds: f64 = line
+        .strip_prefix("#[StartTime: ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    std::time::UNIX_EPOCH.checked_add(std::time::Duration::try_from_secs_f64(seconds).ok()?)
 }
 
 /// Each tag's intervals added into one histogram.

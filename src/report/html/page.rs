@@ -39,6 +39,7 @@ main { padding: 20px 32px 40px; max-width: 1480px; margin: 0 auto; }
            font-size: 13px; margin-left: 8px; vertical-align: 2px; }
 .verdict.good { background: #d9f2e6; color: var(--good); }
 .verdict.bad { background: #fbdde3; color: var(--bad); }
+.verdict.plain { background: #e6e9ef; color: #2c3442; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px;
          margin: 0 0 24px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
@@ -67,8 +68,10 @@ td:first-child, th:first-child, #events td, #events th {
 #nodes { width: auto; min-width: 60%; }
 .pass { color: var(--good); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
 .tables { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
-.tables > div { flex: 1 1 auto; min-width: 300px; max-width: 100%; }
-header p.why { color: #ffb3c0; margin-top: 4px; }
+.tables > div { flex: 0 1 auto; min-width: 300px; max-width: 100%; }
+header p.why { margin-top: 4px; color: #c9d1dd; }
+header p.why.bad { color: #ffb3c0; }
+.scroll { overflow-x: auto; max-width: 100%; }
 #config { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr));
           gap: 0 24px; margin: 0; background: #fff; border: 1px solid var(--line);
           border-radius: 8px; padding: 6px 14px; font-size: 13px; }
@@ -133,8 +136,9 @@ fn failings(folder: &RunFolder) -> Vec<String> {
             s.thresholds.len()
         ));
     }
-    if s.transactions.failed > 0 {
-        failings.push(format!("{} transactions failed", s.transactions.failed));
+    let t = &s.transactions;
+    if t.failed > 0 {
+        failings.push(format!("{} transactions failed", t.failed));
     }
     if let Some(v) = s.verify.as_ref().filter(|v| v.mismatched > 0) {
         failings.push(format!("{} balances differ from the chain", v.mismatched));
@@ -144,18 +148,11 @@ fn failings(folder: &RunFolder) -> Vec<String> {
 
 fn cards(folder: &RunFolder) -> String {
     let s = &folder.summary;
-    let requests: u64 = s.nodes.iter().map(|n| n.post.count + n.get.count).sum();
-    let failed: u64 = s
-        .nodes
-        .iter()
-        .map(|n| n.post.count - n.post.ok + n.get.count - n.get.ok)
-        .sum();
-    let unfilled: u64 = s.nodes.iter().map(|n| n.post_pacing.unfilled).sum();
-    let missed: u64 = s
-        .nodes
-        .iter()
-        .map(|n| n.post_pacing.missed + n.get_pacing.missed)
-        .sum();
+    // From the timeseries' totals: they count every node, those removed during the run too.
+    let errors = folder.total_of(|r| r.errors);
+    let requests = folder.total_of(|r| r.post_ok + r.get_ok + r.errors);
+    let post_missed = folder.total_of(|r| r.post_missed);
+    let post_unfilled = folder.total_of(|r| r.post_unfilled);
     let mut html = String::from("<div class=\"cards\">");
     html += &card(
         "ending",
@@ -167,42 +164,50 @@ fn cards(folder: &RunFolder) -> String {
         },
         s.failure.as_deref().unwrap_or(""),
     );
-    html += &card("duration", &format!("{:.1} s", s.elapsed_s), "", "");
+    html += &card(
+        "duration",
+        &format!("{:.1} s", s.elapsed_s),
+        "",
+        &folder
+            .started
+            .map_or_else(String::new, |t| format!("from {}", started_text(t))),
+    );
+    let t = &s.transactions;
+    let unconfirmed = t.submitted.saturating_sub(t.confirmed + t.failed);
     html += &card(
         "transactions",
-        &format!(
-            "{} / {}",
-            s.transactions.confirmed, s.transactions.submitted
-        ),
-        if s.transactions.failed == 0 {
+        &format!("{} / {}", t.confirmed, t.submitted),
+        if t.failed > 0 {
+            "bad"
+        } else if unconfirmed == 0 {
             "good"
         } else {
-            "bad"
+            ""
         },
-        &format!("confirmed / submitted, {} failed", s.transactions.failed),
+        &if unconfirmed == 0 {
+            format!("confirmed / submitted; {} failed", t.failed)
+        } else {
+            format!(
+                "confirmed / submitted; {} failed, {unconfirmed} not confirmed (a node refused \
+                 them, or their outcome was unknown at the end)",
+                t.failed
+            )
+        },
     );
     html += &card(
         "request errors",
-        &failed.to_string(),
-        if failed == 0 { "good" } else { "bad" },
-        &format!("of {requests} requests"),
+        &format!("{errors:.0}"),
+        if errors == 0.0 { "good" } else { "bad" },
+        &format!("of {requests:.0} requests answered or failed"),
     );
     html += &card(
-        "slots missed / unfilled",
-        &format!("{missed} / {unfilled}"),
+        "POST slots missed / unfilled",
+        &format!("{post_missed:.0} / {post_unfilled:.0}"),
         "",
-        "pacer dropped / workload had none ready",
+        "missed: pacer dropped; unfilled: no account ready",
     );
     if let Some(v) = &s.verify {
-        html += &card(
-            "verify",
-            &format!("{} / {}", v.matched, v.checked),
-            if v.mismatched == 0 { "good" } else { "bad" },
-            &format!(
-                "balances match, {} differ, {} unread",
-                v.mismatched, v.unread
-            ),
-        );
+        html += &verify_card(v);
     }
     if !s.thresholds.is_empty() {
         let held = s.thresholds.iter().filter(|t| t.passed).count();
@@ -231,6 +236,39 @@ fn cards(folder: &RunFolder) -> String {
     html
 }
 
+/// The verify card: balances read back from the chain, or that none were.
+fn verify_card(v: &super::folder::VerifyView) -> String {
+    let (value, class, note) = if v.checked == 0 {
+        (
+            "not run".to_owned(),
+            "",
+            "no balance was read back".to_owned(),
+        )
+    } else {
+        (
+            format!("{} / {}", v.matched, v.checked),
+            if v.mismatched == 0 && v.unread == 0 {
+                "good"
+            } else {
+                "bad"
+            },
+            format!(
+                "balances match, {} differ, {} unread",
+                v.mismatched, v.unread
+            ),
+        )
+    };
+    card("verify", &value, class, &note)
+}
+
+/// A wall-clock time as `2026-12-01 21:49:52 UTC`.
+fn started_text(at: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at)
+        .to_string()
+        .replacen('T', " ", 1)
+        .replace('Z', " UTC")
+}
+
 fn figure(figure: &Figure) -> String {
     let mut legend = String::new();
     for (name, color, dashed) in &figure.legend {
@@ -252,70 +290,70 @@ fn figure(figure: &Figure) -> String {
 }
 
 fn nodes_table(folder: &RunFolder) -> String {
-    let mut rows: Vec<Vec<String>> = folder
-        .summary
-        .nodes
-        .iter()
+    let rows: Vec<Vec<String>> = folder
+        .node_labels()
+        .into_iter()
         .enumerate()
-        .map(|(i, n)| {
+        .map(|(i, label)| {
+            let name = format!("{} {}", i + 1, escape(label));
+            let Some(n) = folder.node(label) else {
+                // Removed during the run: the summary keeps the pool's last nodes, so its counts
+                // are the timeseries' sums.
+                let sum = |pick: fn(&super::folder::SecondView) -> f64| -> String {
+                    format!("{:.0}", folder.rows_of(label).map(pick).sum::<f64>())
+                };
+                let dash = || "–".to_owned();
+                return vec![
+                    name,
+                    "removed".to_owned(),
+                    dash(),
+                    sum(|r| r.post_ok),
+                    sum(|r| r.confirmed),
+                    dash(),
+                    sum(|r| r.get_ok),
+                    dash(),
+                    sum(|r| r.errors),
+                    sum(|r| r.post_missed),
+                    sum(|r| r.post_unfilled),
+                    sum(|r| r.get_missed),
+                ];
+            };
             let errors = |d: &super::folder::DirectionView| d.errors.values().sum::<u64>();
             vec![
-                format!("{} {}", i + 1, escape(&n.label)),
+                name,
                 escape(&n.health),
                 format!("{} / {}", n.target_rates.post, n.target_rates.get),
                 n.post.ok.to_string(),
-                errors(&n.post).to_string(),
-                p50_p99(n.post.latency),
                 n.confirmed.to_string(),
+                p50_p99(n.post.latency),
                 n.get.ok.to_string(),
-                errors(&n.get).to_string(),
                 p50_p99(n.get.latency),
-                (n.post_pacing.missed + n.get_pacing.missed).to_string(),
+                (errors(&n.post) + errors(&n.get)).to_string(),
+                n.post_pacing.missed.to_string(),
                 n.post_pacing.unfilled.to_string(),
+                n.get_pacing.missed.to_string(),
             ]
         })
         .collect();
-    // Nodes removed during the run: the summary keeps the pool's last nodes; their counts are
-    // the timeseries' sums.
-    let labels = folder.node_labels();
-    for (i, label) in labels.iter().enumerate().skip(folder.summary.nodes.len()) {
-        let sum = |pick: fn(&super::folder::SecondView) -> f64| -> String {
-            format!("{:.0}", folder.rows_of(label).map(pick).sum::<f64>())
-        };
-        let dash = || "–".to_owned();
-        rows.push(vec![
-            format!("{} {}", i + 1, escape(label)),
-            "removed".to_owned(),
-            dash(),
-            sum(|r| r.post_ok),
-            dash(),
-            dash(),
-            sum(|r| r.confirmed),
-            sum(|r| r.get_ok),
-            dash(),
-            dash(),
-            sum(|r| r.post_missed + r.get_missed),
-            sum(|r| r.post_unfilled),
-        ]);
-    }
-    table(
+    let table = table(
         "nodes",
         &[
             "node",
             "health",
             "target POST / GET",
             "POST ok",
-            "POST err",
-            "POST p50 / p99",
             "confirmed",
+            "POST p50 / p99",
             "GET ok",
-            "GET err",
             "GET p50 / p99",
-            "missed",
-            "unfilled",
+            "errors",
+            "POST missed",
+            "POST unfilled",
+            "GET missed",
         ],
         &rows,
-    )
+    );
+    format!("<div class=\"scroll\">{table}</div>")
 }
 
 fn phases_table(folder: &RunFolder) -> String {
@@ -466,34 +504,85 @@ fn config_grid(folder: &RunFolder) -> String {
     html
 }
 
+/// The shards a merged run was added from.
+fn shards_table(merged: &crate::report::summary_json::MergedJson) -> String {
+    let rows: Vec<Vec<String>> = merged
+        .shards
+        .iter()
+        .map(|shard| {
+            vec![
+                shard.index.to_string(),
+                escape(&shard.folder),
+                escape(&format!("{:?}", shard.ending).to_lowercase()),
+                shard
+                    .skew_ms
+                    .map_or_else(|| "–".to_owned(), |ms| format!("{ms:+.1} ms")),
+            ]
+        })
+        .collect();
+    format!(
+        "<h2>Shards</h2>{}",
+        table(
+            "shards",
+            &["shard", "folder", "ending", "load start, off --start-at"],
+            &rows
+        )
+    )
+}
+
 /// The whole page.
 #[must_use]
 pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
     let s = &folder.summary;
     let failings = failings(folder);
-    let (verdict, class) = if failings.is_empty() {
-        ("passed", "good")
+    let (verdict, class, why) = if !failings.is_empty() {
+        ("did not pass", "bad", failings.join("; "))
+    } else if s.thresholds.is_empty() {
+        (
+            "completed",
+            "plain",
+            "no --threshold was set: latency and errors were not judged".to_owned(),
+        )
     } else {
-        ("did not pass", "bad")
+        ("passed", "good", String::new())
     };
     let mut origin = format!(
-        "stress-tui {} · {} node(s) · write surface {}",
+        "stress-tui {} · {} node(s) · {}",
         escape(&s.version),
         folder.node_labels().len(),
-        escape(s.write_surface.as_ref().map_or("–", |w| w.surface.as_str()))
+        match s.write_surface.as_ref().and_then(|w| w.surface.as_deref()) {
+            Some(surface) => format!("writes /{}", escape(surface)),
+            None => "reads only".to_owned(),
+        }
     );
-    if let Some(merged) = &s.merged {
-        let _ = write!(
-            origin,
-            " · merged from the {} shards of run {}",
-            merged.shards.len(),
-            escape(&merged.run_id)
-        );
+    if let Some(at) = folder.started {
+        let _ = write!(origin, " · started {}", started_text(at));
+    }
+    let title = if let Some(merged) = &s.merged {
+        let _ = write!(origin, " · merged from {} shards", merged.shards.len());
+        format!("run {}, merged", merged.run_id)
     } else if let Some(shard) = &s.shard {
         let _ = write!(
             origin,
-            " · one shard ({}) of a run: merge the shards for the whole",
-            escape(&config_value(shard.get("shard").unwrap_or(shard)))
+            " · shard {}/{}: its part of the run (stress-tui merge adds the shards)",
+            shard.index, shard.count
+        );
+        format!(
+            "run {}, shard {}/{}",
+            shard.run_id, shard.index, shard.count
+        )
+    } else {
+        format!("run {}", folder.name)
+    };
+    let mut notes = String::new();
+    if !why.is_empty() {
+        let _ = write!(notes, "<p class=\"why {class}\">{}</p>", escape(&why));
+    }
+    if !folder.missing.is_empty() {
+        let _ = write!(
+            notes,
+            "<p class=\"why bad\">missing or empty here: {}; what they hold is not shown</p>",
+            folder.missing.join(", ")
         );
     }
     let mut html = String::with_capacity(256 * 1024);
@@ -501,15 +590,10 @@ pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
         html,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>stress-tui run {name}</title><style>{STYLE}</style></head><body>\
-         <header><h1>stress-tui run {name}<span class=\"verdict {class}\">{verdict}</span></h1>\
-         <p>{origin}</p>{why}</header><main>",
-        name = escape(&folder.name),
-        why = if failings.is_empty() {
-            String::new()
-        } else {
-            format!("<p class=\"why\">{}</p>", escape(&failings.join("; ")))
-        },
+         <title>stress-tui {title}</title><style>{STYLE}</style></head><body>\
+         <header><h1>stress-tui {title}<span class=\"verdict {class}\">{verdict}</span></h1>\
+         <p>{origin}</p>{notes}</header><main>",
+        title = escape(&title),
     );
     html += &cards(folder);
     html += "<h2>Over time</h2><div class=\"charts\">";
@@ -524,6 +608,9 @@ pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
         html += &figure(f);
     }
     html += "</div><h2>Nodes</h2>";
+    if let Some(merged) = &s.merged {
+        html += &shards_table(merged);
+    }
     html += &nodes_table(folder);
     html += "<div class=\"tables\"><div><h2>Phases</h2>";
     html += &phases_table(folder);
