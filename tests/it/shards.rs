@@ -122,11 +122,22 @@ async fn three_shards_merge_into_one_verified_run() {
     assert_eq!(merged["merged"]["shards"].as_array().unwrap().len(), 3);
     // The merged folder's page is the whole run's: every node's rates, the added spectra.
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let run_id = merged["merged"]["run_id"].as_str().unwrap();
     assert!(
-        page.contains("merged from the 3 shards of run"),
+        page.contains(&format!("stress-tui run {run_id}, merged"))
+            && page.contains("merged from 3 shards"),
         "the page says it is merged"
     );
-    for chart in ["post-rates", "node-rates-4", "latency", "spectrum-payment"] {
+    assert!(
+        page.contains("<table id=\"shards\">"),
+        "and lists the shards"
+    );
+    for chart in [
+        "post-rates",
+        "node-rates-4",
+        "latency-p99",
+        "spectrum-payment",
+    ] {
         assert!(page.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
     }
     let tx = &merged["transactions"];
