@@ -106,8 +106,8 @@ pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContex
     // Precise wake-ups (see `alarm`): tokio's 1 ms timer made slots late in groups.
     let mut alarm = Alarm::new();
     let mut last_wake = Instant::now();
-    // When the work source last had nothing for a slot.
-    let mut starved_at: Option<Instant> = None;
+    // When the work source last had nothing for a slot, and that slot's intended time.
+    let mut starved: Option<(Instant, Instant)> = None;
     // Unfilled slots not yet counted, in slot-nanoseconds (rate x starved time).
     let mut unfilled_nanos: u128 = 0;
     loop {
@@ -131,8 +131,8 @@ pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContex
             None
         } else {
             let now = Instant::now();
-            let due = match starved_at {
-                Some(at) => at + IDLE_BACKOFF,
+            let due = match starved {
+                Some((at, _)) => at + IDLE_BACKOFF,
                 None => schedule.next_due().max(window.free_at(rate, now)),
             };
             Some(due.max(last_wake + QUANTUM))
@@ -155,22 +155,27 @@ pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContex
         }
         let now = Instant::now();
         last_wake = now;
-        if let Some(at) = starved_at.take() {
-            // The slots that passed while there was nothing to send are not lateness: they
-            // are unfilled (counted by time: a starved pacer looks again every IDLE_BACKOFF,
-            // which at low rates is a fraction of a slot), in the phases that send at the rate.
+        if let Some((_, from)) = starved.take() {
+            // The slots from the one that found nothing up to the fresh schedule's first are
+            // not lateness: they are unfilled, in the phases that send at the rate. Counted by
+            // time (a starved pacer looks again every IDLE_BACKOFF, at low rates a fraction of
+            // a slot), to the fresh schedule's first slot: on a shard's lattice that is up to a
+            // period after now, and those slots are this starvation's too.
+            schedule = ctx.schedule(rate, now);
             if ctx.work.holds_back(direction) {
-                unfilled_nanos += u128::from(rate) * now.saturating_duration_since(at).as_nanos();
+                let starved_for = schedule.next_due().saturating_duration_since(from);
+                unfilled_nanos += u128::from(rate) * starved_for.as_nanos();
             }
             let whole = unfilled_nanos / 1_000_000_000;
             unfilled_nanos %= 1_000_000_000;
             counters
                 .unfilled
                 .fetch_add(u64::try_from(whole).unwrap_or(u64::MAX), Ordering::Relaxed);
-            schedule = ctx.schedule(rate, now);
         }
-        if send_due(direction, &node, &ctx, &mut schedule, &mut window, now) == Sent::Starved {
-            starved_at = Some(now);
+        if let Sent::Starved { slot } =
+            send_due(direction, &node, &ctx, &mut schedule, &mut window, now)
+        {
+            starved = Some((now, slot));
         }
     }
 }
@@ -180,8 +185,8 @@ pub async fn pace(direction: Direction, node: Arc<PoolNode>, ctx: Arc<PaceContex
 enum Sent {
     /// Every due slot the burst rule allowed was sent (or missed).
     Done,
-    /// The work source had nothing for a slot.
-    Starved,
+    /// The work source had nothing for the slot intended at `slot`.
+    Starved { slot: Instant },
 }
 
 /// Sends every slot due at `now` that the burst rule allows, each on its own task, until the
@@ -226,7 +231,7 @@ fn send_due(
             }),
         };
         if sent.is_none() {
-            return Sent::Starved;
+            return Sent::Starved { slot: intended };
         }
         if let Some(log) = &ctx.send_log {
             log.push(SendRecord {

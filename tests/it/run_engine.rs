@@ -626,11 +626,20 @@ async fn a_rate_the_wallets_cannot_fill_is_reported_as_workload_bound() {
         post.unfilled.load(Ordering::Relaxed),
         post.missed.load(Ordering::Relaxed),
     );
-    // About 200 slots a second over the run: nearly all unfilled, none missed.
-    let slots = 200.0 * report.elapsed.as_secs_f64();
+    // 200 slots a second in the phases that send POSTs from the wallets (mint, transfer,
+    // sustained): each offered or unfilled, nearly all unfilled, none missed. Setup and verify
+    // send none at the rate, so their slots are neither.
+    let sending: f64 = report
+        .status
+        .reports
+        .iter()
+        .filter(|r| matches!(r.phase, Phase::Mint | Phase::Transfer | Phase::Sustained))
+        .map(|r| r.duration.as_secs_f64())
+        .sum();
+    let slots = 200.0 * sending;
     let counted = (offered + unfilled) as f64;
     assert!(
-        (0.8 * slots..=1.05 * slots).contains(&counted),
+        (0.95 * slots..=1.05 * slots).contains(&counted),
         "{offered} offered + {unfilled} unfilled against {slots:.0} slots"
     );
     assert!(unfilled > offered, "{offered} offered, {unfilled} unfilled");
