@@ -241,6 +241,8 @@ async fn three_shards_merge_into_one_verified_run() {
     // GET to send once lost slots: ~17 % of them in a reviewer's 2-shard run.)
     let zero = merged["start"]["zero_unix_s"].as_f64().unwrap();
     let at = merged["start"]["at_unix_s"].as_f64().unwrap();
+    // A whole number of seconds (the run's second 0 is), small and positive.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let first = (at - zero).round() as u64 + 1;
     let load = first..first + SUSTAINED_S - 2;
     for direction in ["post", "get"] {
