@@ -11,14 +11,16 @@ use tokio_util::sync::CancellationToken;
 use super::load::LoadThreads;
 use super::node::{Health, PoolNode};
 use super::pacer::{self, PaceContext};
-use super::{Command, EngineEvent, MAX_RATE, NodeView, PoolView, RECENT_EVENTS, split_evenly};
+use super::{
+    Command, EngineEvent, MAX_RATE, NodeView, PoolView, RECENT_EVENTS, RemovedNode, split_evenly,
+};
 use crate::client::NodeClient;
 use crate::model::{Direction, FailurePolicy, NodeId, NodeTarget, PerDirection};
 
 /// The engine's own state.
 pub(super) struct Engine {
     pub(super) nodes: Vec<Arc<PoolNode>>,
-    pub(super) removed: Vec<NodeId>,
+    pub(super) removed: Vec<RemovedNode>,
     pub(super) next_id: NodeId,
     pub(super) paused: watch::Sender<bool>,
     pub(super) ctx: Arc<PaceContext>,
@@ -260,7 +262,10 @@ impl Engine {
         let total = self.total();
         let node = self.nodes.remove(index);
         node.cancel.cancel();
-        self.removed.push(id);
+        self.removed.push(RemovedNode {
+            view: node_view(&node),
+            at: self.started.elapsed(),
+        });
         self.spread(total);
         Ok(())
     }
@@ -291,18 +296,7 @@ impl Engine {
     }
 
     pub(super) fn publish(&self) {
-        let nodes = self
-            .nodes
-            .iter()
-            .map(|n| NodeView {
-                id: n.id,
-                label: n.label.clone(),
-                url: n.client.base_url().to_owned(),
-                rates: *n.rates.borrow(),
-                effective: *n.effective.borrow(),
-                counters: Arc::clone(&n.counters),
-            })
-            .collect();
+        let nodes = self.nodes.iter().map(|n| node_view(n)).collect();
         self.view.send_replace(Arc::new(PoolView {
             nodes,
             paused: *self.paused.borrow(),
@@ -312,5 +306,17 @@ impl Engine {
             at: self.started.elapsed(),
             events: self.events.iter().cloned().collect(),
         }));
+    }
+}
+
+/// What the faces see of a node.
+fn node_view(node: &PoolNode) -> NodeView {
+    NodeView {
+        id: node.id,
+        label: node.label.clone(),
+        url: node.client.base_url().to_owned(),
+        rates: *node.rates.borrow(),
+        effective: *node.effective.borrow(),
+        counters: Arc::clone(&node.counters),
     }
 }

@@ -154,11 +154,30 @@ pub struct PoolView {
     pub policy: FailurePolicy,
     /// Sum of the nodes' rates.
     pub total: PerDirection<u32>,
-    /// Nodes ever removed (their ids are not reused).
-    pub removed: Vec<NodeId>,
+    /// Nodes removed during the run (their ids are not reused), kept with their counters so
+    /// that the results still show what they did.
+    pub removed: Vec<RemovedNode>,
     /// The most recent live changes, oldest first.
     pub events: Vec<EngineEvent>,
     /// When this view was published, on the run's clock: when its rates took effect.
+    pub at: std::time::Duration,
+}
+
+impl PoolView {
+    /// Every node of the run so far: the pool's, then those removed, each with when it was.
+    pub fn every_node(&self) -> impl Iterator<Item = (&NodeView, Option<std::time::Duration>)> {
+        self.nodes
+            .iter()
+            .map(|n| (n, None))
+            .chain(self.removed.iter().map(|r| (&r.view, Some(r.at))))
+    }
+}
+
+/// A node removed from the pool, as it was then.
+#[derive(Clone, Debug, Serialize)]
+pub struct RemovedNode {
+    pub view: NodeView,
+    /// When, on the run's clock.
     pub at: std::time::Duration,
 }
 

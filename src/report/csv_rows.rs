@@ -132,6 +132,8 @@ pub struct NodeKey {
     pub sent: u64,
     pub missed: u64,
     pub confirmed: u64,
+    /// When the node was removed during the run, seconds; empty for the nodes at the end.
+    pub removed_at_s: Option<Fixed3>,
 }
 
 /// `operations.csv`: the operation a row is about, then its columns.

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::csv_rows::{AccountRow, KeyColumn, NodeKey, OperationKey, op_columns};
+use super::csv_rows::{AccountRow, Fixed3, KeyColumn, NodeKey, OperationKey, op_columns};
 use super::shard_file::{self, ShardFile};
 use super::summary_json;
 use super::thresholds::ThresholdResult;
@@ -21,7 +21,7 @@ use crate::workload::Workload;
 pub fn write_nodes_csv(out: impl Write, report: &RunReport) -> csv::Result<()> {
     let secs = report.rate_seconds();
     let mut csv = csv::Writer::from_writer(out);
-    for node in &report.pool.nodes {
+    for (node, removed) in report.pool.every_node() {
         let Some(stats) = report.stats.node(node.id) else {
             continue;
         };
@@ -40,6 +40,7 @@ pub fn write_nodes_csv(out: impl Write, report: &RunReport) -> csv::Result<()> {
                 } else {
                     0
                 },
+                removed_at_s: removed.map(|at| Fixed3(at.as_secs_f64())),
             };
             let (counts, errors, times) = op_columns(stats.direction(direction), secs);
             csv.serialize((key, counts, errors, times))?;

@@ -271,7 +271,7 @@ fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: 
     );
     // Errors by class go under the table: with them in it, it took 140 columns.
     let mut error_lines = Vec::new();
-    for node in &report.pool.nodes {
+    for (node, _) in report.pool.every_node() {
         let Some(s) = stats.node(node.id) else {
             continue;
         };
@@ -306,12 +306,26 @@ fn phases_and_nodes(out: &mut String, report: &RunReport, secs: f64, direction: 
             ));
         }
     }
-    for line in error_lines {
+    for line in removed_notes(&report.pool).into_iter().chain(error_lines) {
         let _ = writeln!(out, "{line}");
     }
     if direction == Direction::Post {
         workload_bound_note(out, report);
     }
+}
+
+/// A line for each node removed during the run, whose row the node table keeps.
+fn removed_notes(pool: &crate::engine::PoolView) -> Vec<String> {
+    pool.removed
+        .iter()
+        .map(|r| {
+            format!(
+                "  {} was removed at {:.1}s: its rates then, its counts until",
+                r.view.label,
+                r.at.as_secs_f64()
+            )
+        })
+        .collect()
 }
 
 /// Says so when sustained payments did not reach the POST rate asked for because the workload

@@ -183,6 +183,10 @@ pub struct GeneratorJson {
 
 #[derive(Serialize)]
 pub struct NodeJson<'a> {
+    /// When the node was removed during the run (seconds on its clock); absent for the nodes
+    /// in the pool at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_at_s: Option<f64>,
     pub label: &'a str,
     pub url: &'a str,
     pub health: Health,
@@ -359,11 +363,11 @@ pub fn summary<'a>(
     let stats = &report.stats;
     let nodes = report
         .pool
-        .nodes
-        .iter()
-        .filter_map(|node| {
+        .every_node()
+        .filter_map(|(node, removed)| {
             let own = stats.node(node.id)?;
             Some(NodeJson {
+                removed_at_s: removed.map(|at| at.as_secs_f64()),
                 label: &node.label,
                 url: &node.url,
                 health: node.health(),

@@ -66,6 +66,31 @@ async fn a_replayed_run_sets_the_same_targets_per_node_per_second() {
         "{:?}",
         report.status.failure
     );
+    // The removed node keeps its results: in summary.json (with when it left), nodes.csv and
+    // the summary's node table.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.join("summary.json")).unwrap()).unwrap();
+    let problems = crate::support::summary_problems(&summary);
+    assert!(problems.is_empty(), "{problems:?}");
+    let nodes = summary["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    let removed: Vec<&serde_json::Value> = nodes
+        .iter()
+        .filter(|n| n.get("removed_at_s").is_some())
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert!(
+        removed[0]["post"]["ok"].as_u64().unwrap() > 0,
+        "its answers are kept"
+    );
+    let csv = std::fs::read_to_string(first.join("nodes.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + 3 * 2,
+        "a POST and a GET row per node: {csv}"
+    );
+    let text = stress_tui::report::summary_text(&report);
+    assert!(text.contains(" was removed at "), "{text}");
 
     let replay = Command::new(env!("CARGO_BIN_EXE_stress-tui"))
         .arg("replay")

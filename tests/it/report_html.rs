@@ -153,11 +153,13 @@ fn a_runs_page_shows_every_chart_in_a_real_browser() {
             assert!(svg.contains(mark), "{name} marks event {mark}");
         }
     }
-    // The removed node keeps its row, from the timeseries.
-    assert!(
-        html.contains("<td>removed</td>"),
-        "the removed node is in the table"
-    );
+    // The removed node keeps its row (from summary.json, which keeps it), numbered as
+    // `--at` named it: node 3.
+    let row = html
+        .split("<tr>")
+        .find(|row| row.contains("removed at "))
+        .expect("the removed node is in the table");
+    assert!(row.starts_with("<td>3 127.0.0.1:"), "{row}");
     for heading in [
         "Nodes",
         "Phases",

@@ -277,7 +277,8 @@ async fn live_control_adds_removes_rates_and_pauses() {
     let removed_at = requests();
     let pool = handle.engine.pool();
     assert_eq!(pool.nodes.iter().map(|n| n.id).collect::<Vec<_>>(), [0, 2]);
-    assert_eq!(pool.removed, [1]);
+    let removed: Vec<NodeId> = pool.removed.iter().map(|r| r.view.id).collect();
+    assert_eq!(removed, [1]);
     let admitted_before = devnet.stats().admitted;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(

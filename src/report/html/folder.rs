@@ -83,6 +83,9 @@ pub struct TransactionsView {
 
 #[derive(Debug, Deserialize)]
 pub struct NodeView {
+    /// Set for a node removed during the run: when, seconds on the run's clock.
+    #[serde(default)]
+    pub removed_at_s: Option<f64>,
     pub label: String,
     pub url: String,
     pub health: String,

@@ -321,7 +321,8 @@ fn nodes_table(folder: &RunFolder) -> String {
             let errors = |d: &super::folder::DirectionView| d.errors.values().sum::<u64>();
             vec![
                 name,
-                escape(&n.health),
+                n.removed_at_s
+                    .map_or_else(|| escape(&n.health), |at| format!("removed at {at:.1} s")),
                 format!("{} / {}", n.target_rates.post, n.target_rates.get),
                 n.post.ok.to_string(),
                 n.confirmed.to_string(),
