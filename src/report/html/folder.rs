@@ -341,15 +341,7 @@ fn whole_run_histograms(log: &[u8]) -> anyhow::Result<BTreeMap<String, Histogram
     let mut whole: BTreeMap<String, Histogram<u64>> = BTreeMap::new();
     hlog::for_each(log, |interval| {
         match whole.get_mut(&interval.tag) {
-            // A second's few recorded buckets, not `add`'s walk over every bucket: 100,000
-            // intervals of an hour's log made that the page's whole cost. Same buckets, as the
-            // histograms share their layout.
-            Some(into) => {
-                for bucket in interval.histogram.iter_recorded() {
-                    into.record_n(bucket.value_iterated_to(), bucket.count_at_value())
-                        .map_err(|e| anyhow::anyhow!("latency.hlog: {e:?}"))?;
-                }
-            }
+            Some(into) => hlog::add_recorded(into, &interval.histogram)?,
             None => {
                 whole.insert(interval.tag, interval.histogram);
             }

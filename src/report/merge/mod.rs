@@ -425,12 +425,12 @@ fn write_merged(
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         Ok(std::io::BufWriter::new(file))
     };
-    let intervals = series::merged_intervals(shards)?;
     let zero = report
         .start
         .map_or(std::time::SystemTime::now(), |s| s.zero);
+    let latency_of = Direction::shown(report.status.read_only);
     let mut hlog = open("latency.hlog", false)?;
-    super::hlog::write(&intervals, zero, &mut hlog)?;
+    let latency = series::merge_interval_logs(shards, zero, latency_of, &mut hlog)?;
     hlog.flush()?;
     let mut order: Vec<(NodeId, String)> = ids.iter().map(|(k, id)| (*id, k.clone())).collect();
     order.sort();
@@ -445,14 +445,7 @@ fn write_merged(
                 .map_or(key, |n| n.label.clone())
         })
         .collect();
-    let latency_of = Direction::shown(report.status.read_only);
-    series::write_timeseries(
-        shards,
-        &intervals,
-        latency_of,
-        &labels,
-        &dir.join("timeseries.csv"),
-    )?;
+    series::write_timeseries(shards, &latency, &labels, &dir.join("timeseries.csv"))?;
     series::write_events(shards, &mut open("events.log", false)?)?;
     series::write_accounts(shards, &dir.join("accounts_detail.csv"))?;
     super::final_files::write_nodes_csv(open("nodes.csv", false)?, report)?;

@@ -7,29 +7,101 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
+use hdrhistogram::serialization::{Deserializer, V2DeflateSerializer};
 
 use super::Shard;
 use crate::model::{Direction, Op};
 use crate::report::csv_rows::Fixed3;
 use crate::report::hlog;
-use crate::stats::LatencyHistogram;
+use crate::stats::{LatencyHistogram, Percentiles};
 
-/// Every shard's interval log, on the merged clock, added.
-pub(super) fn merged_intervals(shards: &[Shard]) -> anyhow::Result<Vec<hlog::Interval>> {
-    let mut logs = Vec::with_capacity(shards.len());
+/// Every shard's interval log on the merged clock, added per tag and second, written to `out`
+/// as the merged `latency.hlog` (base time `started`), one interval at a time; answers each
+/// second's latency of `latency_of` requests per node and in total (`TOTAL`), all operations of
+/// that direction added. The shards' histograms stay encoded until their second is written:
+/// decoded at once, one 15-minute, 4-node log took 2 GiB (BENCHMARKS.md, session 10), so an
+/// hour of 3 shards would take ~24 GiB.
+pub(super) fn merge_interval_logs(
+    shards: &[Shard],
+    started: std::time::SystemTime,
+    latency_of: Direction,
+    out: &mut impl Write,
+) -> anyhow::Result<BTreeMap<(u64, String), Percentiles>> {
+    // (start ms on the merged clock, tag) -> each shard's (length, encoded histogram)
+    let mut groups: BTreeMap<(u128, String), Vec<(Duration, String)>> = BTreeMap::new();
     for shard in shards {
         let path = shard.dir.join("latency.hlog");
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let mut intervals =
-            hlog::read(&bytes).with_context(|| format!("reading {}", path.display()))?;
-        for interval in &mut intervals {
-            interval.start += shard.offset;
-        }
-        logs.push(intervals);
+        hlog::for_each_encoded(&bytes, |encoded| {
+            let start = encoded.start + shard.offset;
+            groups
+                .entry((start.as_millis(), encoded.tag))
+                .or_default()
+                .push((encoded.length, encoded.base64));
+            Ok(())
+        })
+        .with_context(|| format!("reading {}", path.display()))?;
     }
-    hlog::add(&logs)
+    let mut serializer = V2DeflateSerializer::new();
+    let mut log = IntervalLogWriterBuilder::new()
+        .with_start_time(started)
+        .with_base_time(started)
+        .begin_log_with(out, &mut serializer)?;
+    let mut deserializer = Deserializer::new();
+    let mut latency = BTreeMap::new();
+    // The second being written: its latency histograms per node and in total.
+    let mut second: Option<(u64, BTreeMap<String, LatencyHistogram>)> = None;
+    for ((start_ms, tag), parts) in groups {
+        let this_second = u64::try_from(start_ms / 1_000).unwrap_or(u64::MAX);
+        if second.as_ref().is_none_or(|(s, _)| *s != this_second) {
+            if let Some((done, by_node)) = second.take() {
+                for (node, histogram) in by_node {
+                    latency.insert((done, node), histogram.percentiles());
+                }
+            }
+            second = Some((this_second, BTreeMap::new()));
+        }
+        // Where lengths differ (a shard's last, partial second; a second a busy aggregator
+        // closed late), the merged interval takes the longest.
+        let mut length = Duration::ZERO;
+        let mut added: Option<Histogram<u64>> = None;
+        for (part_length, encoded) in parts {
+            length = length.max(part_length);
+            let histogram = hlog::decode(&mut deserializer, &encoded)?;
+            match &mut added {
+                Some(into) => hlog::add_recorded(into, &histogram)?,
+                None => added = Some(histogram),
+            }
+        }
+        let Some(histogram) = added else { continue };
+        let start = Duration::from_millis(u64::try_from(start_ms).unwrap_or(u64::MAX));
+        log.write_histogram(&histogram, start, length, Tag::new(&tag))
+            .map_err(|e| anyhow::anyhow!("latency.hlog: {e:?}"))?;
+        let Some((node, op)) = tag.rsplit_once('/') else {
+            continue;
+        };
+        if Op::from_name(op).and_then(Op::direction) == Some(latency_of)
+            && let Some((_, by_node)) = &mut second
+        {
+            for key in [node, TOTAL] {
+                by_node
+                    .entry(key.to_owned())
+                    .or_default()
+                    .add_inner(&histogram)?;
+            }
+        }
+    }
+    if let Some((done, by_node)) = second {
+        for (node, histogram) in by_node {
+            latency.insert((done, node), histogram.percentiles());
+        }
+    }
+    Ok(latency)
 }
 
 /// The columns of `timeseries.csv` that are computed, not summed.
@@ -44,8 +116,7 @@ const TOTAL: &str = "total";
 /// added histograms of that second.
 pub(super) fn write_timeseries(
     shards: &[Shard],
-    intervals: &[hlog::Interval],
-    latency_of: Direction,
+    latency: &BTreeMap<(u64, String), Percentiles>,
     order: &[String],
     out: &Path,
 ) -> anyhow::Result<()> {
@@ -102,13 +173,10 @@ pub(super) fn write_timeseries(
     let Some(header) = header else {
         anyhow::bail!("no shard has a timeseries.csv");
     };
-    let latency = latency_by_second(intervals, latency_of)?;
     let mut writer = csv::Writer::from_path(out)?;
     writer.write_record(&header)?;
     for ((second, _), (node, values)) in rows {
-        let percentiles = latency
-            .get(&(second, node.clone()))
-            .map(LatencyHistogram::percentiles);
+        let percentiles = latency.get(&(second, node.clone())).copied();
         let fields: Vec<String> = header
             .iter()
             .enumerate()
@@ -139,31 +207,6 @@ pub(super) fn write_timeseries(
 
 fn fixed3(value: Fixed3) -> String {
     format!("{:.3}", value.0)
-}
-
-/// Per (second, node label) and per (second, `total`): the added histograms of every
-/// operation of `direction`.
-fn latency_by_second(
-    intervals: &[hlog::Interval],
-    direction: Direction,
-) -> anyhow::Result<BTreeMap<(u64, String), LatencyHistogram>> {
-    let mut by_second: BTreeMap<(u64, String), LatencyHistogram> = BTreeMap::new();
-    for interval in intervals {
-        let Some((node, op)) = interval.tag.rsplit_once('/') else {
-            continue;
-        };
-        if Op::from_name(op).and_then(Op::direction) != Some(direction) {
-            continue;
-        }
-        let second = interval.start.as_secs();
-        for key in [node, TOTAL] {
-            by_second
-                .entry((second, key.to_owned()))
-                .or_default()
-                .add_inner(&interval.histogram)?;
-        }
-    }
-    Ok(by_second)
 }
 
 /// `events.log`: every shard's lines, their times moved onto the merged clock and their text
