@@ -66,6 +66,8 @@ th { background: #fafbfc; color: var(--muted); font-weight: 600; }
 td:first-child, th:first-child, #events td, #events th {
   text-align: left; }
 #nodes { width: auto; min-width: 60%; }
+#nodes th, #nodes td { white-space: nowrap; padding: 5px 8px; font-size: 12.5px; }
+#nodes td:nth-child(2), #nodes th:nth-child(2) { text-align: left; }
 .pass { color: var(--good); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
 .tables { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
 .tables > div { flex: 0 1 auto; min-width: 300px; max-width: 100%; }
