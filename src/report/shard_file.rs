@@ -35,13 +35,13 @@ pub struct ShardFile {
     pub zero_unix_ms: u64,
     pub skew_ms: Option<f64>,
     pub generator: Footprint,
-    /// The pool's nodes, by the key their measurements use.
+    /// Every node of the run (those removed during it too), by the key their measurements use.
     pub nodes: Vec<NodeRecord>,
     pub measurements: Measurements,
     pub status: WorkloadStatus,
 }
 
-/// One node of the pool at the end.
+/// One node of the run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NodeRecord {
     /// Its key in [`Measurements::nodes`]: the label, made unique when a label was re-added.
@@ -52,6 +52,10 @@ pub struct NodeRecord {
     pub effective: PerDirection<u32>,
     pub health: Health,
     pub slots: PerDirection<SlotTotals>,
+    /// When the node was removed during the run (seconds on its clock); `None` for the pool's
+    /// nodes at the end.
+    #[serde(default)]
+    pub removed_at_s: Option<f64>,
 }
 
 /// Each node's key: its label, or with its id when the label is taken by an earlier node (one
@@ -60,7 +64,7 @@ pub struct NodeRecord {
 pub fn node_keys(pool: &crate::engine::PoolView) -> BTreeMap<NodeId, String> {
     let mut keys = BTreeMap::new();
     let mut taken = std::collections::BTreeSet::new();
-    for node in &pool.nodes {
+    for (node, _) in pool.every_node() {
         let key = if taken.insert(node.label.clone()) {
             node.label.clone()
         } else {
@@ -100,9 +104,9 @@ impl ShardFile {
         };
         let nodes = report
             .pool
-            .nodes
-            .iter()
-            .map(|node| NodeRecord {
+            .every_node()
+            .map(|(node, removed)| NodeRecord {
+                removed_at_s: removed.map(|at| at.as_secs_f64()),
                 key: key_of(node.id),
                 label: node.label.clone(),
                 url: node.url.clone(),

@@ -25,6 +25,18 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Starts shard `index` of 3 of the run at `at`, its results in `dir/shard-<index>`.
 fn start_shard(devnet: &Devnet, dir: &Path, index: u32, at: &str, duration_s: u64) -> Child {
+    start_shard_with(devnet, dir, index, at, duration_s, &[])
+}
+
+/// [`start_shard`] with more flags.
+fn start_shard_with(
+    devnet: &Devnet,
+    dir: &Path,
+    index: u32,
+    at: &str,
+    duration_s: u64,
+    extra: &[&str],
+) -> Child {
     // Written once by the test, before the shards: rewriting it while one reads it races.
     let key = dir.join("operator.key");
     Command::new(env!("CARGO_BIN_EXE_stress-tui"))
@@ -43,6 +55,7 @@ fn start_shard(devnet: &Devnet, dir: &Path, index: u32, at: &str, duration_s: u6
         // As a Kubernetes Indexed Job gives a pod its index.
         .env("JOB_COMPLETION_INDEX", index.to_string())
         .args(["--start-at", at, "--shard", "auto/3"])
+        .args(extra)
         .args([
             "--out",
             dir.join(format!("shard-{index}")).to_str().unwrap(),
@@ -263,6 +276,72 @@ async fn three_shards_merge_into_one_verified_run() {
             "{direction}: {slots} slots offered or unfilled in seconds {load:?}, against {target} targeted"
         );
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Node 2 removed by every shard during the load (`--at`): the merged run keeps its results,
+/// as one run's would (summary.json with `removed_at_s`, nodes.csv, the per-second answers add
+/// up to the nodes').
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_removed_by_the_shards_stays_in_the_merged_results() {
+    let devnet = Devnet::start(DevnetConfig::ephemeral(3)).await.unwrap();
+    let dir = scratch("shards-removed");
+    let at = start_in(Duration::from_secs(8));
+    let children: Vec<Child> = (0..3)
+        .map(|i| start_shard_with(&devnet, &dir, i, &at, 6, &["--at", "11s:remove=node2"]))
+        .collect();
+    for child in children {
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let shards: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("shard-{i}"))).collect();
+    let out = dir.join("merged");
+    let output = merge(&shards, &out);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let merged = json(&out.join("summary.json"));
+    let problems = crate::support::summary_problems(&merged);
+    assert!(problems.is_empty(), "{problems:?}");
+    let nodes = merged["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    let removed: Vec<&Value> = nodes
+        .iter()
+        .filter(|n| n.get("removed_at_s").is_some())
+        .collect();
+    assert_eq!(removed.len(), 1, "{nodes:?}");
+    assert_eq!(removed[0]["url"], Value::from(devnet.urls()[1].clone()));
+    assert!(
+        removed[0]["post"]["ok"].as_u64().unwrap() > 0,
+        "its answers are kept"
+    );
+    // Every answer of the timeseries is a node's of the summary.
+    let rows = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    let header: Vec<&str> = rows.lines().next().unwrap().split(',').collect();
+    let ok_at = header.iter().position(|c| *c == "post_ok").unwrap();
+    let answered: u64 = rows
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("total"))
+        .map(|l| l.split(',').nth(ok_at).unwrap().parse::<u64>().unwrap())
+        .sum();
+    let by_nodes: u64 = nodes
+        .iter()
+        .map(|n| n["post"]["ok"].as_u64().unwrap())
+        .sum();
+    assert_eq!(answered, by_nodes);
+    let csv = std::fs::read_to_string(out.join("nodes.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3 * 2, "{csv}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

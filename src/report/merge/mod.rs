@@ -20,7 +20,7 @@ use super::summary_json::{MergedJson, MergedShardJson, RunIdentity};
 use super::thresholds::evaluate;
 use super::{Ending, Origin, RunReport, StartRecord};
 use crate::config::Threshold;
-use crate::engine::{Health, NodeCounters, NodeView, PoolView, SlotTotals};
+use crate::engine::{Health, NodeCounters, NodeView, PoolView, RemovedNode, SlotTotals};
 use crate::footprint::Footprint;
 use crate::model::{Direction, NodeId, PerDirection, UsageError};
 use crate::stats::Aggregator;
@@ -170,6 +170,9 @@ fn merged_pool(shards: &[Shard]) -> (PoolView, BTreeMap<String, NodeId>) {
         effective: PerDirection<u32>,
         health: Health,
         slots: PerDirection<SlotTotals>,
+        /// When it was removed: the last shard's time, if every shard removed it.
+        removed_at_s: Option<f64>,
+        kept_by_a_shard: bool,
     }
     let mut order: Vec<String> = Vec::new();
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
@@ -184,8 +187,14 @@ fn merged_pool(shards: &[Shard]) -> (PoolView, BTreeMap<String, NodeId>) {
                     effective: PerDirection::default(),
                     health: Health::Healthy,
                     slots: PerDirection::default(),
+                    removed_at_s: None,
+                    kept_by_a_shard: false,
                 }
             });
+            match record.removed_at_s {
+                Some(at) => node.removed_at_s = Some(node.removed_at_s.map_or(at, |t| t.max(at))),
+                None => node.kept_by_a_shard = true,
+            }
             for d in Direction::BOTH {
                 node.rates[d] += record.rates[d];
                 node.effective[d] += record.effective[d];
@@ -206,6 +215,8 @@ fn merged_pool(shards: &[Shard]) -> (PoolView, BTreeMap<String, NodeId>) {
                         effective: PerDirection::default(),
                         health: Health::Healthy,
                         slots: PerDirection::default(),
+                        removed_at_s: None,
+                        kept_by_a_shard: true,
                     },
                 );
             }
@@ -213,23 +224,33 @@ fn merged_pool(shards: &[Shard]) -> (PoolView, BTreeMap<String, NodeId>) {
     }
     let mut ids = BTreeMap::new();
     let mut views = Vec::new();
+    let mut removed = Vec::new();
     let mut total = PerDirection::default();
     for (id, key) in order.iter().enumerate() {
         let id = NodeId::try_from(id).unwrap_or(NodeId::MAX);
         let node = &nodes[key];
         ids.insert(key.clone(), id);
-        total += node.rates;
-        views.push(NodeView {
+        let view = NodeView {
             id,
             label: node.label.clone(),
             url: node.url.clone(),
             rates: node.rates,
             effective: node.effective,
             counters: Arc::new(NodeCounters::restored(node.slots, node.health)),
-        });
+        };
+        if let Some(at) = node.removed_at_s.filter(|_| !node.kept_by_a_shard) {
+            removed.push(RemovedNode {
+                view,
+                at: Duration::from_secs_f64(at),
+            });
+        } else {
+            total += node.rates;
+            views.push(view);
+        }
     }
     let pool = PoolView {
         nodes: views,
+        removed,
         total,
         ..PoolView::default()
     };
@@ -439,10 +460,9 @@ fn write_merged(
         .map(|(id, key)| {
             report
                 .pool
-                .nodes
-                .iter()
-                .find(|n| n.id == id)
-                .map_or(key, |n| n.label.clone())
+                .every_node()
+                .find(|(n, _)| n.id == id)
+                .map_or(key, |(n, _)| n.label.clone())
         })
         .collect();
     series::write_timeseries(shards, &latency, &labels, &dir.join("timeseries.csv"))?;
