@@ -311,6 +311,29 @@ impl RunFolder {
         self.summary.nodes.iter().find(|n| n.label == label)
     }
 
+    /// How long the node was down, in seconds, from the events (`node X down: ...` until
+    /// `node X answers again`, or the end of the run's events).
+    #[must_use]
+    pub fn down_for(&self, label: &str) -> f64 {
+        let (down, back) = (
+            format!("node {label} down:"),
+            format!("node {label} answers again"),
+        );
+        let end = self.events.iter().map(|e| e.at).fold(0.0, f64::max);
+        let mut since: Option<f64> = None;
+        let mut total = 0.0;
+        for event in &self.events {
+            if event.text.starts_with(&down) {
+                since = since.or(Some(event.at));
+            } else if event.text == back
+                && let Some(from) = since.take()
+            {
+                total += event.at - from;
+            }
+        }
+        total + since.map_or(0.0, |from| end - from)
+    }
+
     /// A column summed over the run's `total` rows.
     pub fn total_of(&self, column: impl Fn(&SecondView) -> f64) -> f64 {
         self.rows_of(TOTAL).map(column).sum()
@@ -354,6 +377,38 @@ fn whole_run_histograms(log: &[u8]) -> anyhow::Result<BTreeMap<String, Histogram
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn down_time_adds_each_outage_and_an_open_one_runs_to_the_end() {
+        let events = parse_events(
+            "    2.000s node 127.0.0.1:1 down: nothing is sent to it until it answers again\n    \
+             5.500s node 127.0.0.1:1 answers again\n    9.000s node 127.0.0.1:1 down: nothing is \
+             sent to it until it answers again\n   10.000s node 127.0.0.1:2 down: nothing is sent \
+             to it until it answers again\n   12.000s phase done\n",
+        );
+        let folder = RunFolder {
+            name: String::new(),
+            summary: serde_json::from_value(serde_json::json!({
+                "version": "0", "ending": "completed", "elapsed_s": 12.0, "failure": null,
+                "write_surface": null, "phases": [], "generator": {"cpu_s": null, "peak_rss_kib": null},
+                "transactions": {"submitted": 0, "confirmed": 0, "failed": 0}, "nodes": [],
+                "send_error": {}, "verify": null, "thresholds": []
+            }))
+            .unwrap(),
+            config: serde_json::Map::new(),
+            seconds: Vec::new(),
+            events,
+            spectra: BTreeMap::new(),
+            started: None,
+            missing: Vec::new(),
+        };
+        assert!(
+            (folder.down_for("127.0.0.1:1") - 6.5).abs() < 1e-9,
+            "3.5 s + 3 s to the end"
+        );
+        assert!((folder.down_for("127.0.0.1:2") - 2.0).abs() < 1e-9);
+        assert!(folder.down_for("127.0.0.1:3").abs() < 1e-9);
+    }
 
     #[test]
     fn events_and_their_phases() {

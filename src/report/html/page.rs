@@ -321,10 +321,16 @@ fn nodes_table(folder: &RunFolder) -> String {
                 ];
             };
             let errors = |d: &super::folder::DirectionView| d.errors.values().sum::<u64>();
+            let mut health = n
+                .removed_at_s
+                .map_or_else(|| escape(&n.health), |at| format!("removed at {at:.1} s"));
+            let down = folder.down_for(label);
+            if down > 0.0 {
+                let _ = write!(health, ", down {down:.1} s");
+            }
             vec![
                 name,
-                n.removed_at_s
-                    .map_or_else(|| escape(&n.health), |at| format!("removed at {at:.1} s")),
+                health,
                 format!("{} / {}", n.target_rates.post, n.target_rates.get),
                 n.post.ok.to_string(),
                 n.confirmed.to_string(),
