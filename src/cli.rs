@@ -236,7 +236,9 @@ pub struct RunArgs {
     /// At a time of the run (seconds from its start), do what a dashboard key does
     /// (repeatable): TIME:total=POST/GET, TIME:set=NODE=POST/GET, TIME:add=ADDRESS,
     /// TIME:remove=NODE, TIME:pause, TIME:resume, TIME:skip; NODE is node1.. or an address.
-    /// `stress-tui replay DIR` writes a run's live changes as these.
+    /// With --devnet, TIME:knobs=N:{JSON} sets a fault knob of the run's devnet node N (counted
+    /// from 1, as node1..), e.g. `12s:knobs=2:{"latency_ms":50}`. `stress-tui replay DIR`
+    /// writes a run's live changes as these.
     #[arg(long = "at", value_name = "TIME:ACTION")]
     pub actions: Vec<String>,
     /// Read the run's flags from a TOML file, one key per flag without its dashes

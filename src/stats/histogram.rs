@@ -201,7 +201,8 @@ impl LatencyHistogram {
         let mut lower = low;
         for i in 0..buckets {
             let upper = if i + 1 == buckets {
-                high
+                // Never below the bounds before it (with one value, low = high).
+                high.max(lower)
             } else {
                 lower * ratio
             };

@@ -84,6 +84,18 @@ async fn the_search_finds_the_capacity_and_the_weaker_node() {
         events.contains("capacity step 5 (148 POST/s): set total to 148 POST/s"),
         "{events}"
     );
+    // The page shows the search: its verdict and a row per step.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains(&format!("<p>held {held} POST/s;")),
+        "the verdict"
+    );
+    let steps = page
+        .split("<table id=\"capacity\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("the steps table");
+    assert_eq!(steps.matches("<tr>").count(), 1 + rates.len(), "{steps}");
     std::fs::remove_dir_all(&out).unwrap();
 }
 

@@ -50,6 +50,41 @@ pub struct SummaryView {
     pub send_error: BTreeMap<String, Option<PercentilesView>>,
     pub verify: Option<VerifyView>,
     pub thresholds: Vec<ThresholdView>,
+    /// A capacity search's steps and verdict (`--find-capacity`).
+    #[serde(default)]
+    pub capacity: Option<CapacityView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CapacityView {
+    pub held_post_rate: Option<u64>,
+    pub broke_post_rate: Option<u64>,
+    #[serde(default)]
+    pub broken: Vec<String>,
+    pub first_node: Option<String>,
+    #[serde(default)]
+    pub first_node_broke: Vec<String>,
+    pub generator_limited: Option<String>,
+    pub steps: Vec<CapacityStepView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CapacityStepView {
+    pub index: u64,
+    pub post_rate: u64,
+    pub held: bool,
+    pub generator_limited: Option<String>,
+    pub figures: Vec<CapacityFigureView>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CapacityFigureView {
+    pub scope: String,
+    pub ok_per_s: f64,
+    pub error_pct: f64,
+    pub post_p99_ms: Option<f64>,
+    #[serde(default)]
+    pub broke: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -66,6 +66,8 @@ th { background: #fafbfc; color: var(--muted); font-weight: 600; }
 td:first-child, th:first-child, #events td, #events th {
   text-align: left; }
 #nodes { width: auto; min-width: 60%; }
+#shards, #capacity { width: auto; }
+#capacity td:last-child, #capacity th:last-child { text-align: left; }
 #nodes th, #nodes td { white-space: nowrap; padding: 5px 8px; font-size: 12.5px; }
 #nodes td:nth-child(2), #nodes th:nth-child(2) { text-align: left; }
 .pass { color: var(--good); font-weight: 600; } .fail { color: var(--bad); font-weight: 600; }
@@ -513,6 +515,85 @@ fn config_grid(folder: &RunFolder) -> String {
     html
 }
 
+/// A capacity search: its verdict, then a row per step (the cluster's figures, what broke).
+fn capacity_section(capacity: &super::folder::CapacityView) -> String {
+    let verdict = match (capacity.held_post_rate, capacity.broke_post_rate) {
+        (Some(held), Some(broke)) => format!(
+            "held {held} POST/s; broke at {broke} POST/s: {}",
+            capacity.broken.join("; ")
+        ),
+        (Some(held), None) => format!("held {held} POST/s; did not break within the steps"),
+        (None, Some(broke)) => format!("not even the first step held: broke at {broke} POST/s"),
+        (None, None) => "no step was judged".to_owned(),
+    };
+    let mut notes = vec![verdict];
+    if let Some(node) = &capacity.first_node {
+        notes.push(format!(
+            "first to break: {node} ({})",
+            capacity.first_node_broke.join("; ")
+        ));
+    }
+    if let Some(limit) = &capacity.generator_limited {
+        notes.push(format!(
+            "the search stopped at the generator's limit: {limit}"
+        ));
+    }
+    let rows: Vec<Vec<String>> = capacity
+        .steps
+        .iter()
+        .map(|step| {
+            let total = step.figures.iter().find(|f| f.scope == "total");
+            let broke: Vec<String> = step
+                .figures
+                .iter()
+                .flat_map(|f| {
+                    f.broke.iter().map(move |what| {
+                        if f.scope == "total" {
+                            format!("cluster: {what}")
+                        } else {
+                            format!("{}: {what}", f.scope)
+                        }
+                    })
+                })
+                .collect();
+            vec![
+                step.index.to_string(),
+                step.post_rate.to_string(),
+                if step.held { "held" } else { "broke" }.to_owned(),
+                total.map_or_else(|| "–".to_owned(), |f| format!("{:.1}", f.ok_per_s)),
+                total.map_or_else(|| "–".to_owned(), |f| format!("{:.2} %", f.error_pct)),
+                total
+                    .and_then(|f| f.post_p99_ms)
+                    .map_or_else(|| "–".to_owned(), |ms| format!("{ms:.1} ms")),
+                escape(
+                    &step
+                        .generator_limited
+                        .clone()
+                        .unwrap_or_else(|| broke.join("; ")),
+                ),
+            ]
+        })
+        .collect();
+    let mut html = String::from("<h2>Capacity search</h2>");
+    for note in notes {
+        let _ = write!(html, "<p>{}</p>", escape(&note));
+    }
+    html += &table(
+        "capacity",
+        &[
+            "step",
+            "POST/s set",
+            "verdict",
+            "POST ok/s",
+            "errors",
+            "POST p99",
+            "what broke",
+        ],
+        &rows,
+    );
+    html
+}
+
 /// The shards a merged run was added from.
 fn shards_table(merged: &crate::report::summary_json::MergedJson) -> String {
     let rows: Vec<Vec<String>> = merged
@@ -539,13 +620,18 @@ fn shards_table(merged: &crate::report::summary_json::MergedJson) -> String {
     )
 }
 
-/// The whole page.
-#[must_use]
-pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
+/// The badge, its colour class and the line under the title that says why.
+fn verdict(folder: &RunFolder) -> (&'static str, &'static str, String) {
     let s = &folder.summary;
     let failings = failings(folder);
-    let (verdict, class, why) = if !failings.is_empty() {
+    if !failings.is_empty() {
         ("did not pass", "bad", failings.join("; "))
+    } else if s.thresholds.is_empty() && s.capacity.is_some() {
+        (
+            "capacity searched",
+            "plain",
+            "each step judged by --slo: see Capacity search".to_owned(),
+        )
     } else if s.thresholds.is_empty() {
         (
             "completed",
@@ -554,7 +640,14 @@ pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
         )
     } else {
         ("passed", "good", String::new())
-    };
+    }
+}
+
+/// The whole page.
+#[must_use]
+pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
+    let s = &folder.summary;
+    let (verdict, class, why) = verdict(folder);
     let mut origin = format!(
         "stress-tui {} · {} node(s) · {}",
         escape(&s.version),
@@ -616,10 +709,14 @@ pub fn render(folder: &RunFolder, figures: &[Figure]) -> String {
     for f in &spectra {
         html += &figure(f);
     }
-    html += "</div><h2>Nodes</h2>";
+    html += "</div>";
+    if let Some(capacity) = &s.capacity {
+        html += &capacity_section(capacity);
+    }
     if let Some(merged) = &s.merged {
         html += &shards_table(merged);
     }
+    html += "<h2>Nodes</h2>";
     html += &nodes_table(folder);
     html += "<div class=\"tables\"><div><h2>Phases</h2>";
     html += &phases_table(folder);

@@ -39,8 +39,7 @@ fn axis(labels: &[String], bar_width: usize, width: usize) -> String {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
-    let block =
-        Block::bordered().title(format!(" Latency: {} (o: next op) ", view.histogram_title));
+    let block = Block::bordered().title(format!(" Latency {} (o: next) ", view.histogram_title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let p = view.histogram.latency;

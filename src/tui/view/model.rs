@@ -188,7 +188,7 @@ impl View {
         let (histogram_title, histogram) =
             match histogram_node.and_then(|id| pool.nodes.iter().find(|n| n.id == id)) {
                 Some(node) => (
-                    format!("{} {}", node.label, op.as_str()),
+                    format!("{} · {}", op.as_str(), node.label),
                     stats
                         .node(node.id)
                         .and_then(|s| s.ops.get(&op))
@@ -196,7 +196,7 @@ impl View {
                         .unwrap_or_default(),
                 ),
                 None => (
-                    format!("all nodes {}", op.as_str()),
+                    format!("{} · all nodes", op.as_str()),
                     stats.ops.get(&op).cloned().unwrap_or_default(),
                 ),
             };

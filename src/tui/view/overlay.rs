@@ -3,8 +3,8 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
-use ratatui::style::{Color, Style};
-use ratatui::text::Line;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::tui::TextInput;
@@ -34,10 +34,23 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, width: u1
 }
 
 fn input_lines(prompt: &str, input: &TextInput) -> Vec<Line<'static>> {
-    let mut lines = vec![
-        Line::from(prompt.to_owned()),
-        Line::from(format!("> {}_", input.text)),
-    ];
+    // A value the prompt opened with is shown selected (reversed), as typing replaces it.
+    let value = if input.selected {
+        Line::from(vec![
+            Span::raw("> "),
+            Span::styled(
+                input.text.clone(),
+                Style::default().add_modifier(Modifier::REVERSED),
+            ),
+            Span::styled(
+                "  (typing replaces it)",
+                Style::default().fg(Color::DarkGray),
+            ),
+        ])
+    } else {
+        Line::from(format!("> {}_", input.text))
+    };
+    let mut lines = vec![Line::from(prompt.to_owned()), value];
     if let Some(error) = &input.error {
         lines.push(Line::styled(error.clone(), Style::default().fg(Color::Red)));
     }

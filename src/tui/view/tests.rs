@@ -114,7 +114,7 @@ fn fixture() -> View {
             ("127.0.0.1:18557".to_owned(), series(0.0)),
             ("total".to_owned(), series(300.0)),
         ],
-        histogram_title: "127.0.0.1:18555 payment".to_owned(),
+        histogram_title: "payment · 127.0.0.1:18555".to_owned(),
         histogram: OpSnapshot {
             count: 5_120,
             ok: 5_120,
@@ -325,6 +325,39 @@ fn rows_of(terminal: &Terminal<TestBackend>) -> Vec<String> {
             text.trim_matches(|c| c == '│' || c == ' ').to_owned()
         })
         .collect()
+}
+
+#[test]
+fn a_rate_prompt_shows_its_value_selected_until_typing_replaces_it() {
+    let shown = |input: TextInput| {
+        let app = App {
+            mode: Mode::EditRate { node: None, input },
+            ..App::default()
+        };
+        render(80, 24, |f| draw(f, &app, &fixture()))
+    };
+    let opened = shown(TextInput::with_text("220/600".to_owned()));
+    let buffer = opened.backend().buffer().clone();
+    let text = rows_of(&opened).join("\n");
+    assert!(text.contains("> 220/600  (typing replaces it)"), "{text}");
+    let width = usize::from(buffer.area.width);
+    let cell = buffer
+        .content()
+        .chunks(width)
+        .find_map(|row| {
+            let symbols: Vec<&str> = row.iter().map(ratatui::buffer::Cell::symbol).collect();
+            let at = symbols.windows(3).position(|w| w == [">", " ", "2"])?;
+            Some(&row[at + 2])
+        })
+        .expect("the prompt's value");
+    assert!(
+        cell.modifier.contains(ratatui::style::Modifier::REVERSED),
+        "the value is drawn selected"
+    );
+    let mut typed = TextInput::with_text("220/600".to_owned());
+    typed.push('3');
+    let text = rows_of(&shown(typed)).join("\n");
+    assert!(text.contains("> 3_"), "{text}");
 }
 
 #[test]
