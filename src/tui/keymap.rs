@@ -120,7 +120,7 @@ pub const NORMAL: &[Binding] = &[
         footer: Some((1, "? help")),
     },
     Binding {
-        shown: "q / Ctrl-C",
+        shown: "q / Esc / Ctrl-C",
         does: "end the run, restore the terminal, print the summary",
         keys: &[
             (KeyCode::Char('q'), Action::Quit),

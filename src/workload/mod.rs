@@ -413,14 +413,17 @@ impl Workload {
 
 impl WorkSource for Workload {
     fn holds_back(&self, direction: crate::model::Direction) -> bool {
-        let phase = self.lock().phase;
+        let state = self.lock();
+        // Sustained holds the rate back only while it makes payments: after its --duration it
+        // waits for its last confirmations, and sends nothing at the rate.
+        let paying = state.phase == Phase::Sustained && state.book.sustained();
         match direction {
             // The phases that send POSTs at the rate from the wallets.
             crate::model::Direction::Post => {
-                matches!(phase, Phase::Mint | Phase::Transfer | Phase::Sustained)
+                paying || matches!(state.phase, Phase::Mint | Phase::Transfer)
             }
             // The phases that read at the rate: the load's.
-            crate::model::Direction::Get => matches!(phase, Phase::Sustained | Phase::Reads),
+            crate::model::Direction::Get => paying || state.phase == Phase::Reads,
         }
     }
 

@@ -351,6 +351,20 @@ const ERROR_CLASSES: [(&str, Column); 7] = [
     ("lost", |r| r.lost),
 ];
 
+/// What an error class means, for the chart's caption.
+fn error_meaning(class: &str) -> &'static str {
+    match class {
+        "rejected" => "the node answered with an error",
+        "rate_limited" => "429, too many requests",
+        "server_error" => "a 5xx answer",
+        "timeout" => "no answer within --request-timeout",
+        "connect" => "no connection to the node",
+        "decode" => "an answer that is not what the endpoint answers",
+        "lost" => "the connection dropped after the request was sent",
+        _ => "",
+    }
+}
+
 fn errors(folder: &RunFolder, marks: &TimeMarks) -> anyhow::Result<Figure> {
     let rows = || folder.rows_of(TOTAL);
     let mut lines = vec![Line::new(
@@ -367,9 +381,14 @@ fn errors(folder: &RunFolder, marks: &TimeMarks) -> anyhow::Result<Figure> {
     let caption = if total == 0.0 {
         "No request failed.".to_owned()
     } else {
+        let classes: Vec<String> = ERROR_CLASSES
+            .iter()
+            .filter(|(_, value)| rows().any(|r| value(r) > 0.0))
+            .map(|(class, _)| format!("{class}: {}", error_meaning(class)))
+            .collect();
         format!(
-            "{total:.0} requests failed, a second and by class (rejected: the node answered with \
-             an error; lost: the connection dropped after the request was sent)."
+            "{total:.0} requests failed, a second and by class ({}).",
+            classes.join("; ")
         )
     };
     let svg = chart::time_chart("errors/s", &lines, marks)?;

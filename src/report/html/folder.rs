@@ -253,8 +253,10 @@ impl RunFolder {
             anyhow::bail!("{shown}: no such folder");
         }
         let summary_path = dir.join("summary.json");
-        let text = std::fs::read_to_string(&summary_path).with_context(|| {
-            format!("{shown} holds no summary.json: not a finished stress-tui results folder")
+        let text = std::fs::read_to_string(&summary_path).map_err(|_| {
+            anyhow::anyhow!(
+                "{shown} holds no summary.json: not a finished stress-tui results folder"
+            )
         })?;
         let summary: SummaryView = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a stress-tui summary", summary_path.display()))?;

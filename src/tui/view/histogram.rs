@@ -43,16 +43,23 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &View) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let p = view.histogram.latency;
-    let figures = [
-        format!("n {}", p.count),
-        format!("p50 {}", fmt_micros(p.p50)),
-        format!("p90 {}", fmt_micros(p.p90)),
-        format!("p99 {}", fmt_micros(p.p99)),
-        format!("p99.9 {}", fmt_micros(p.p999)),
-        format!("max {}", fmt_micros(p.max)),
-        format!("ok {}", view.histogram.ok),
-        format!("errors {}", view.histogram.error_count()),
-    ];
+    let figures = if p.count == 0 {
+        vec![
+            "no answers yet for this operation".to_owned(),
+            format!("errors {}", view.histogram.error_count()),
+        ]
+    } else {
+        vec![
+            format!("n {}", p.count),
+            format!("p50 {}", fmt_micros(p.p50)),
+            format!("p90 {}", fmt_micros(p.p90)),
+            format!("p99 {}", fmt_micros(p.p99)),
+            format!("p99.9 {}", fmt_micros(p.p999)),
+            format!("max {}", fmt_micros(p.max)),
+            format!("ok {}", view.histogram.ok),
+            format!("errors {}", view.histogram.error_count()),
+        ]
+    };
     let lines = pack(&figures, "  ", usize::from(inner.width));
     let height = u16::try_from(lines.len()).unwrap_or(u16::MAX);
     let [numbers, chart, labels] = Layout::vertical([

@@ -64,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Mode::Help => {
             let mut lines: Vec<Line> = NORMAL
                 .iter()
-                .map(|b| Line::from(format!("{:<12} {}", b.shown, b.does)))
+                .map(|b| Line::from(format!("{:<16} {}", b.shown, b.does)))
                 .collect();
             lines.push(Line::from(""));
             lines.push(Line::from("any key closes this help"));
