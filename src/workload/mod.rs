@@ -170,6 +170,9 @@ pub struct Workload {
     plan: WorkloadPlan,
     wallets: Wallets,
     state: Mutex<State>,
+    /// The last answer of [`WorkSource::holds_back`] per direction (POST, GET): a starved pacer
+    /// asks every 2 ms, and must not queue on the lock the hot path holds.
+    holds_back: [std::sync::atomic::AtomicBool; 2],
     stats: StatsHandle,
     finished: watch::Sender<bool>,
     presigned: presign::Presigned,
@@ -259,6 +262,10 @@ impl Workload {
             plan,
             wallets,
             state: Mutex::new(state),
+            holds_back: [
+                std::sync::atomic::AtomicBool::new(false),
+                std::sync::atomic::AtomicBool::new(false),
+            ],
             stats,
             finished: watch::Sender::new(false),
             presigned: presign::Presigned::default(),
@@ -413,18 +420,25 @@ impl Workload {
 
 impl WorkSource for Workload {
     fn holds_back(&self, direction: crate::model::Direction) -> bool {
-        let state = self.lock();
+        use std::sync::atomic::Ordering;
+        let index = usize::from(direction == crate::model::Direction::Get);
+        // When the lock is busy, the last answer: it changes with the phase, a few times a run.
+        let Ok(state) = self.state.try_lock() else {
+            return self.holds_back[index].load(Ordering::Relaxed);
+        };
         // Sustained holds the rate back only while it makes payments: after its --duration it
         // waits for its last confirmations, and sends nothing at the rate.
         let paying = state.phase == Phase::Sustained && state.book.sustained();
-        match direction {
+        let answer = match direction {
             // The phases that send POSTs at the rate from the wallets.
             crate::model::Direction::Post => {
                 paying || matches!(state.phase, Phase::Mint | Phase::Transfer)
             }
             // The phases that read at the rate: the load's.
             crate::model::Direction::Get => paying || state.phase == Phase::Reads,
-        }
+        };
+        self.holds_back[index].store(answer, Ordering::Relaxed);
+        answer
     }
 
     fn next_post(&self, node: NodeId) -> Option<PostJob> {
