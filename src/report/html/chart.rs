@@ -105,13 +105,19 @@ pub fn clock_label(seconds: f64) -> String {
     }
 }
 
+/// The largest value of `lines` (0 with none).
+#[must_use]
+pub fn highest(lines: &[Line]) -> f64 {
+    lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1))
+        .fold(0.0_f64, f64::max)
+}
+
 /// Values over the run's seconds, with its phases and events.
 pub fn time_chart(y_label: &str, lines: &[Line], marks: &TimeMarks) -> anyhow::Result<String> {
     let x_end = marks.end.max(1.0);
-    let y_top = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
-        .fold(0.0_f64, f64::max);
+    let y_top = highest(lines);
     let y_end = if y_top > 0.0 { y_top * 1.12 } else { 1.0 };
     let mut svg = String::new();
     {
@@ -271,10 +277,7 @@ pub fn spectrum_chart(y_label: &str, lines: &[Line]) -> anyhow::Result<String> {
     // At most 9 decades: `percentile_x` caps 1 - q at 1e-9.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let decades = x_end.min(9.0) as usize;
-    let y_top = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
-        .fold(0.0_f64, f64::max);
+    let y_top = highest(lines);
     let y_end = if y_top > 0.0 { y_top * 1.08 } else { 1.0 };
     let mut svg = String::new();
     {

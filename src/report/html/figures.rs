@@ -254,11 +254,7 @@ fn node_name(index: usize, label: &str) -> String {
 
 /// Milliseconds, or seconds (the lines' values divided) when the largest is 2 s or more.
 fn readable_unit(lines: &mut [Line]) -> &'static str {
-    let top = lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1))
-        .fold(0.0_f64, f64::max);
-    if top < 2_000.0 {
+    if chart::highest(lines) < 2_000.0 {
         return "ms";
     }
     for point in lines.iter_mut().flat_map(|l| l.points.iter_mut()) {
